@@ -1,0 +1,51 @@
+//! `cgharness clean`: remove the subtrees of runs whose owner died. Only subtrees named by an
+//! owner file and lying under the parent are touched; live runs and anything else are left.
+
+use crate::cgroupfs::Cgroup;
+use crate::exit::{host_cannot, Exit};
+use crate::host::read_facts;
+use crate::scratch::{owner_alive, plan_sweep, remove_subtree, SweepAction};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Options of `clean`.
+#[derive(Debug, clap::Args)]
+pub struct CleanArgs {
+    /// The parent cgroup runs were created under (default: <cgroup2 mount>/cgharness).
+    #[arg(long)]
+    pub parent: Option<PathBuf>,
+    /// Say what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Runs `clean`.
+pub fn run(host_root: &Path, args: CleanArgs) -> anyhow::Result<Exit> {
+    let parent = match args.parent {
+        Some(p) => p,
+        None => {
+            let facts = read_facts(host_root);
+            let mount = facts.cgroup2_mount.ok_or_else(|| host_cannot("cgroup2 is not mounted: nothing to clean"))?;
+            PathBuf::from(mount).join("cgharness")
+        }
+    };
+    let state = super::state_dir();
+    let proc_root = host_root.join("proc");
+    let plan = plan_sweep(&state, &parent, &|o| owner_alive(&proc_root, o));
+    let mut removed = 0;
+    for (file, action) in plan {
+        match action {
+            SweepAction::KeepLive(o) => println!("keep    {} (owner pid {} alive)", o.cgroup.display(), o.pid),
+            SweepAction::Ignore(f, why) => println!("ignore  {}: {why}", f.display()),
+            SweepAction::Remove(o) if args.dry_run => println!("would remove {} (owner pid {} gone)", o.cgroup.display(), o.pid),
+            SweepAction::Remove(o) => {
+                remove_subtree(&Cgroup::new(&o.cgroup), Duration::from_secs(10))?;
+                std::fs::remove_file(&file)?;
+                println!("removed {} (owner pid {} gone)", o.cgroup.display(), o.pid);
+                removed += 1;
+            }
+        }
+    }
+    println!("{removed} subtree(s) removed");
+    Ok(Exit::Ok)
+}

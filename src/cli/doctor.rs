@@ -1,0 +1,52 @@
+//! `cgharness doctor`: print what this host can run; exit 3 when scenarios cannot run here.
+
+use crate::doctor::{diagnose, render};
+use crate::exit::{host_cannot, Exit};
+use crate::host::read_facts;
+use serde::Serialize;
+use std::path::Path;
+
+/// Options of `doctor`.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// Print JSON (schema_version, tool version, kernel release, host facts, checks).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct DoctorJson<'a> {
+    schema_version: u32,
+    tool: &'static str,
+    tool_version: &'static str,
+    kernel_release: &'a str,
+    host: &'a crate::host::HostFacts,
+    verdict: &'a crate::doctor::Verdict,
+}
+
+/// Runs `doctor`.
+pub fn run(host_root: &Path, args: DoctorArgs) -> anyhow::Result<Exit> {
+    let facts = read_facts(host_root);
+    let cached = crate::vm::kernel::cached_releases().unwrap_or_default();
+    let verdict = diagnose(&facts, &cached, crate::vm::guest::in_vm());
+    if args.json {
+        let doc = DoctorJson {
+            schema_version: 1,
+            tool: "cgharness",
+            tool_version: env!("CARGO_PKG_VERSION"),
+            kernel_release: &facts.kernel_release,
+            host: &facts,
+            verdict: &verdict,
+        };
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print!("{}", render(&verdict));
+    }
+    if verdict.can_run_scenarios {
+        Ok(Exit::Ok)
+    } else if args.json {
+        Ok(Exit::HostCannot)
+    } else {
+        Err(host_cannot("this host cannot run scenarios (see the checks above)"))
+    }
+}

@@ -1,0 +1,179 @@
+//! `cgharness vm`: parse options, run each kernel serially (or `--jobs N`), report per kernel.
+
+use crate::exit::{usage, Exit};
+use crate::size::parse_memparse;
+use crate::vm::qemu::Accel;
+use crate::vm::{run_kernel, VmRequest};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const VM_HELP: &str = "\
+The guest runs this same cgharness (a static build) as its init, with cgroup2 mounted at
+/sys/fs/cgroup, swap on a virtio disk, an ext4 data disk at /data, and its working directory
+/out. What the command writes under /out comes back into --out/<kernel-release>/, with the
+guest console (console.log) and vm.json (kernel package and sha256, qemu, accel, boot timing).
+
+Examples:
+  cgharness vm --kernel debian:6.12 -- doctor
+  cgharness vm --kernel debian:6.1 --kernel debian:6.12 --kernel debian:sid -- doctor --json
+  cgharness vm --kernel ./bzImage --modules ./mods --cmdline transparent_hugepage=never -- doctor
+  cgharness vm --kernel debian:6.12 --include /usr/bin/md5sum --exec -- md5sum /init";
+
+/// Options of `vm`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = VM_HELP)]
+pub struct VmArgs {
+    /// Kernel: debian:6.1, debian:6.12, debian:sid, debian:<package or version>, or a bzImage
+    /// path. Repeat for a kernel matrix (one run per kernel). Fetched on first use.
+    #[arg(long = "kernel", required = true)]
+    pub kernels: Vec<String>,
+    /// Modules directory for a bzImage path (virtio_blk and dependencies are taken from it).
+    #[arg(long)]
+    pub modules: Option<PathBuf>,
+    /// Guest memory (below 512M the kernels turn THP off).
+    #[arg(long, default_value = "1G")]
+    pub mem: String,
+    /// Guest vCPUs.
+    #[arg(long, default_value_t = 2)]
+    pub cpus: u32,
+    /// Swap disk size (0 for none).
+    #[arg(long, default_value = "1G")]
+    pub swap: String,
+    /// ext4 data disk size, mounted at /data (0 for none).
+    #[arg(long, default_value = "8G")]
+    pub disk: String,
+    /// Extra kernel command line (e.g. transparent_hugepage=never).
+    #[arg(long, default_value = "")]
+    pub cmdline: String,
+    /// Accelerator: auto tries KVM and falls back to TCG on the first failure.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub accel: Accel,
+    /// Deadline per boot (e.g. 90s, 10m); qemu is killed when it passes (exit 4).
+    #[arg(long, default_value = "10m")]
+    pub timeout: String,
+    /// Output directory; each kernel's results go to <out>/<kernel-release>/.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Host files to carry into the guest's /cgharness/bin (with their shared libraries).
+    #[arg(long)]
+    pub include: Vec<PathBuf>,
+    /// The words after -- are a program (an --include'd name or absolute path) and its
+    /// arguments, not cgharness arguments.
+    #[arg(long)]
+    pub exec: bool,
+    /// Do not echo the guest console.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Boots to retry when a kernel dies before init starts (≈1 in 60 under TCG).
+    #[arg(long, default_value_t = 2)]
+    pub retries: u32,
+    /// The guest command: cgharness arguments (or, with --exec, a program and its arguments).
+    #[arg(last = true, required = true)]
+    pub args: Vec<String>,
+}
+
+/// Parses `90s`, `10m`, `1h`, `500ms` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}: use e.g. 90s, 10m, 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("invalid duration {s:?}: units are ms, s, m, h")),
+    };
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn size(flag: &str, s: &str) -> anyhow::Result<u64> {
+    parse_memparse(s).map_err(|e| usage(format!("--{flag}: {e}")))
+}
+
+/// Runs `vm`.
+pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
+    crate::interrupt::install()?;
+    let timeout = parse_duration(&a.timeout).map_err(|e| usage(format!("--timeout: {e}")))?;
+    let mem_bytes = size("mem", &a.mem)?;
+    if mem_bytes < 128 << 20 {
+        return Err(usage("--mem: at least 128M is needed to boot"));
+    }
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results/vm").join(timestamp()));
+    let base = VmRequest {
+        kernel: String::new(),
+        modules: a.modules.clone(),
+        mem_bytes,
+        cpus: a.cpus,
+        swap_bytes: size("swap", &a.swap)?,
+        disk_bytes: size("disk", &a.disk)?,
+        cmdline: a.cmdline.clone(),
+        accel: a.accel,
+        timeout,
+        include: a.include.clone(),
+        exec: a.exec,
+        args: a.args.clone(),
+        echo: !a.quiet,
+        retries: a.retries,
+    };
+    let mut worst = Exit::Ok;
+    let mut memo = None;
+    let n = a.kernels.len();
+    for (i, spec) in a.kernels.iter().enumerate() {
+        let req = VmRequest { kernel: spec.clone(), ..base.clone() };
+        let staging = out.join(format!(".staging-{i}"));
+        eprintln!("[{}/{n}] {spec}: booting ({} MiB, {} vCPUs)", i + 1, mem_bytes >> 20, a.cpus);
+        let (status, rec) = match run_kernel(&req, &staging, &mut memo) {
+            Ok(r) => r,
+            Err(e) if n > 1 => {
+                eprintln!("[{}/{n}] {spec}: error: {e:#}", i + 1);
+                worst = worse(worst, crate::exit::exit_of(&e));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let dest = out.join(&rec.kernel.release);
+        let _ = std::fs::remove_dir_all(&dest);
+        std::fs::rename(&staging, &dest)?;
+        let boot_ms = rec.exit.command_start_uptime_ms.unwrap_or(0);
+        eprintln!(
+            "[{}/{n}] {spec} = {}: exit {} ({:?}, {:.1} s wall, command started at guest uptime {:.2} s) → {}",
+            i + 1,
+            rec.kernel.release,
+            status as i32,
+            rec.accel,
+            rec.wall_ms as f64 / 1000.0,
+            boot_ms as f64 / 1000.0,
+            dest.display()
+        );
+        worst = worse(worst, status);
+    }
+    Ok(worst)
+}
+
+fn worse(a: Exit, b: Exit) -> Exit {
+    if (b as i32) > (a as i32) {
+        b
+    } else {
+        a
+    }
+}
+
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format!("{secs}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("10 parsecs").is_err());
+    }
+}

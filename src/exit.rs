@@ -1,0 +1,103 @@
+//! Exit codes and the typed failure that carries one through `anyhow`.
+//!
+//! 0 ok, 1 an expectation failed, 2 usage or input error, 3 this host cannot run it,
+//! 4 infrastructure failure (VM crashed or timed out, qemu failed). `--bisect` maps 4 to 125
+//! so `git bisect run` skips kernels that cannot be tested.
+
+use std::fmt;
+
+/// The process exit status of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Everything asked for was done and held.
+    Ok = 0,
+    /// An expectation failed.
+    ExpectationFailed = 1,
+    /// The command line or an input file is wrong.
+    Usage = 2,
+    /// This host cannot run it (what is missing is said).
+    HostCannot = 3,
+    /// The infrastructure failed (VM crashed, timed out, qemu failed).
+    Infrastructure = 4,
+}
+
+impl Exit {
+    /// The code to exit with; with `bisect`, an infrastructure failure becomes 125 (skip).
+    pub fn code(self, bisect: bool) -> i32 {
+        match self {
+            Exit::Infrastructure if bisect => 125,
+            other => other as i32,
+        }
+    }
+
+    /// The status for a raw exit code reported by a guest (0–4; anything else is infrastructure).
+    pub fn from_code(code: i32) -> Exit {
+        match code {
+            0 => Exit::Ok,
+            1 => Exit::ExpectationFailed,
+            2 => Exit::Usage,
+            3 => Exit::HostCannot,
+            _ => Exit::Infrastructure,
+        }
+    }
+}
+
+/// An error that decides the exit code. Anything else that reaches `main` exits 4.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit status it maps to.
+    pub exit: Exit,
+    /// What to tell the user, including what to do.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// A usage or input error (exit 2).
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    Failure { exit: Exit::Usage, message: message.into() }.into()
+}
+
+/// The host lacks something (exit 3).
+pub fn host_cannot(message: impl Into<String>) -> anyhow::Error {
+    Failure { exit: Exit::HostCannot, message: message.into() }.into()
+}
+
+/// Infrastructure failure (exit 4).
+pub fn infrastructure(message: impl Into<String>) -> anyhow::Error {
+    Failure { exit: Exit::Infrastructure, message: message.into() }.into()
+}
+
+/// The exit status an error maps to: the first [`Failure`] in its chain, else infrastructure.
+pub fn exit_of(err: &anyhow::Error) -> Exit {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Failure>().map(|f| f.exit))
+        .unwrap_or(Exit::Infrastructure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn failure_survives_context() {
+        let e = Err::<(), _>(host_cannot("no memory controller")).context("doctor").unwrap_err();
+        assert_eq!(exit_of(&e), Exit::HostCannot);
+        assert_eq!(exit_of(&anyhow::anyhow!("plain")), Exit::Infrastructure);
+    }
+
+    #[test]
+    fn bisect_skips_infrastructure_only() {
+        assert_eq!(Exit::Infrastructure.code(true), 125);
+        assert_eq!(Exit::Infrastructure.code(false), 4);
+        assert_eq!(Exit::ExpectationFailed.code(true), 1);
+        assert_eq!(Exit::from_code(137), Exit::Infrastructure);
+    }
+}

@@ -1,0 +1,14 @@
+//! cgharness: a cgroup v2 memory-controller benchmarking and reproduction harness.
+//!
+//! Data flows one way: host facts → scratch cgroups → (VM) → records → reports. The
+//! `cgroupfs` module is the only code that touches cgroup files.
+
+pub mod cgroupfs;
+pub mod cli;
+pub mod doctor;
+pub mod exit;
+pub mod host;
+pub mod interrupt;
+pub mod scratch;
+pub mod size;
+pub mod vm;

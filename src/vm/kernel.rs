@@ -1,0 +1,358 @@
+//! Kernels for the VM: `debian:6.1`, `debian:6.12`, `debian:sid`, `debian:<package or version>`,
+//! or a path to a bzImage. Debian packages are downloaded with `apt-get download` (never
+//! installed), unpacked with `dpkg-deb -x`, and the kernel, its config and the modules the VM
+//! needs (with dependencies, decompressed) are kept in `<cache>/kernels/<release>/`.
+//! sid is reached through an apt configuration of our own in the cache; the host's apt
+//! sources are never changed.
+
+use super::modinfo;
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Modules the guest needs when the kernel does not build them in.
+pub const VM_MODULES: [&str; 2] = ["virtio_pci", "virtio_blk"];
+
+/// What a kernel in the cache is and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelInfo {
+    /// `uname -r` of the kernel.
+    pub release: String,
+    /// How the user named it (`debian:6.12`, a path).
+    pub spec: String,
+    /// Debian packages it came from, with versions and sha256 of each .deb.
+    pub packages: Vec<PackageInfo>,
+    /// Module file names in load order (in `modules/`).
+    pub modules: Vec<String>,
+    /// The kernel image.
+    pub vmlinuz: PathBuf,
+    /// The kernel config, if shipped.
+    pub config: Option<PathBuf>,
+}
+
+/// One downloaded package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageInfo {
+    /// Package name.
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// sha256 of the .deb.
+    pub sha256: String,
+}
+
+/// The cache root: `$CGHARNESS_CACHE`, else `$XDG_CACHE_HOME/cgharness`, else `~/.cache/cgharness`.
+pub fn cache_root() -> PathBuf {
+    if let Some(p) = std::env::var_os("CGHARNESS_CACHE") {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
+        return PathBuf::from(p).join("cgharness");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    home.join(".cache").join("cgharness")
+}
+
+fn kernels_dir() -> PathBuf {
+    cache_root().join("kernels")
+}
+
+fn alias_file(spec: &str) -> PathBuf {
+    kernels_dir().join("alias").join(spec.replace([':', '/'], "_"))
+}
+
+/// Releases in the cache, sorted.
+pub fn cached_releases() -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(kernels_dir()) else { return Ok(out) };
+    for e in rd.flatten() {
+        if e.path().join("kernel.json").is_file() {
+            out.push(e.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Loads a cached kernel's info by release.
+pub fn load(release: &str) -> anyhow::Result<KernelInfo> {
+    let path = kernels_dir().join(release).join("kernel.json");
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_slice(&bytes).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Finds a kernel for `spec`: a cached alias, a release, a bzImage path, or fetches it.
+pub fn resolve(spec: &str, modules_dir: Option<&Path>) -> anyhow::Result<KernelInfo> {
+    if !spec.starts_with("debian:") {
+        return from_path(Path::new(spec), modules_dir);
+    }
+    if let Ok(release) = std::fs::read_to_string(alias_file(spec)) {
+        if let Ok(info) = load(release.trim()) {
+            return Ok(info);
+        }
+    }
+    fetch(spec)
+}
+
+/// Uses a bzImage the user built (and optionally its modules dir).
+pub fn from_path(path: &Path, modules_dir: Option<&Path>) -> anyhow::Result<KernelInfo> {
+    if !path.is_file() {
+        return Err(crate::exit::usage(format!(
+            "kernel {}: no such file; give a bzImage path or debian:6.1, debian:6.12, debian:sid",
+            path.display()
+        )));
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let release = bzimage_release(&bytes).unwrap_or_else(|| "custom".into());
+    let mut modules = Vec::new();
+    let dir = kernels_dir().join(format!("path-{}", &sha256_hex(&bytes)[..12]));
+    std::fs::create_dir_all(dir.join("modules"))?;
+    if let Some(m) = modules_dir {
+        let builtin = std::fs::read_to_string(m.join("modules.builtin")).map(|t| modinfo::parse_builtin(&t)).unwrap_or_default();
+        for (name, data) in modinfo::resolve(&modinfo::index_modules(m), &VM_MODULES, &builtin, m)? {
+            std::fs::write(dir.join("modules").join(format!("{name}.ko")), data)?;
+            modules.push(format!("{name}.ko"));
+        }
+    }
+    Ok(KernelInfo { release, spec: path.display().to_string(), packages: Vec::new(), modules, vmlinuz: path.to_path_buf(), config: None })
+}
+
+/// The version string a bzImage carries (offset at 0x20E + 0x200 in the setup header).
+pub fn bzimage_release(b: &[u8]) -> Option<String> {
+    if b.get(0x202..0x206)? != b"HdrS" {
+        return None;
+    }
+    let off = usize::from(u16::from_le_bytes(b.get(0x20e..0x210)?.try_into().ok()?)) + 0x200;
+    let s = b.get(off..off + 256)?;
+    let end = s.iter().position(|&c| c == 0 || c == b' ')?;
+    String::from_utf8(s[..end].to_vec()).ok()
+}
+
+/// Downloads and unpacks the kernel named by `spec` into the cache; refreshes its alias.
+pub fn fetch(spec: &str) -> anyhow::Result<KernelInfo> {
+    let what = spec.strip_prefix("debian:").ok_or_else(|| crate::exit::usage(format!("unknown kernel spec {spec:?}: use debian:6.1, debian:6.12, debian:sid, debian:<package or version>, or a bzImage path")))?;
+    let apt = if what == "sid" { Apt::sid()? } else { Apt::host() };
+    let packages = apt.packages_for(what)?;
+    let work = tempfile::Builder::new().prefix("fetch-").tempdir_in(ensure_dir(&kernels_dir())?)?;
+    eprintln!("fetching {spec}: {}", packages.join(" "));
+    let mut infos = Vec::new();
+    for p in &packages {
+        let deb = apt.download(p, work.path())?;
+        let bytes = std::fs::read(&deb)?;
+        let version = deb_version(&deb).unwrap_or_default();
+        infos.push(PackageInfo { name: p.clone(), version, sha256: sha256_hex(&bytes) });
+        let st = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(work.path().join("root")).status().context("running dpkg-deb (is dpkg installed?)")?;
+        if !st.success() {
+            bail!("dpkg-deb -x {} failed", deb.display());
+        }
+    }
+    let info = install_unpacked(spec, &work.path().join("root"), infos)?;
+    std::fs::create_dir_all(alias_file(spec).parent().unwrap_or(Path::new(".")))?;
+    std::fs::write(alias_file(spec), &info.release)?;
+    Ok(info)
+}
+
+fn ensure_dir(p: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
+    Ok(p.to_path_buf())
+}
+
+/// Moves vmlinuz, config and the needed modules from an unpacked package tree into the cache.
+fn install_unpacked(spec: &str, root: &Path, packages: Vec<PackageInfo>) -> anyhow::Result<KernelInfo> {
+    let mods_root = [root.join("lib/modules"), root.join("usr/lib/modules")]
+        .into_iter()
+        .find(|p| p.is_dir())
+        .context("the packages hold no lib/modules directory")?;
+    let release = std::fs::read_dir(&mods_root)?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .next()
+        .context("no kernel release under lib/modules")?;
+    let mdir = mods_root.join(&release);
+    let vmlinuz = [root.join(format!("boot/vmlinuz-{release}")), mdir.join("vmlinuz.unsigned"), mdir.join("vmlinuz")]
+        .into_iter()
+        .find(|p| p.is_file())
+        .with_context(|| format!("no vmlinuz for {release} in the packages"))?;
+    let config = [root.join(format!("boot/config-{release}")), mdir.join("config")].into_iter().find(|p| p.is_file());
+    let dest = kernels_dir().join(&release);
+    let _ = std::fs::remove_dir_all(&dest);
+    std::fs::create_dir_all(dest.join("modules"))?;
+    std::fs::copy(&vmlinuz, dest.join("vmlinuz"))?;
+    if let Some(c) = &config {
+        std::fs::copy(c, dest.join("config"))?;
+    }
+    let builtin = std::fs::read_to_string(mdir.join("modules.builtin")).map(|t| modinfo::parse_builtin(&t)).unwrap_or_default();
+    let mut modules = Vec::new();
+    for (name, data) in modinfo::resolve(&modinfo::index_modules(&mdir), &VM_MODULES, &builtin, &mdir)? {
+        std::fs::write(dest.join("modules").join(format!("{name}.ko")), data)?;
+        modules.push(format!("{name}.ko"));
+    }
+    let info = KernelInfo {
+        release: release.clone(),
+        spec: spec.to_string(),
+        packages,
+        modules,
+        vmlinuz: dest.join("vmlinuz"),
+        config: config.map(|_| dest.join("config")),
+    };
+    std::fs::write(dest.join("kernel.json"), serde_json::to_vec_pretty(&info)?)?;
+    Ok(info)
+}
+
+/// An apt configuration: the host's, or our own for sid.
+struct Apt {
+    opts: Vec<String>,
+}
+
+impl Apt {
+    fn host() -> Apt {
+        Apt { opts: Vec::new() }
+    }
+
+    fn sid() -> anyhow::Result<Apt> {
+        let dir = ensure_dir(&cache_root().join("apt-sid"))?;
+        std::fs::create_dir_all(dir.join("lists/partial"))?;
+        std::fs::create_dir_all(dir.join("cache/archives/partial"))?;
+        let mirror = host_mirror().unwrap_or_else(|| "http://deb.debian.org/debian".into());
+        let keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+        std::fs::write(dir.join("sources.list"), format!("deb [signed-by={keyring}] {mirror} sid main\n"))?;
+        let d = dir.display();
+        let apt = Apt {
+            opts: vec![
+                format!("Dir::Etc::sourcelist={d}/sources.list"),
+                "Dir::Etc::sourceparts=/dev/null".into(),
+                format!("Dir::State::Lists={d}/lists"),
+                format!("Dir::Cache={d}/cache"),
+            ],
+        };
+        eprintln!("updating the sid package list (our own apt config in {d})");
+        apt.run("apt-get", &["-q", "update"], None)?;
+        Ok(apt)
+    }
+
+    fn command(&self, prog: &str) -> Command {
+        let mut c = Command::new(prog);
+        for o in &self.opts {
+            c.arg("-o").arg(o);
+        }
+        c
+    }
+
+    fn run(&self, prog: &str, args: &[&str], cwd: Option<&Path>) -> anyhow::Result<String> {
+        let mut c = self.command(prog);
+        c.args(args);
+        if let Some(d) = cwd {
+            c.current_dir(d);
+        }
+        let out = c.output().with_context(|| format!("running {prog} (is apt installed? this needs a Debian-based host)"))?;
+        if !out.status.success() {
+            bail!("{prog} {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The packages to download for a version selector.
+    fn packages_for(&self, what: &str) -> anyhow::Result<Vec<String>> {
+        if what.starts_with("linux-") {
+            return Ok(vec![what.to_string()]);
+        }
+        if what == "sid" {
+            let names = self.search("^linux-binary-unsigned-.*-cloud-amd64$")?;
+            let newest = newest(&names).context("no linux-binary-unsigned-*-cloud-amd64 package in sid")?;
+            let ver = newest.trim_start_matches("linux-binary-unsigned-").trim_end_matches("-cloud-amd64");
+            return Ok(vec![newest.clone(), format!("linux-modules-{ver}-cloud-amd64"), format!("linux-base-{ver}-cloud-amd64")]);
+        }
+        let pattern = match what {
+            "6.1" => "^linux-image-6\\.1\\.0-.*-cloud-amd64-unsigned$".to_string(),
+            v => format!("^linux-image-{}.*-cloud-amd64-unsigned$", v.replace('.', "\\.").replace('+', "\\+")),
+        };
+        let names = self.search(&pattern)?;
+        let pick = newest(&names).with_context(|| format!("no Debian cloud kernel package matches {what:?} (searched {pattern}); try `apt-get update`"))?;
+        Ok(vec![pick.clone()])
+    }
+
+    fn search(&self, pattern: &str) -> anyhow::Result<Vec<String>> {
+        let out = self.run("apt-cache", &["search", "--names-only", pattern], None)?;
+        Ok(out.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect())
+    }
+
+    fn download(&self, pkg: &str, dir: &Path) -> anyhow::Result<PathBuf> {
+        self.run("apt-get", &["-q", "download", pkg], Some(dir))?;
+        std::fs::read_dir(dir)?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{pkg}_"))))
+            .with_context(|| format!("apt-get download {pkg} left no .deb"))
+    }
+}
+
+fn host_mirror() -> Option<String> {
+    let text = std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources").ok()?;
+    let line = text.lines().find(|l| l.starts_with("URIs:"))?;
+    line.split_whitespace().nth(1).map(str::to_string)
+}
+
+/// `pkg_1.2-3_amd64.deb` → `1.2-3` (with `%3a` for epochs decoded).
+fn deb_version(deb: &Path) -> Option<String> {
+    let name = deb.file_name()?.to_string_lossy().into_owned();
+    Some(name.split('_').nth(1)?.replace("%3a", ":"))
+}
+
+/// The highest name in natural (numeric-aware) order.
+pub fn newest(names: &[String]) -> Option<&String> {
+    names.iter().max_by(|a, b| natural_key(a).cmp(&natural_key(b)))
+}
+
+fn natural_key(s: &str) -> Vec<(u64, String)> {
+    let mut out = Vec::new();
+    let mut num = String::new();
+    let mut text = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+        } else {
+            if !num.is_empty() {
+                out.push((num.parse().unwrap_or(u64::MAX), std::mem::take(&mut text)));
+                num.clear();
+            }
+            text.push(c);
+        }
+    }
+    out.push((num.parse().unwrap_or(0), text));
+    out
+}
+
+/// Hex sha256 of bytes.
+pub fn sha256_hex(b: &[u8]) -> String {
+    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_is_numeric_not_lexical() {
+        let names: Vec<String> = ["linux-image-6.1.0-9-cloud-amd64-unsigned", "linux-image-6.1.0-56-cloud-amd64-unsigned", "linux-image-6.1.0-55-cloud-amd64-unsigned"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(newest(&names).unwrap(), "linux-image-6.1.0-56-cloud-amd64-unsigned");
+        let v: Vec<String> = ["linux-image-6.12.9+deb12-cloud-amd64-unsigned", "linux-image-6.12.117+deb12-cloud-amd64-unsigned"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(newest(&v).unwrap(), &v[1]);
+    }
+
+    #[test]
+    fn deb_file_names_give_versions() {
+        assert_eq!(deb_version(Path::new("/x/linux-image-6.12.117+deb12-cloud-amd64-unsigned_6.12.117-1~deb12u1_amd64.deb")).unwrap(), "6.12.117-1~deb12u1");
+    }
+
+    #[test]
+    fn a_missing_kernel_path_is_a_usage_error() {
+        let e = from_path(Path::new("/nonexistent/bzImage"), None).unwrap_err();
+        assert_eq!(crate::exit::exit_of(&e), crate::exit::Exit::Usage);
+        assert!(e.to_string().contains("debian:6.12"), "{e}");
+    }
+}

@@ -1,0 +1,248 @@
+//! `cgharness vm`: boot a kernel in qemu with cgharness as the guest's init, run a command
+//! there, and bring its results back. Submodules are small and mostly pure (argv, cpio, plan,
+//! modinfo); this file orchestrates one boot per kernel and writes the run's `vm.json`.
+
+pub mod channel;
+pub mod cpio;
+pub mod disks;
+pub mod guest;
+pub mod harness;
+pub mod initramfs;
+pub mod kernel;
+pub mod modinfo;
+pub mod plan;
+pub mod qemu;
+
+use crate::exit::{infrastructure, Exit};
+use anyhow::Context;
+use qemu::{Accel, Ending};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything `vm` needs for one kernel.
+#[derive(Debug, Clone)]
+pub struct VmRequest {
+    /// Kernel spec (`debian:6.12`, a bzImage path).
+    pub kernel: String,
+    /// Modules dir for a bzImage path.
+    pub modules: Option<PathBuf>,
+    /// Guest memory, bytes.
+    pub mem_bytes: u64,
+    /// vCPUs.
+    pub cpus: u32,
+    /// Swap disk size (0: none).
+    pub swap_bytes: u64,
+    /// Data disk size (0: none).
+    pub disk_bytes: u64,
+    /// Extra kernel command line.
+    pub cmdline: String,
+    /// Accelerator wanted.
+    pub accel: Accel,
+    /// Deadline for the whole boot.
+    pub timeout: Duration,
+    /// Host files to carry in.
+    pub include: Vec<PathBuf>,
+    /// Run an included program instead of cgharness.
+    pub exec: bool,
+    /// The guest command's arguments.
+    pub args: Vec<String>,
+    /// Echo the guest console to stdout.
+    pub echo: bool,
+    /// Boots to retry when the kernel dies before init starts.
+    pub retries: u32,
+}
+
+/// What one kernel's run produced (also saved as `vm.json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct VmRecord {
+    /// Record format version.
+    pub schema_version: u32,
+    /// cgharness version.
+    pub tool_version: &'static str,
+    /// The guest kernel.
+    pub kernel: kernel::KernelInfo,
+    /// `qemu-system-x86_64 --version`, first line.
+    pub qemu_version: String,
+    /// Accelerator used.
+    pub accel: Accel,
+    /// Host CPU model.
+    pub host_cpu_model: Option<String>,
+    /// Guest memory, bytes.
+    pub guest_mem_bytes: u64,
+    /// vCPUs.
+    pub guest_cpus: u32,
+    /// Kernel command line.
+    pub cmdline: String,
+    /// Guest argv.
+    pub argv: Vec<String>,
+    /// Boots it took (retries after early deaths included).
+    pub boots: u32,
+    /// Wall time of the last boot, ms.
+    pub wall_ms: u128,
+    /// The guest's exit record.
+    pub exit: channel::ExitRecord,
+}
+
+/// Runs one kernel; results go into `out`. Returns the exit status and the record.
+pub fn run_kernel(req: &VmRequest, out: &Path, accel_memo: &mut Option<Accel>) -> anyhow::Result<(Exit, VmRecord)> {
+    let k = kernel::resolve(&req.kernel, req.modules.as_deref())?;
+    let qemu = crate::host::which("qemu-system-x86_64")
+        .ok_or_else(|| crate::exit::host_cannot("qemu-system-x86_64 not found: apt-get install qemu-system-x86"))?;
+    let harness_path = harness::static_binary()?;
+    let harness = std::fs::read(&harness_path).with_context(|| format!("reading {}", harness_path.display()))?;
+    let mut carried = Vec::new();
+    for p in &req.include {
+        carried.extend(harness::carry(p)?);
+    }
+    let (base, _key) = initramfs::base(&harness, &k, &carried)?;
+    let plan = plan::GuestPlan {
+        argv: plan::guest_argv(req.exec, &req.args),
+        modules: k.modules.clone(),
+        swap: req.swap_bytes > 0,
+        data: req.disk_bytes > 0,
+        env: Vec::new(),
+    };
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let work = tempfile::Builder::new().prefix(".vm-").tempdir_in(out)?;
+    let initrd = work.path().join("initrd.cpio");
+    let mut bytes = std::fs::read(&base)?;
+    bytes.extend(initramfs::plan_archive(&plan)?);
+    std::fs::write(&initrd, bytes)?;
+    let mut disk_list = Vec::new();
+    if req.disk_bytes > 0 {
+        disk_list.push(qemu::Disk { path: disks::data_image(req.disk_bytes)?, serial: channel::DATA_SERIAL.into(), snapshot: true });
+    }
+    if req.swap_bytes > 0 {
+        disk_list.push(qemu::Disk { path: disks::swap_image(req.swap_bytes)?, serial: channel::SWAP_SERIAL.into(), snapshot: true });
+    }
+    let results = disks::results_image(work.path())?;
+    disk_list.push(qemu::Disk { path: results.clone(), serial: channel::RESULTS_SERIAL.into(), snapshot: false });
+    let mut cfg = qemu::QemuConfig {
+        kernel: k.vmlinuz.clone(),
+        initrd,
+        cmdline: qemu::cmdline(&req.cmdline),
+        mem_mib: req.mem_bytes >> 20,
+        cpus: req.cpus,
+        accel: pick_accel(req.accel, *accel_memo),
+        disks: disk_list,
+    };
+    let (outcome, boots) = boot_with_retries(&qemu, &mut cfg, req, out, accel_memo)?;
+    let record = channel::read_results(&results, out)?;
+    let Some(exit) = record else {
+        return Err(no_record(&outcome));
+    };
+    let status = guest_status(&exit, req.exec);
+    let rec = VmRecord {
+        schema_version: 1,
+        tool_version: env!("CARGO_PKG_VERSION"),
+        kernel: k,
+        qemu_version: qemu_version(&qemu),
+        accel: cfg.accel,
+        host_cpu_model: crate::host::read_facts(Path::new("/")).cpu_model,
+        guest_mem_bytes: req.mem_bytes,
+        guest_cpus: req.cpus,
+        cmdline: cfg.cmdline.clone(),
+        argv: plan.argv,
+        boots,
+        wall_ms: outcome.wall.as_millis(),
+        exit,
+    };
+    std::fs::write(out.join("vm.json"), serde_json::to_vec_pretty(&rec)?)?;
+    if let Some(err) = &rec.exit.init_error {
+        return Err(infrastructure(format!("the guest's init failed: {err}")));
+    }
+    Ok((status, rec))
+}
+
+fn pick_accel(wanted: Accel, memo: Option<Accel>) -> Accel {
+    match (wanted, memo) {
+        (Accel::Auto, Some(m)) => m,
+        (Accel::Auto, None) if Path::new("/dev/kvm").exists() => Accel::Kvm,
+        (Accel::Auto, None) => Accel::Tcg,
+        (w, _) => w,
+    }
+}
+
+/// Boots, retrying a boot that died before init started and falling back from KVM to TCG.
+fn boot_with_retries(qemu_bin: &str, cfg: &mut qemu::QemuConfig, req: &VmRequest, out: &Path, memo: &mut Option<Accel>) -> anyhow::Result<(qemu::RunOutcome, u32)> {
+    let mut boots = 0;
+    loop {
+        boots += 1;
+        let o = qemu::run(qemu_bin, cfg, req.timeout, &out.join("console.log"), req.echo)?;
+        let kvm_failed = cfg.accel == Accel::Kvm && (matches!(o.ending, Ending::KvmError(_)) || !o.init_started);
+        if kvm_failed && req.accel == Accel::Auto {
+            eprintln!("  KVM failed ({}); falling back to TCG", first_line(&o.stderr));
+            cfg.accel = Accel::Tcg;
+            *memo = Some(Accel::Tcg);
+            continue;
+        }
+        match &o.ending {
+            Ending::TimedOut => return Err(infrastructure(format!("the VM timed out after {:?} and was killed; last console lines:\n{}", req.timeout, o.tail.join("\n")))),
+            Ending::Interrupted => return Err(infrastructure("interrupted; the VM was killed")),
+            Ending::KvmError(e) => return Err(infrastructure(format!("KVM internal error (try --accel tcg):\n{e}"))),
+            Ending::Exited(_) if !o.init_started && boots <= req.retries => {
+                eprintln!("  the kernel died before init started (boot {boots}); retrying");
+                continue;
+            }
+            Ending::Exited(_) => {
+                if req.accel == Accel::Auto {
+                    *memo = Some(cfg.accel);
+                }
+                return Ok((o, boots));
+            }
+        }
+    }
+}
+
+fn no_record(o: &qemu::RunOutcome) -> anyhow::Error {
+    let why = if o.init_started { "the guest stopped without an exit record (kernel panic or crash?)" } else { "the kernel died before our init started" };
+    let err = if o.stderr.trim().is_empty() { String::new() } else { format!("\nqemu stderr:\n{}", o.stderr.trim()) };
+    infrastructure(format!("{why}; last console lines:\n{}{err}", o.tail.join("\n")))
+}
+
+/// Maps the guest's exit to ours: 0–3 pass through; in `--exec` mode any other failure of the
+/// program is 1, in cgharness mode a crash or signal is an infrastructure failure.
+pub fn guest_status(e: &channel::ExitRecord, exec: bool) -> Exit {
+    match (e.exit_code, exec) {
+        (Some(c @ 0..=3), _) => Exit::from_code(c),
+        (_, true) => Exit::ExpectationFailed,
+        (_, false) => Exit::Infrastructure,
+    }
+}
+
+fn qemu_version(qemu: &str) -> String {
+    std::process::Command::new(qemu)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_codes_map_to_ours() {
+        let mut e = channel::ExitRecord::finished(Some(3), None, 0, 0, 0);
+        assert_eq!(guest_status(&e, false), Exit::HostCannot);
+        e.exit_code = Some(101);
+        assert_eq!(guest_status(&e, true), Exit::ExpectationFailed);
+        assert_eq!(guest_status(&e, false), Exit::Infrastructure);
+        e.exit_code = None;
+        e.signal = Some(9);
+        assert_eq!(guest_status(&e, false), Exit::Infrastructure);
+    }
+
+    #[test]
+    fn auto_accel_remembers_the_fallback() {
+        assert_eq!(pick_accel(Accel::Auto, Some(Accel::Tcg)), Accel::Tcg);
+        assert_eq!(pick_accel(Accel::Tcg, Some(Accel::Kvm)), Accel::Tcg);
+    }
+}
