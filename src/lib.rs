@@ -12,3 +12,4 @@ pub mod interrupt;
 pub mod scratch;
 pub mod size;
 pub mod vm;
+pub mod workload;

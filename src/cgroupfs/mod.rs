@@ -8,6 +8,8 @@
 //! create, when to kill): that is `scratch`'s job.
 
 pub mod core;
+#[cfg(test)]
+mod fixture_tests;
 pub mod io;
 pub mod memory;
 pub mod misc;

@@ -5,6 +5,7 @@ mod clean;
 mod doctor;
 mod kernel;
 mod vm;
+mod workload;
 
 use crate::exit::Exit;
 use clap::{Parser, Subcommand};
@@ -50,6 +51,9 @@ pub enum Command {
     Kernel(kernel::KernelCmd),
     /// Boot a kernel in qemu and run cgharness (or an included program) inside it.
     Vm(Box<vm::VmArgs>),
+    /// Run one built-in workload in this process (the harness starts these in cgroups).
+    #[command(subcommand, hide = true)]
+    Workload(workload::WorkloadCmd),
 }
 
 /// Runs the chosen subcommand.
@@ -59,6 +63,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Clean(a) => clean::run(&cli.host_root, a),
         Command::Kernel(k) => kernel::run(k),
         Command::Vm(a) => vm::run(*a),
+        Command::Workload(w) => workload::run(w),
     }
 }
 

@@ -7,6 +7,12 @@
 //! subtree usable at all. Owner files live in a state directory, not in cgroupfs (which cannot
 //! hold regular files).
 
+mod sweep;
+#[cfg(test)]
+mod tests;
+
+pub use sweep::{plan_sweep, SweepAction};
+
 use crate::cgroupfs::{CgError, Cgroup};
 use serde::{Deserialize, Serialize};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -272,39 +278,4 @@ fn rmdir_tree(cg: &Cgroup) -> Result<(), ScratchError> {
             Err(e) => return Err(e.into()),
         }
     }
-}
-
-/// What `clean` would do with one owner file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SweepAction {
-    /// The owner lives: leave its subtree alone.
-    KeepLive(Owner),
-    /// The owner is dead: remove its subtree (it must lie under `parent`).
-    Remove(Owner),
-    /// The owner file points outside the parent or is unreadable: touch nothing, report it.
-    Ignore(PathBuf, String),
-}
-
-/// Decides, without changing anything, what to do with each owner file in `state_dir`.
-pub fn plan_sweep(state_dir: &Path, parent: &Path, alive: &dyn Fn(&Owner) -> bool) -> Vec<(PathBuf, SweepAction)> {
-    let Ok(rd) = std::fs::read_dir(state_dir) else { return Vec::new() };
-    let mut files: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".owner.json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|f| {
-            let action = match std::fs::read(&f).ok().and_then(|b| serde_json::from_slice::<Owner>(&b).ok()) {
-                None => SweepAction::Ignore(f.clone(), "unreadable owner file".into()),
-                Some(o) if !o.cgroup.starts_with(parent) || o.cgroup == parent => {
-                    SweepAction::Ignore(f.clone(), format!("{} is not under {}", o.cgroup.display(), parent.display()))
-                }
-                Some(o) if alive(&o) => SweepAction::KeepLive(o),
-                Some(o) => SweepAction::Remove(o),
-            };
-            (f, action)
-        })
-        .collect()
 }
