@@ -42,7 +42,12 @@ pub struct Verdict {
 }
 
 fn check(name: &str, status: Status, detail: String, fix: &str) -> Check {
-    Check { name: name.to_string(), status, detail, fix: fix.to_string() }
+    Check {
+        name: name.to_string(),
+        status,
+        detail,
+        fix: fix.to_string(),
+    }
 }
 
 /// Judges the facts. `cached_kernels` lists kernel releases in the vm cache; `in_vm` leaves out
@@ -51,28 +56,57 @@ pub fn diagnose(f: &HostFacts, cached_kernels: &[String], in_vm: bool) -> Verdic
     let mut checks = vec![check("kernel", Status::Ok, f.kernel_release.clone(), "")];
     let mount_ok = f.cgroup2_mount.is_some();
     checks.push(match &f.cgroup2_mount {
-        Some(m) if f.hybrid => check("cgroup2", Status::Warn, format!("mounted at {m} (hybrid host: v1 hierarchies hold controllers)"), ""),
+        Some(m) if f.hybrid => check(
+            "cgroup2",
+            Status::Warn,
+            format!("mounted at {m} (hybrid host: v1 hierarchies hold controllers)"),
+            "",
+        ),
         Some(m) => check("cgroup2", Status::Ok, format!("mounted at {m}"), ""),
-        None => check("cgroup2", Status::Fail, "not mounted".into(), "mount it (mount -t cgroup2 none /sys/fs/cgroup) or use `cgharness vm`"),
+        None => check(
+            "cgroup2",
+            Status::Fail,
+            "not mounted".into(),
+            "mount it (mount -t cgroup2 none /sys/fs/cgroup) or use `cgharness vm`",
+        ),
     });
     let mut missing = Vec::new();
     for c in WANTED_CONTROLLERS {
-        let state = f.controllers.get(c).cloned().unwrap_or(ControllerState::Absent);
+        let state = f
+            .controllers
+            .get(c)
+            .cloned()
+            .unwrap_or(ControllerState::Absent);
         let required = c == "memory" || c == "io";
         let bad = if required { Status::Fail } else { Status::Warn };
         checks.push(match state {
-            ControllerState::V2 => check(&format!("controller {c}"), Status::Ok, "available in cgroup v2".into(), ""),
+            ControllerState::V2 => check(
+                &format!("controller {c}"),
+                Status::Ok,
+                "available in cgroup v2".into(),
+                "",
+            ),
             ControllerState::V1 { mount } => {
                 if required {
                     missing.push(c);
                 }
-                check(&format!("controller {c}"), bad, format!("bound to cgroup v1 at {mount}, so cgroup v2 cannot use it"), V1_FIX)
+                check(
+                    &format!("controller {c}"),
+                    bad,
+                    format!("bound to cgroup v1 at {mount}, so cgroup v2 cannot use it"),
+                    V1_FIX,
+                )
             }
             ControllerState::Absent => {
                 if required {
                     missing.push(c);
                 }
-                check(&format!("controller {c}"), bad, "not available (kernel lacks it or it is disabled)".into(), "use `cgharness vm`, or a kernel with it enabled")
+                check(
+                    &format!("controller {c}"),
+                    bad,
+                    "not available (kernel lacks it or it is disabled)".into(),
+                    "use `cgharness vm`, or a kernel with it enabled",
+                )
             }
         });
     }
@@ -86,40 +120,94 @@ pub fn diagnose(f: &HostFacts, cached_kernels: &[String], in_vm: bool) -> Verdic
     checks.push(if f.psi {
         check("psi", Status::Ok, "pressure files readable".into(), "")
     } else {
-        check("psi", Status::Warn, "PSI unavailable: pressure values will be missing".into(), "boot with psi=1")
+        check(
+            "psi",
+            Status::Warn,
+            "PSI unavailable: pressure values will be missing".into(),
+            "boot with psi=1",
+        )
     });
     checks.push(facts_line(f));
     let can_run_scenarios = mount_ok && missing.is_empty() && access;
     if in_vm {
-        checks.push(check("vm", Status::Ok, "running inside cgharness's VM".into(), ""));
-        return Verdict { checks, can_run_scenarios, can_run_vm: false };
+        checks.push(check(
+            "vm",
+            Status::Ok,
+            "running inside cgharness's VM".into(),
+            "",
+        ));
+        return Verdict {
+            checks,
+            can_run_scenarios,
+            can_run_vm: false,
+        };
     }
     let qemu_ok = f.qemu.is_some();
     checks.push(match &f.qemu {
-        Some(q) => check("qemu", Status::Ok, format!("{q}{}", if f.kvm_device { " (/dev/kvm present)" } else { " (no /dev/kvm: TCG only)" }), ""),
-        None => check("qemu", Status::Warn, "qemu-system-x86_64 not found: `cgharness vm` cannot run".into(), "apt-get install qemu-system-x86"),
+        Some(q) => check(
+            "qemu",
+            Status::Ok,
+            format!(
+                "{q}{}",
+                if f.kvm_device {
+                    " (/dev/kvm present)"
+                } else {
+                    " (no /dev/kvm: TCG only)"
+                }
+            ),
+            "",
+        ),
+        None => check(
+            "qemu",
+            Status::Warn,
+            "qemu-system-x86_64 not found: `cgharness vm` cannot run".into(),
+            "apt-get install qemu-system-x86",
+        ),
     });
     checks.push(if cached_kernels.is_empty() {
-        check("vm kernels", Status::Warn, "none cached".into(), "cgharness kernel fetch debian:6.12")
+        check(
+            "vm kernels",
+            Status::Warn,
+            "none cached".into(),
+            "cgharness kernel fetch debian:6.12",
+        )
     } else {
         check("vm kernels", Status::Ok, cached_kernels.join(", "), "")
     });
-    Verdict { checks, can_run_scenarios, can_run_vm: qemu_ok }
+    Verdict {
+        checks,
+        can_run_scenarios,
+        can_run_vm: qemu_ok,
+    }
 }
 
 const V1_FIX: &str = "this host is hybrid (cgroup v1 holds the controller); run scenarios in a VM with `cgharness vm --kernel debian:6.12 -- run …`, or boot with systemd.unified_cgroup_hierarchy=1";
 
 fn swap_check(f: &HostFacts) -> Check {
     if f.swap.is_empty() {
-        return check("swap", Status::Warn, "no swap: scenarios with swap variants cannot run here".into(), "add a swap device (mkswap/swapon) or use `cgharness vm --swap 1G`");
+        return check(
+            "swap",
+            Status::Warn,
+            "no swap: scenarios with swap variants cannot run here".into(),
+            "add a swap device (mkswap/swapon) or use `cgharness vm --swap 1G`",
+        );
     }
     let total: u64 = f.swap.iter().map(|s| s.size_bytes).sum();
     let names: Vec<&str> = f.swap.iter().map(|s| s.path.as_str()).collect();
-    check("swap", Status::Ok, format!("{} ({})", format_bytes(total), names.join(", ")), "")
+    check(
+        "swap",
+        Status::Ok,
+        format!("{} ({})", format_bytes(total), names.join(", ")),
+        "",
+    )
 }
 
 fn facts_line(f: &HostFacts) -> Check {
-    let huge: Vec<String> = f.hugepage_sizes_bytes.iter().map(|b| format_bytes(*b)).collect();
+    let huge: Vec<String> = f
+        .hugepage_sizes_bytes
+        .iter()
+        .map(|b| format_bytes(*b))
+        .collect();
     let detail = format!(
         "THP {}, MGLRU {}, hugepages [{}], clocksource {}, {} CPUs, {} RAM",
         f.thp_enabled.as_deref().unwrap_or("unknown"),
@@ -127,7 +215,9 @@ fn facts_line(f: &HostFacts) -> Check {
         huge.join(", "),
         f.clocksource.as_deref().unwrap_or("unknown"),
         f.cpus,
-        f.mem_total_bytes.map(format_bytes).unwrap_or_else(|| "unknown".into()),
+        f.mem_total_bytes
+            .map(format_bytes)
+            .unwrap_or_else(|| "unknown".into()),
     );
     check("memory facts", Status::Ok, detail, "")
 }
@@ -153,10 +243,20 @@ pub fn render(v: &Verdict) -> String {
     if v.can_run_scenarios {
         out.push_str("This host can run scenarios: sudo cgharness run <scenario>\n");
     } else {
-        let failed: Vec<&str> = v.checks.iter().filter(|c| c.status == Status::Fail).map(|c| c.name.as_str()).collect();
-        out.push_str(&format!("This host cannot run scenarios (missing: {}).\n", failed.join(", ")));
+        let failed: Vec<&str> = v
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Fail)
+            .map(|c| c.name.as_str())
+            .collect();
+        out.push_str(&format!(
+            "This host cannot run scenarios (missing: {}).\n",
+            failed.join(", ")
+        ));
         if v.can_run_vm {
-            out.push_str("Run them in a VM instead: cgharness vm --kernel debian:6.12 -- run <scenario>\n");
+            out.push_str(
+                "Run them in a VM instead: cgharness vm --kernel debian:6.12 -- run <scenario>\n",
+            );
         }
     }
     out

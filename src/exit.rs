@@ -61,17 +61,29 @@ impl std::error::Error for Failure {}
 
 /// A usage or input error (exit 2).
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
-    Failure { exit: Exit::Usage, message: message.into() }.into()
+    Failure {
+        exit: Exit::Usage,
+        message: message.into(),
+    }
+    .into()
 }
 
 /// The host lacks something (exit 3).
 pub fn host_cannot(message: impl Into<String>) -> anyhow::Error {
-    Failure { exit: Exit::HostCannot, message: message.into() }.into()
+    Failure {
+        exit: Exit::HostCannot,
+        message: message.into(),
+    }
+    .into()
 }
 
 /// Infrastructure failure (exit 4).
 pub fn infrastructure(message: impl Into<String>) -> anyhow::Error {
-    Failure { exit: Exit::Infrastructure, message: message.into() }.into()
+    Failure {
+        exit: Exit::Infrastructure,
+        message: message.into(),
+    }
+    .into()
 }
 
 /// The exit status an error maps to: the first [`Failure`] in its chain, else infrastructure.
@@ -88,7 +100,9 @@ mod tests {
 
     #[test]
     fn failure_survives_context() {
-        let e = Err::<(), _>(host_cannot("no memory controller")).context("doctor").unwrap_err();
+        let e = Err::<(), _>(host_cannot("no memory controller"))
+            .context("doctor")
+            .unwrap_err();
         assert_eq!(exit_of(&e), Exit::HostCannot);
         assert_eq!(exit_of(&anyhow::anyhow!("plain")), Exit::Infrastructure);
     }

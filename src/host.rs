@@ -86,7 +86,10 @@ pub struct HostFacts {
 pub fn read_facts(root: &Path) -> HostFacts {
     let p = |rel: &str| root.join(rel.trim_start_matches('/'));
     let mounts = read_mounts(&p("/proc/self/mountinfo"));
-    let cgroup2_mount = mounts.iter().find(|m| m.fstype == "cgroup2").map(|m| m.point.clone());
+    let cgroup2_mount = mounts
+        .iter()
+        .find(|m| m.fstype == "cgroup2")
+        .map(|m| m.point.clone());
     let v2_controllers = cgroup2_mount
         .as_ref()
         .and_then(|m| Cgroup::new(p(m)).read_controllers().ok())
@@ -104,21 +107,29 @@ pub fn read_facts(root: &Path) -> HostFacts {
         .map(|m| writable(&p(m).join("cgroup.subtree_control")))
         .unwrap_or(false);
     HostFacts {
-        kernel_release: read_trim(&p("/proc/sys/kernel/osrelease")).unwrap_or_else(|| "unknown".into()),
+        kernel_release: read_trim(&p("/proc/sys/kernel/osrelease"))
+            .unwrap_or_else(|| "unknown".into()),
         kernel_cmdline: read_trim(&p("/proc/cmdline")),
         cpu_model: read_cpu_model(&p("/proc/cpuinfo")),
-        cpus: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        cpus: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
         mem_total_bytes: read_meminfo_key(&p("/proc/meminfo"), "MemTotal"),
-        hybrid: mounts.iter().any(|m| m.fstype == "cgroup" && !m.v1_controllers().is_empty()),
+        hybrid: mounts
+            .iter()
+            .any(|m| m.fstype == "cgroup" && !m.v1_controllers().is_empty()),
         cgroup2_mount,
         controllers,
         root_subtree_control,
         swap: read_swaps(&p("/proc/swaps")),
         psi: std::fs::read_to_string(p("/proc/pressure/memory")).is_ok(),
         hugepage_sizes_bytes: read_hugepage_sizes(&p("/sys/kernel/mm/hugepages")),
-        thp_enabled: read_trim(&p("/sys/kernel/mm/transparent_hugepage/enabled")).and_then(|s| bracketed(&s)),
+        thp_enabled: read_trim(&p("/sys/kernel/mm/transparent_hugepage/enabled"))
+            .and_then(|s| bracketed(&s)),
         lru_gen_enabled: read_trim(&p("/sys/kernel/mm/lru_gen/enabled")),
-        clocksource: read_trim(&p("/sys/devices/system/clocksource/clocksource0/current_clocksource")),
+        clocksource: read_trim(&p(
+            "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+        )),
         root: nix::unistd::geteuid().is_root(),
         cgroup2_writable,
         kvm_device: p("/dev/kvm").exists(),
@@ -162,7 +173,11 @@ pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
             let mut r = right.split_whitespace();
             let fstype = r.next()?.to_string();
             let super_opts = r.nth(1).unwrap_or_default().to_string();
-            matches!(fstype.as_str(), "cgroup" | "cgroup2").then_some(Mount { point, fstype, super_opts })
+            matches!(fstype.as_str(), "cgroup" | "cgroup2").then_some(Mount {
+                point,
+                fstype,
+                super_opts,
+            })
         })
         .collect()
 }
@@ -172,14 +187,21 @@ fn controller_state(name: &str, v2: &[String], mounts: &[Mount]) -> ControllerSt
         return ControllerState::V2;
     }
     let v1_name = if name == "io" { "blkio" } else { name };
-    if let Some(m) = mounts.iter().find(|m| m.fstype == "cgroup" && m.v1_controllers().contains(&v1_name)) {
-        return ControllerState::V1 { mount: m.point.clone() };
+    if let Some(m) = mounts
+        .iter()
+        .find(|m| m.fstype == "cgroup" && m.v1_controllers().contains(&v1_name))
+    {
+        return ControllerState::V1 {
+            mount: m.point.clone(),
+        };
     }
     ControllerState::Absent
 }
 
 fn read_trim(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok().map(|s| s.trim().to_string())
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|s| s.trim().to_string())
 }
 
 fn bracketed(s: &str) -> Option<String> {
@@ -226,7 +248,11 @@ fn read_hugepage_sizes(dir: &Path) -> Vec<u64> {
             rd.filter_map(|e| e.ok())
                 .filter_map(|e| {
                     let name = e.file_name().to_string_lossy().into_owned();
-                    let kb = name.strip_prefix("hugepages-")?.strip_suffix("kB")?.parse::<u64>().ok()?;
+                    let kb = name
+                        .strip_prefix("hugepages-")?
+                        .strip_suffix("kB")?
+                        .parse::<u64>()
+                        .ok()?;
                     Some(kb * 1024)
                 })
                 .collect()
@@ -245,7 +271,9 @@ pub fn which(name: &str) -> Option<String> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(name))
-        .find(|p| p.is_file() && nix::unistd::access(p.as_path(), nix::unistd::AccessFlags::X_OK).is_ok())
+        .find(|p| {
+            p.is_file() && nix::unistd::access(p.as_path(), nix::unistd::AccessFlags::X_OK).is_ok()
+        })
         .map(|p: PathBuf| p.display().to_string())
 }
 
@@ -270,21 +298,35 @@ mod tests {
         assert_eq!(m.len(), 4);
         assert_eq!(m[3].point, "/sys/fs/cgroup/unified");
         assert_eq!(m[0].v1_controllers(), vec!["memory"]);
-        assert!(m[2].v1_controllers().is_empty(), "name=systemd is not a controller");
+        assert!(
+            m[2].v1_controllers().is_empty(),
+            "name=systemd is not a controller"
+        );
     }
 
     #[test]
     fn io_is_blkio_in_v1() {
         let m = parse_mountinfo(HYBRID);
         let st = controller_state("io", &["hugetlb".into()], &m);
-        assert_eq!(st, ControllerState::V1 { mount: "/sys/fs/cgroup/blkio".into() });
-        assert_eq!(controller_state("hugetlb", &["hugetlb".into()], &m), ControllerState::V2);
+        assert_eq!(
+            st,
+            ControllerState::V1 {
+                mount: "/sys/fs/cgroup/blkio".into()
+            }
+        );
+        assert_eq!(
+            controller_state("hugetlb", &["hugetlb".into()], &m),
+            ControllerState::V2
+        );
         assert_eq!(controller_state("pids", &[], &m), ControllerState::Absent);
     }
 
     #[test]
     fn thp_mode_is_the_bracketed_word() {
-        assert_eq!(bracketed("always [madvise] never").as_deref(), Some("madvise"));
+        assert_eq!(
+            bracketed("always [madvise] never").as_deref(),
+            Some("madvise")
+        );
         assert_eq!(bracketed("never"), None);
     }
 }

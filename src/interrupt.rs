@@ -8,7 +8,9 @@ static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
 
 /// Installs the handlers (idempotent). The second SIGINT/SIGTERM terminates with status 130.
 pub fn install() -> std::io::Result<()> {
-    let flag = FLAG.get_or_init(|| Arc::new(AtomicBool::new(false))).clone();
+    let flag = FLAG
+        .get_or_init(|| Arc::new(AtomicBool::new(false)))
+        .clone();
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone())?;
         signal_hook::flag::register(sig, flag.clone())?;
@@ -18,5 +20,7 @@ pub fn install() -> std::io::Result<()> {
 
 /// Whether the user asked to stop.
 pub fn requested() -> bool {
-    FLAG.get().map(|f| f.load(Ordering::SeqCst)).unwrap_or(false)
+    FLAG.get()
+        .map(|f| f.load(Ordering::SeqCst))
+        .unwrap_or(false)
 }

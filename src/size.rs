@@ -134,7 +134,10 @@ pub fn parse_memparse_or_percent(text: &str, reference: u64) -> Result<u64, Size
                 .parse()
                 .map_err(|_| SizeError::new(text, "a percentage is a number followed by %"))?;
             if !(0.0..=100.0).contains(&pct) {
-                return Err(SizeError::new(text, "a percentage must be between 0% and 100%"));
+                return Err(SizeError::new(
+                    text,
+                    "a percentage must be between 0% and 100%",
+                ));
             }
             Ok(((reference as f64) * pct / 100.0).round() as u64)
         }
@@ -163,9 +166,7 @@ fn scale(input: &str, num: &str, mult: u128, help: &str) -> Result<u64, SizeErro
     let int: u128 = if int_part.is_empty() {
         0
     } else {
-        int_part
-            .parse()
-            .map_err(|_| SizeError::new(input, help))?
+        int_part.parse().map_err(|_| SizeError::new(input, help))?
     };
     let mut total = int.checked_mul(mult).ok_or_else(overflow)?;
     if !frac_part.is_empty() {
@@ -237,13 +238,19 @@ mod tests {
         assert!(parse_memparse(".").is_err());
         assert!(parse_memparse("1.2.3G").is_err());
         assert!(parse_memparse("-1").is_err());
-        assert!(parse_memparse("99999999999E").unwrap_err().reason.contains("64 bits"));
+        assert!(parse_memparse("99999999999E")
+            .unwrap_err()
+            .reason
+            .contains("64 bits"));
     }
 
     #[test]
     fn kernel_limit_text_round_trips() {
         assert_eq!(Limit::parse_kernel("max\n").unwrap(), Limit::Max);
-        assert_eq!(Limit::parse_kernel("1073741824\n").unwrap(), Limit::Bytes(1 << 30));
+        assert_eq!(
+            Limit::parse_kernel("1073741824\n").unwrap(),
+            Limit::Bytes(1 << 30)
+        );
         assert_eq!(Limit::Bytes(5).to_kernel(), "5");
         assert!(Limit::parse_kernel("-1").is_err());
     }

@@ -32,7 +32,10 @@ pub struct CgroupEvents {
 }
 
 impl KeyedFile for CgroupEvents {
-    const SLOTS: &'static [Slot<Self>] = &[("populated", |s| &mut s.populated), ("frozen", |s| &mut s.frozen)];
+    const SLOTS: &'static [Slot<Self>] = &[
+        ("populated", |s| &mut s.populated),
+        ("frozen", |s| &mut s.frozen),
+    ];
     fn other_mut(&mut self) -> &mut BTreeMap<String, u64> {
         &mut self.other
     }

@@ -8,16 +8,36 @@ use super::*;
 use crate::cgroupfs::io::DevId;
 use std::path::PathBuf;
 
-const KERNELS: [&str; 3] = ["6.1.0-56-cloud-amd64", "6.12.117+deb12-cloud-amd64", "7.2.13+deb14-cloud-amd64"];
-const DATA: DevId = DevId { major: 254, minor: 0 };
-const SWAP: DevId = DevId { major: 254, minor: 16 };
+const KERNELS: [&str; 3] = [
+    "6.1.0-56-cloud-amd64",
+    "6.12.117+deb12-cloud-amd64",
+    "7.2.13+deb14-cloud-amd64",
+];
+const DATA: DevId = DevId {
+    major: 254,
+    minor: 0,
+};
+const SWAP: DevId = DevId {
+    major: 254,
+    minor: 16,
+};
 
 fn fx(kernel: &str) -> Cgroup {
-    Cgroup::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kernel).join("fx"))
+    Cgroup::new(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(kernel)
+            .join("fx"),
+    )
 }
 
 fn root(kernel: &str) -> Cgroup {
-    Cgroup::new(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kernel).join("root"))
+    Cgroup::new(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(kernel)
+            .join("root"),
+    )
 }
 
 #[test]
@@ -32,8 +52,16 @@ fn memory_events_show_the_oom_kill() {
         assert_eq!(local.oom_kill, Some(1), "{k}");
     }
     // 7.2 adds sock_throttled; older kernels lack it and it must not appear as 0.
-    assert!(fx(KERNELS[2]).read_memory_events().unwrap().other.contains_key("sock_throttled"));
-    assert!(!fx(KERNELS[0]).read_memory_events().unwrap().other.contains_key("sock_throttled"));
+    assert!(fx(KERNELS[2])
+        .read_memory_events()
+        .unwrap()
+        .other
+        .contains_key("sock_throttled"));
+    assert!(!fx(KERNELS[0])
+        .read_memory_events()
+        .unwrap()
+        .other
+        .contains_key("sock_throttled"));
 }
 
 #[test]
@@ -41,15 +69,25 @@ fn memory_stat_keeps_every_key() {
     for k in KERNELS {
         let text = fx(k).read_text("memory.stat").unwrap();
         let st = fx(k).read_memory_stat().unwrap();
-        assert_eq!(keyed_to_map(&st).len(), text.lines().count(), "{k}: no key dropped");
+        assert_eq!(
+            keyed_to_map(&st).len(),
+            text.lines().count(),
+            "{k}: no key dropped"
+        );
         assert!(st.pgfault.unwrap() > 20_000, "{k}: 168 MiB were touched");
-        assert!(st.anon.is_some() && st.file.is_some() && st.shmem.is_some(), "{k}");
+        assert!(
+            st.anon.is_some() && st.file.is_some() && st.shmem.is_some(),
+            "{k}"
+        );
         assert!(st.other.contains_key("sock"), "{k}");
     }
     // Keys that only newer kernels print are None on 6.1, never 0.
     let old = fx(KERNELS[0]).read_memory_stat().unwrap();
     let new = fx(KERNELS[2]).read_memory_stat().unwrap();
-    let missing_on_old: Vec<_> = keyed_to_map(&new).into_keys().filter(|key| !keyed_to_map(&old).contains_key(key)).collect();
+    let missing_on_old: Vec<_> = keyed_to_map(&new)
+        .into_keys()
+        .filter(|key| !keyed_to_map(&old).contains_key(key))
+        .collect();
     assert!(!missing_on_old.is_empty(), "7.2 has keys 6.1 lacks");
 }
 
@@ -57,10 +95,20 @@ fn memory_stat_keeps_every_key() {
 fn io_stat_has_both_disks() {
     for k in KERNELS {
         let io = fx(k).read_io_stat().unwrap();
-        assert_eq!(io.keys().copied().collect::<Vec<_>>(), vec![DATA, SWAP], "{k}");
-        assert!(io[&DATA].rbytes.unwrap() >= 48 << 20, "{k}: the 48 MiB file was read from disk");
+        assert_eq!(
+            io.keys().copied().collect::<Vec<_>>(),
+            vec![DATA, SWAP],
+            "{k}"
+        );
+        assert!(
+            io[&DATA].rbytes.unwrap() >= 48 << 20,
+            "{k}: the 48 MiB file was read from disk"
+        );
         assert!(io[&DATA].wbytes.unwrap() >= 48 << 20, "{k}: and written");
-        assert!(io[&SWAP].wbytes.unwrap() > 32 << 20, "{k}: anon was swapped out");
+        assert!(
+            io[&SWAP].wbytes.unwrap() > 32 << 20,
+            "{k}: anon was swapped out"
+        );
         assert_eq!(io[&SWAP].dbytes, Some(0), "{k}");
         assert!(io[&SWAP].other.is_empty(), "{k}");
     }
@@ -70,15 +118,27 @@ fn io_stat_has_both_disks() {
 fn limits_read_back() {
     for k in KERNELS {
         let cg = fx(k);
-        assert_eq!(cg.read_limit(memory::MAX).unwrap(), Limit::Bytes(64 << 20), "{k}");
-        assert_eq!(cg.read_limit(memory::SWAP_MAX).unwrap(), Limit::Bytes(0), "{k}");
+        assert_eq!(
+            cg.read_limit(memory::MAX).unwrap(),
+            Limit::Bytes(64 << 20),
+            "{k}"
+        );
+        assert_eq!(
+            cg.read_limit(memory::SWAP_MAX).unwrap(),
+            Limit::Bytes(0),
+            "{k}"
+        );
         assert_eq!(cg.read_limit(memory::HIGH).unwrap(), Limit::Max, "{k}");
         assert_eq!(cg.read_limit(memory::LOW).unwrap(), Limit::Bytes(0), "{k}");
         assert!(!cg.read_memory_oom_group().unwrap(), "{k}");
         assert!(cg.read_io_max().unwrap().is_empty(), "{k}");
         assert_eq!(cg.read_io_weight().unwrap().default, Some(100), "{k}");
         let cpu = cg.read_cpu_max().unwrap();
-        assert_eq!((cpu.quota_usec, cpu.period_usec), (Limit::Max, 100_000), "{k}");
+        assert_eq!(
+            (cpu.quota_usec, cpu.period_usec),
+            (Limit::Max, 100_000),
+            "{k}"
+        );
         assert_eq!(cg.read_cpu_weight().unwrap(), 100, "{k}");
         assert_eq!(cg.read_pids_max().unwrap(), Limit::Max, "{k}");
         assert_eq!(cg.read_hugetlb_max("2MB").unwrap(), Limit::Max, "{k}");
@@ -91,7 +151,10 @@ fn usage_after_the_kill_is_small_and_emptied() {
     for k in KERNELS {
         let cg = fx(k);
         assert!(cg.read_memory_current().unwrap() < 64 << 20, "{k}");
-        assert!(cg.read_memory_peak().unwrap() >= 60 << 20, "{k}: the peak reached the limit");
+        assert!(
+            cg.read_memory_peak().unwrap() >= 60 << 20,
+            "{k}: the peak reached the limit"
+        );
         assert!(cg.read_memory_swap_current().unwrap() < 64 << 20, "{k}");
         assert_eq!(cg.read_cgroup_events().unwrap().populated, Some(0), "{k}");
         assert!(cg.read_procs().unwrap().is_empty(), "{k}");
@@ -108,28 +171,48 @@ fn usage_after_the_kill_is_small_and_emptied() {
 fn swap_fail_events_differ_by_kernel() {
     // Same sequence, swap.max set to 0 while anon was swapped: 6.1 and 6.12 count failed swap
     // allocations, 7.2 does not try to allocate swap past swap.max at all.
-    assert_eq!(fx(KERNELS[0]).read_memory_swap_events().unwrap().fail, Some(7));
-    assert_eq!(fx(KERNELS[1]).read_memory_swap_events().unwrap().fail, Some(7));
-    assert_eq!(fx(KERNELS[2]).read_memory_swap_events().unwrap().fail, Some(0));
+    assert_eq!(
+        fx(KERNELS[0]).read_memory_swap_events().unwrap().fail,
+        Some(7)
+    );
+    assert_eq!(
+        fx(KERNELS[1]).read_memory_swap_events().unwrap().fail,
+        Some(7)
+    );
+    assert_eq!(
+        fx(KERNELS[2]).read_memory_swap_events().unwrap().fail,
+        Some(0)
+    );
 }
 
 #[test]
 fn files_that_differ_by_kernel() {
     // memory.swap.peak is absent on 6.1: a missing file is None, not 0.
-    assert!(optional(fx(KERNELS[0]).read_memory_swap_peak()).unwrap().is_none());
+    assert!(optional(fx(KERNELS[0]).read_memory_swap_peak())
+        .unwrap()
+        .is_none());
     for k in &KERNELS[1..] {
-        assert!(fx(k).read_memory_swap_peak().unwrap() > 32 << 20, "{k}: swap peaked while 120 MiB ran in 64M");
+        assert!(
+            fx(k).read_memory_swap_peak().unwrap() > 32 << 20,
+            "{k}: swap peaked while 120 MiB ran in 64M"
+        );
     }
     // zswap files only on 7.2 (6.1 and 6.12 cloud kernels lack zswap).
     assert!(!fx(KERNELS[1]).file(memory::ZSWAP_MAX).exists());
-    assert_eq!(fx(KERNELS[2]).read_limit(memory::ZSWAP_MAX).unwrap(), Limit::Max);
+    assert_eq!(
+        fx(KERNELS[2]).read_limit(memory::ZSWAP_MAX).unwrap(),
+        Limit::Max
+    );
 }
 
 #[test]
 fn pressure_keeps_totals() {
     for k in KERNELS {
         let p = fx(k).read_memory_pressure().unwrap();
-        assert!(p.some.total_usec > 100_000, "{k}: reclaim stalled the cgroup");
+        assert!(
+            p.some.total_usec > 100_000,
+            "{k}: reclaim stalled the cgroup"
+        );
         assert!(p.full.unwrap().total_usec > 0, "{k}");
         assert!(p.some.avg10 > 0.0, "{k}");
         fx(k).read_io_pressure().unwrap();
@@ -151,7 +234,10 @@ fn cgroup_and_cpu_stat() {
             assert!(rc.contains(&c.to_string()), "{k}: root offers {c}");
         }
         assert!(fx(k).read_subtree_control().unwrap().is_empty(), "{k}");
-        assert!(root(k).read_cgroup_stat().unwrap().nr_descendants >= Some(1), "{k}");
+        assert!(
+            root(k).read_cgroup_stat().unwrap().nr_descendants >= Some(1),
+            "{k}"
+        );
     }
 }
 

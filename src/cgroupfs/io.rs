@@ -28,7 +28,10 @@ impl DevId {
     /// Parses `254:0`.
     pub fn parse(s: &str) -> Option<DevId> {
         let (a, b) = s.split_once(':')?;
-        Some(DevId { major: a.parse().ok()?, minor: b.parse().ok()? })
+        Some(DevId {
+            major: a.parse().ok()?,
+            minor: b.parse().ok()?,
+        })
     }
 }
 
@@ -97,7 +100,8 @@ pub fn parse_io_stat(path: &Path, text: &str) -> Result<IoStat, CgError> {
 }
 
 fn dev_of(path: &Path, line: &NestedLine<'_>) -> Result<DevId, CgError> {
-    DevId::parse(line.head).ok_or_else(|| parse::parse_err(path, 0, line.head, "expected a MAJ:MIN device number"))
+    DevId::parse(line.head)
+        .ok_or_else(|| parse::parse_err(path, 0, line.head, "expected a MAJ:MIN device number"))
 }
 
 /// One device's `io.max` limits.
@@ -118,7 +122,13 @@ pub struct IoMax {
 impl IoMax {
     /// No limits on `dev`.
     pub fn unlimited(dev: DevId) -> IoMax {
-        IoMax { dev, rbps: Limit::Max, wbps: Limit::Max, riops: Limit::Max, wiops: Limit::Max }
+        IoMax {
+            dev,
+            rbps: Limit::Max,
+            wbps: Limit::Max,
+            riops: Limit::Max,
+            wiops: Limit::Max,
+        }
     }
 
     /// The line written to `io.max`.
@@ -140,7 +150,8 @@ pub fn parse_io_max(path: &Path, text: &str) -> Result<Vec<IoMax>, CgError> {
     for line in parse::parse_nested(path, text)? {
         let mut m = IoMax::unlimited(dev_of(path, &line)?);
         for (k, v) in &line.pairs {
-            let lim = Limit::parse_kernel(v).map_err(|e| parse::parse_err(path, 0, line.head, &e.reason))?;
+            let lim = Limit::parse_kernel(v)
+                .map_err(|e| parse::parse_err(path, 0, line.head, &e.reason))?;
             match *k {
                 "rbps" => m.rbps = lim,
                 "wbps" => m.wbps = lim,
@@ -181,12 +192,18 @@ impl Cgroup {
         let path = self.file(WEIGHT);
         let text = self.read_text(WEIGHT)?;
         let mut w = IoWeight::default();
-        for (idx, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (idx, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let (key, value) = parse::split_kv(&path, idx, line)?;
             if key == "default" {
                 w.default = Some(value);
             } else {
-                let dev = DevId::parse(key).ok_or_else(|| parse::parse_err(&path, idx, line, "expected `default N` or `MAJ:MIN N`"))?;
+                let dev = DevId::parse(key).ok_or_else(|| {
+                    parse::parse_err(&path, idx, line, "expected `default N` or `MAJ:MIN N`")
+                })?;
                 w.devices.insert(dev, value);
             }
         }

@@ -101,8 +101,12 @@ impl KeyedFile for MemoryStat {
         ("inactive_file", |s| &mut s.inactive_file),
         ("active_file", |s| &mut s.active_file),
         ("unevictable", |s| &mut s.unevictable),
-        ("workingset_refault_anon", |s| &mut s.workingset_refault_anon),
-        ("workingset_refault_file", |s| &mut s.workingset_refault_file),
+        ("workingset_refault_anon", |s| {
+            &mut s.workingset_refault_anon
+        }),
+        ("workingset_refault_file", |s| {
+            &mut s.workingset_refault_file
+        }),
         ("pgscan", |s| &mut s.pgscan),
         ("pgsteal", |s| &mut s.pgsteal),
         ("pgscan_kswapd", |s| &mut s.pgscan_kswapd),
@@ -189,7 +193,8 @@ impl Cgroup {
     /// Reads a `max`-or-bytes limit file such as `memory.max`.
     pub fn read_limit(&self, name: &str) -> Result<Limit, CgError> {
         let text = self.read_text(name)?;
-        Limit::parse_kernel(&text).map_err(|e| parse::parse_err(&self.file(name), 0, &text, &e.reason))
+        Limit::parse_kernel(&text)
+            .map_err(|e| parse::parse_err(&self.file(name), 0, &text, &e.reason))
     }
     /// Writes a `max`-or-bytes limit file such as `memory.max`.
     pub fn write_limit(&self, name: &str, limit: Limit) -> Result<(), CgError> {
@@ -236,9 +241,12 @@ impl Cgroup {
         for line in parse::parse_nested(&path, &text)? {
             let mut nodes = BTreeMap::new();
             for (k, v) in &line.pairs {
-                let node = k.strip_prefix('N').and_then(|n| n.parse::<u32>().ok()).ok_or_else(|| {
-                    parse::parse_err(&path, 0, line.head, "expected N<node>=<value> pairs")
-                })?;
+                let node = k
+                    .strip_prefix('N')
+                    .and_then(|n| n.parse::<u32>().ok())
+                    .ok_or_else(|| {
+                        parse::parse_err(&path, 0, line.head, "expected N<node>=<value> pairs")
+                    })?;
                 nodes.insert(node, parse::nested_u64(&path, line.head, k, v)?);
             }
             out.insert(line.head.to_string(), nodes);
@@ -302,29 +310,46 @@ pub struct PeakWatch {
 
 impl PeakWatch {
     fn open(path: PathBuf) -> Result<PeakWatch, CgError> {
-        let file = OpenOptions::new().read(true).write(true).open(&path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                CgError::NotFound { path: path.clone() }
-            } else {
-                CgError::Read { path: path.clone(), source: e }
-            }
-        })?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    CgError::NotFound { path: path.clone() }
+                } else {
+                    CgError::Read {
+                        path: path.clone(),
+                        source: e,
+                    }
+                }
+            })?;
         Ok(PeakWatch { path, file })
     }
     /// Resets this fd's peak to the current usage (6.12+; older kernels return EINVAL).
     pub fn reset(&mut self) -> Result<(), CgError> {
-        self.file.write_all(b"reset").map_err(|source| CgError::Write {
-            path: self.path.clone(),
-            value: "reset".to_string(),
-            source,
-        })
+        self.file
+            .write_all(b"reset")
+            .map_err(|source| CgError::Write {
+                path: self.path.clone(),
+                value: "reset".to_string(),
+                source,
+            })
     }
     /// The peak as seen through this fd.
     pub fn read(&mut self) -> Result<u64, CgError> {
         let mut s = String::new();
-        let rerr = |source| CgError::Read { path: self.path.clone(), source };
+        let rerr = |source| CgError::Read {
+            path: self.path.clone(),
+            source,
+        };
         self.file.seek(SeekFrom::Start(0)).map_err(rerr)?;
-        self.file.read_to_string(&mut s).map_err(|source| CgError::Read { path: self.path.clone(), source })?;
+        self.file
+            .read_to_string(&mut s)
+            .map_err(|source| CgError::Read {
+                path: self.path.clone(),
+                source,
+            })?;
         parse::parse_single_u64(&self.path, &s)
     }
 }

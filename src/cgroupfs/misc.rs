@@ -153,11 +153,17 @@ impl Cgroup {
         let bad = || parse::parse_err(&path, 0, &text, "expected `QUOTA|max PERIOD`");
         let quota_usec = Limit::parse_kernel(w.next().ok_or_else(bad)?).map_err(|_| bad())?;
         let period_usec = w.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
-        Ok(CpuMax { quota_usec, period_usec })
+        Ok(CpuMax {
+            quota_usec,
+            period_usec,
+        })
     }
     /// Sets `cpu.max`.
     pub fn write_cpu_max(&self, m: CpuMax) -> Result<(), CgError> {
-        self.write_text(CPU_MAX, &format!("{} {}", m.quota_usec.to_kernel(), m.period_usec))
+        self.write_text(
+            CPU_MAX,
+            &format!("{} {}", m.quota_usec.to_kernel(), m.period_usec),
+        )
     }
     /// `cpu.weight` (1–10000, default 100).
     pub fn read_cpu_weight(&self) -> Result<u64, CgError> {

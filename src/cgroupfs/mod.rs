@@ -193,23 +193,36 @@ pub fn write_file(path: &Path, value: &str) -> Result<(), CgError> {
     };
     let mut f = OpenOptions::new().write(true).open(path).map_err(|e| {
         if e.kind() == ErrorKind::NotFound {
-            CgError::NotFound { path: path.to_path_buf() }
+            CgError::NotFound {
+                path: path.to_path_buf(),
+            }
         } else {
             werr(e)
         }
     })?;
     let n = f.write(value.as_bytes()).map_err(werr)?;
     if n != value.len() {
-        return Err(werr(std::io::Error::new(ErrorKind::WriteZero, "short write")));
+        return Err(werr(std::io::Error::new(
+            ErrorKind::WriteZero,
+            "short write",
+        )));
     }
     Ok(())
 }
 
 fn read_error(path: &Path, e: std::io::Error) -> CgError {
     match (e.kind(), e.raw_os_error()) {
-        (ErrorKind::NotFound, _) => CgError::NotFound { path: path.to_path_buf() },
-        (_, Some(libc::EOPNOTSUPP)) => CgError::Unsupported { path: path.to_path_buf(), source: e },
-        _ => CgError::Read { path: path.to_path_buf(), source: e },
+        (ErrorKind::NotFound, _) => CgError::NotFound {
+            path: path.to_path_buf(),
+        },
+        (_, Some(libc::EOPNOTSUPP)) => CgError::Unsupported {
+            path: path.to_path_buf(),
+            source: e,
+        },
+        _ => CgError::Read {
+            path: path.to_path_buf(),
+            source: e,
+        },
     }
 }
 
@@ -248,16 +261,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let sub = dir.path().join("memory.max");
         std::fs::create_dir(&sub).unwrap(); // writing to a directory fails with EISDIR
-        let err = Cgroup::new(dir.path()).write_text("memory.max", "4096").unwrap_err();
+        let err = Cgroup::new(dir.path())
+            .write_text("memory.max", "4096")
+            .unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("memory.max") && msg.contains("\"4096\""), "{msg}");
+        assert!(
+            msg.contains("memory.max") && msg.contains("\"4096\""),
+            "{msg}"
+        );
     }
 
     #[test]
     fn optional_maps_only_absence() {
         let dir = tempfile::tempdir().unwrap();
         let cg = Cgroup::new(dir.path());
-        assert!(optional(cg.read_text("memory.swap.peak")).unwrap().is_none());
+        assert!(optional(cg.read_text("memory.swap.peak"))
+            .unwrap()
+            .is_none());
         std::fs::create_dir(dir.path().join("memory.stat")).unwrap();
         assert!(optional(cg.read_text("memory.stat")).is_err());
     }

@@ -58,7 +58,9 @@ pub fn keyed_to_map<T: KeyedFile>(value: &T) -> BTreeMap<String, u64> {
 pub fn split_kv<'a>(path: &Path, idx: usize, line: &'a str) -> Result<(&'a str, u64), CgError> {
     let mut parts = line.split_whitespace();
     let key = parts.next().unwrap_or_default();
-    let value = parts.next().ok_or_else(|| parse_err(path, idx, line, "expected `key value`"))?;
+    let value = parts
+        .next()
+        .ok_or_else(|| parse_err(path, idx, line, "expected `key value`"))?;
     if parts.next().is_some() {
         return Err(parse_err(path, idx, line, "expected exactly `key value`"));
     }
@@ -85,9 +87,9 @@ pub fn parse_nested<'a>(path: &Path, text: &'a str) -> Result<Vec<NestedLine<'a>
         let Some(head) = words.next() else { continue };
         let mut pairs = Vec::new();
         for w in words {
-            let (k, v) = w
-                .split_once('=')
-                .ok_or_else(|| parse_err(path, idx, line, "expected `key=value` after the first word"))?;
+            let (k, v) = w.split_once('=').ok_or_else(|| {
+                parse_err(path, idx, line, "expected `key=value` after the first word")
+            })?;
             pairs.push((k, v));
         }
         out.push(NestedLine { head, pairs });

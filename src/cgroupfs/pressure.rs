@@ -44,7 +44,8 @@ pub fn parse_pressure(path: &Path, text: &str) -> Result<Pressure, CgError> {
         let mut seen_total = false;
         for (k, v) in &line.pairs {
             let f = || -> Result<f64, CgError> {
-                v.parse::<f64>().map_err(|_| parse::parse_err(path, 0, v, "expected a decimal percentage"))
+                v.parse::<f64>()
+                    .map_err(|_| parse::parse_err(path, 0, v, "expected a decimal percentage"))
             };
             match *k {
                 "avg10" => p.avg10 = f()?,
@@ -58,12 +59,24 @@ pub fn parse_pressure(path: &Path, text: &str) -> Result<Pressure, CgError> {
             }
         }
         if !seen_total {
-            return Err(parse::parse_err(path, 0, line.head, "PSI line without total="));
+            return Err(parse::parse_err(
+                path,
+                0,
+                line.head,
+                "PSI line without total=",
+            ));
         }
         match line.head {
             "some" => some = Some(p),
             "full" => full = Some(p),
-            other => return Err(parse::parse_err(path, 0, other, "expected `some` or `full`")),
+            other => {
+                return Err(parse::parse_err(
+                    path,
+                    0,
+                    other,
+                    "expected `some` or `full`",
+                ))
+            }
         }
     }
     let some = some.ok_or_else(|| parse::parse_err(path, 0, text, "no `some` line"))?;

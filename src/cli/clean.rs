@@ -25,7 +25,9 @@ pub fn run(host_root: &Path, args: CleanArgs) -> anyhow::Result<Exit> {
         Some(p) => p,
         None => {
             let facts = read_facts(host_root);
-            let mount = facts.cgroup2_mount.ok_or_else(|| host_cannot("cgroup2 is not mounted: nothing to clean"))?;
+            let mount = facts
+                .cgroup2_mount
+                .ok_or_else(|| host_cannot("cgroup2 is not mounted: nothing to clean"))?;
             PathBuf::from(mount).join("cgharness")
         }
     };
@@ -35,9 +37,15 @@ pub fn run(host_root: &Path, args: CleanArgs) -> anyhow::Result<Exit> {
     let mut removed = 0;
     for (file, action) in plan {
         match action {
-            SweepAction::KeepLive(o) => println!("keep    {} (owner pid {} alive)", o.cgroup.display(), o.pid),
+            SweepAction::KeepLive(o) => {
+                println!("keep    {} (owner pid {} alive)", o.cgroup.display(), o.pid)
+            }
             SweepAction::Ignore(f, why) => println!("ignore  {}: {why}", f.display()),
-            SweepAction::Remove(o) if args.dry_run => println!("would remove {} (owner pid {} gone)", o.cgroup.display(), o.pid),
+            SweepAction::Remove(o) if args.dry_run => println!(
+                "would remove {} (owner pid {} gone)",
+                o.cgroup.display(),
+                o.pid
+            ),
             SweepAction::Remove(o) => {
                 remove_subtree(&Cgroup::new(&o.cgroup), Duration::from_secs(10))?;
                 std::fs::remove_file(&file)?;

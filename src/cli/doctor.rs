@@ -3,6 +3,7 @@
 use crate::doctor::{diagnose, render};
 use crate::exit::{host_cannot, Exit};
 use crate::host::read_facts;
+use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
 
@@ -12,6 +13,9 @@ pub struct DoctorArgs {
     /// Print JSON (schema_version, tool version, kernel release, host facts, checks).
     #[arg(long)]
     pub json: bool,
+    /// Also save the JSON document to this file.
+    #[arg(long)]
+    pub save: Option<std::path::PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -29,16 +33,21 @@ pub fn run(host_root: &Path, args: DoctorArgs) -> anyhow::Result<Exit> {
     let facts = read_facts(host_root);
     let cached = crate::vm::kernel::cached_releases().unwrap_or_default();
     let verdict = diagnose(&facts, &cached, crate::vm::guest::in_vm());
+    let doc = DoctorJson {
+        schema_version: 1,
+        tool: "cgharness",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        kernel_release: &facts.kernel_release,
+        host: &facts,
+        verdict: &verdict,
+    };
+    let json = serde_json::to_string_pretty(&doc)?;
+    if let Some(path) = &args.save {
+        std::fs::write(path, format!("{json}\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     if args.json {
-        let doc = DoctorJson {
-            schema_version: 1,
-            tool: "cgharness",
-            tool_version: env!("CARGO_PKG_VERSION"),
-            kernel_release: &facts.kernel_release,
-            host: &facts,
-            verdict: &verdict,
-        };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        println!("{json}");
     } else {
         print!("{}", render(&verdict));
     }
@@ -47,6 +56,8 @@ pub fn run(host_root: &Path, args: DoctorArgs) -> anyhow::Result<Exit> {
     } else if args.json {
         Ok(Exit::HostCannot)
     } else {
-        Err(host_cannot("this host cannot run scenarios (see the checks above)"))
+        Err(host_cannot(
+            "this host cannot run scenarios (see the checks above)",
+        ))
     }
 }

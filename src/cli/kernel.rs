@@ -25,18 +25,34 @@ pub fn run(cmd: KernelCmd) -> anyhow::Result<Exit> {
         KernelCmd::Fetch { specs } => {
             for s in specs {
                 let k = kernel::fetch(&s)?;
-                let pkgs: Vec<String> = k.packages.iter().map(|p| format!("{} {}", p.name, p.version)).collect();
-                println!("{s}: {} ({}; modules: {})", k.release, pkgs.join(", "), k.modules.join(" "));
+                let pkgs: Vec<String> = k
+                    .packages
+                    .iter()
+                    .map(|p| format!("{} {}", p.name, p.version))
+                    .collect();
+                println!(
+                    "{s}: {} ({}; modules: {})",
+                    k.release,
+                    pkgs.join(", "),
+                    k.modules.join(" ")
+                );
             }
         }
         KernelCmd::List => {
             let releases = kernel::cached_releases()?;
             if releases.is_empty() {
-                println!("no kernels cached in {} (cgharness kernel fetch debian:6.12)", kernel::cache_root().display());
+                println!(
+                    "no kernels cached in {} (cgharness kernel fetch debian:6.12)",
+                    kernel::cache_root().display()
+                );
             }
             for r in releases {
                 let k = kernel::load(&r)?;
-                let pkgs: Vec<String> = k.packages.iter().map(|p| format!("{} {} sha256:{}", p.name, p.version, &p.sha256[..16])).collect();
+                let pkgs: Vec<String> = k
+                    .packages
+                    .iter()
+                    .map(|p| format!("{} {} sha256:{}", p.name, p.version, &p.sha256[..16]))
+                    .collect();
                 println!("{r}  [{}]  {}", k.spec, pkgs.join("; "));
             }
         }

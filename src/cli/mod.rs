@@ -32,7 +32,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub bisect: bool,
     /// Read host facts under this directory instead of / (for tests on fake trees).
-    #[arg(long, global = true, hide = true, env = "CGHARNESS_HOST_ROOT", default_value = "/")]
+    #[arg(
+        long,
+        global = true,
+        hide = true,
+        env = "CGHARNESS_HOST_ROOT",
+        default_value = "/"
+    )]
     pub host_root: PathBuf,
     /// The subcommand.
     #[command(subcommand)]

@@ -75,9 +75,13 @@ pub struct VmArgs {
 /// Parses `90s`, `10m`, `1h`, `500ms` or plain seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("invalid duration {s:?}: use e.g. 90s, 10m, 1h"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 90s, 10m, 1h"))?;
     let secs = match unit {
         "" | "s" => n,
         "ms" => n / 1000.0,
@@ -100,7 +104,10 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
     if mem_bytes < 128 << 20 {
         return Err(usage("--mem: at least 128M is needed to boot"));
     }
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results/vm").join(timestamp()));
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results/vm").join(timestamp()));
     let base = VmRequest {
         kernel: String::new(),
         modules: a.modules.clone(),
@@ -121,9 +128,17 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
     let mut memo = None;
     let n = a.kernels.len();
     for (i, spec) in a.kernels.iter().enumerate() {
-        let req = VmRequest { kernel: spec.clone(), ..base.clone() };
+        let req = VmRequest {
+            kernel: spec.clone(),
+            ..base.clone()
+        };
         let staging = out.join(format!(".staging-{i}"));
-        eprintln!("[{}/{n}] {spec}: booting ({} MiB, {} vCPUs)", i + 1, mem_bytes >> 20, a.cpus);
+        eprintln!(
+            "[{}/{n}] {spec}: booting ({} MiB, {} vCPUs)",
+            i + 1,
+            mem_bytes >> 20,
+            a.cpus
+        );
         let (status, rec) = match run_kernel(&req, &staging, &mut memo) {
             Ok(r) => r,
             Err(e) if n > 1 => {
@@ -161,7 +176,10 @@ fn worse(a: Exit, b: Exit) -> Exit {
 }
 
 fn timestamp() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     format!("{secs}")
 }
 

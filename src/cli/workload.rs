@@ -27,7 +27,8 @@ pub enum WorkloadCmd {
 }
 
 fn hold_of(ms: Option<u64>) -> Hold {
-    ms.map(|m| Hold::For(Duration::from_millis(m))).unwrap_or(Hold::Forever)
+    ms.map(|m| Hold::For(Duration::from_millis(m)))
+        .unwrap_or(Hold::Forever)
 }
 
 /// Runs a workload.
@@ -35,7 +36,8 @@ pub fn run(cmd: WorkloadCmd) -> anyhow::Result<Exit> {
     match cmd {
         WorkloadCmd::Anon { bytes, hold_ms } => {
             let n = parse_memparse(&bytes).map_err(|e| usage(format!("--bytes: {e}")))?;
-            let len = usize::try_from(n).map_err(|_| usage("--bytes: too large for this machine"))?;
+            let len =
+                usize::try_from(n).map_err(|_| usage("--bytes: too large for this machine"))?;
             let mut region = AnonRegion::map(len)?;
             region.touch_pages(0x5a5a_5a5a_5a5a_5a5a);
             hold(hold_of(hold_ms));

@@ -110,11 +110,19 @@ pub struct ScratchCgroup {
 impl ScratchCgroup {
     /// Creates `<parent>/<run_id>` with `controllers` usable by its children, enabling them
     /// (only `+`) on each level from the mount down to the parent where they are not yet.
-    pub fn create(mount: &Path, parent: &Path, run_id: &str, controllers: &[&str], state_dir: &Path) -> Result<ScratchCgroup, ScratchError> {
-        let rel = parent.strip_prefix(mount).map_err(|_| ScratchError::OutsideMount {
-            parent: parent.to_path_buf(),
-            mount: mount.to_path_buf(),
-        })?;
+    pub fn create(
+        mount: &Path,
+        parent: &Path,
+        run_id: &str,
+        controllers: &[&str],
+        state_dir: &Path,
+    ) -> Result<ScratchCgroup, ScratchError> {
+        let rel = parent
+            .strip_prefix(mount)
+            .map_err(|_| ScratchError::OutsideMount {
+                parent: parent.to_path_buf(),
+                mount: mount.to_path_buf(),
+            })?;
         let mut level = Cgroup::new(mount);
         let mut chain = vec![level.clone()];
         for part in rel.components() {
@@ -141,7 +149,10 @@ impl ScratchCgroup {
     }
 
     fn write_owner(&self, state_dir: &Path) -> Result<(), ScratchError> {
-        let oerr = |source| ScratchError::Owner { path: self.owner_file.clone(), source };
+        let oerr = |source| ScratchError::Owner {
+            path: self.owner_file.clone(),
+            source,
+        };
         std::fs::create_dir_all(state_dir).map_err(oerr)?;
         let pid = std::process::id();
         let owner = Owner {
@@ -181,7 +192,11 @@ impl ScratchCgroup {
         let fd: OwnedFd = std::fs::OpenOptions::new()
             .write(true)
             .open(&procs)
-            .map_err(|source| CgError::Write { path: procs.clone(), value: "0".into(), source })?
+            .map_err(|source| CgError::Write {
+                path: procs.clone(),
+                value: "0".into(),
+                source,
+            })?
             .into();
         let raw = fd.as_raw_fd();
         // SAFETY: the closure only calls write(2), which is async-signal-safe, on an fd opened
@@ -221,7 +236,10 @@ impl ScratchCgroup {
 impl Drop for ScratchCgroup {
     fn drop(&mut self) {
         if let Err(e) = self.teardown() {
-            eprintln!("warning: could not remove {}: {e:#} (run `cgharness clean`)", self.root.path().display());
+            eprintln!(
+                "warning: could not remove {}: {e:#} (run `cgharness clean`)",
+                self.root.path().display()
+            );
         }
     }
 }
@@ -255,7 +273,10 @@ pub fn remove_subtree(cg: &Cgroup, wait: Duration) -> Result<(), ScratchError> {
     let start = Instant::now();
     while cg.read_cgroup_events()?.populated.unwrap_or(0) != 0 {
         if start.elapsed() > wait {
-            return Err(ScratchError::StillPopulated { path: cg.path().to_path_buf(), waited_ms: start.elapsed().as_millis() });
+            return Err(ScratchError::StillPopulated {
+                path: cg.path().to_path_buf(),
+                waited_ms: start.elapsed().as_millis(),
+            });
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -270,8 +291,12 @@ fn rmdir_tree(cg: &Cgroup) -> Result<(), ScratchError> {
     loop {
         match cg.rmdir() {
             Ok(()) => return Ok(()),
-            Err(CgError::Dir { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => return Ok(()),
-            Err(CgError::Dir { source, .. }) if source.raw_os_error() == Some(libc::EBUSY) && tries < 200 => {
+            Err(CgError::Dir { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => {
+                return Ok(())
+            }
+            Err(CgError::Dir { source, .. })
+                if source.raw_os_error() == Some(libc::EBUSY) && tries < 200 =>
+            {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(5));
             }

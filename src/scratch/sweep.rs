@@ -17,8 +17,14 @@ pub enum SweepAction {
 }
 
 /// Decides, without changing anything, what to do with each owner file in `state_dir`.
-pub fn plan_sweep(state_dir: &Path, parent: &Path, alive: &dyn Fn(&Owner) -> bool) -> Vec<(PathBuf, SweepAction)> {
-    let Ok(rd) = std::fs::read_dir(state_dir) else { return Vec::new() };
+pub fn plan_sweep(
+    state_dir: &Path,
+    parent: &Path,
+    alive: &dyn Fn(&Owner) -> bool,
+) -> Vec<(PathBuf, SweepAction)> {
+    let Ok(rd) = std::fs::read_dir(state_dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<PathBuf> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.to_string_lossy().ends_with(".owner.json"))
@@ -27,10 +33,16 @@ pub fn plan_sweep(state_dir: &Path, parent: &Path, alive: &dyn Fn(&Owner) -> boo
     files
         .into_iter()
         .map(|f| {
-            let action = match std::fs::read(&f).ok().and_then(|b| serde_json::from_slice::<Owner>(&b).ok()) {
+            let action = match std::fs::read(&f)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Owner>(&b).ok())
+            {
                 None => SweepAction::Ignore(f.clone(), "unreadable owner file".into()),
                 Some(o) if !o.cgroup.starts_with(parent) || o.cgroup == parent => {
-                    SweepAction::Ignore(f.clone(), format!("{} is not under {}", o.cgroup.display(), parent.display()))
+                    SweepAction::Ignore(
+                        f.clone(),
+                        format!("{} is not under {}", o.cgroup.display(), parent.display()),
+                    )
                 }
                 Some(o) if alive(&o) => SweepAction::KeepLive(o),
                 Some(o) => SweepAction::Remove(o),

@@ -6,7 +6,10 @@ use crate::cgroupfs::testtree::cgroup_with;
 
 fn fake_mount() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
-    let files = [("cgroup.controllers", "cpuset cpu io memory hugetlb pids"), ("cgroup.subtree_control", "")];
+    let files = [
+        ("cgroup.controllers", "cpuset cpu io memory hugetlb pids"),
+        ("cgroup.subtree_control", ""),
+    ];
     cgroup_with(d.path(), "", &files);
     cgroup_with(d.path(), "cgharness", &files);
     d
@@ -18,10 +21,18 @@ fn create_enables_controllers_down_the_path_and_records_the_owner() {
     let state = tempfile::tempdir().unwrap();
     let parent = m.path().join("cgharness");
     let s = ScratchCgroup::create(m.path(), &parent, "run-1", &["memory"], state.path()).unwrap();
-    assert_eq!(std::fs::read_to_string(m.path().join("cgroup.subtree_control")).unwrap(), "+memory");
-    assert_eq!(std::fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap(), "+memory");
+    assert_eq!(
+        std::fs::read_to_string(m.path().join("cgroup.subtree_control")).unwrap(),
+        "+memory"
+    );
+    assert_eq!(
+        std::fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap(),
+        "+memory"
+    );
     assert!(parent.join("run-1").is_dir());
-    let owner: Owner = serde_json::from_slice(&std::fs::read(state.path().join("run-1.owner.json")).unwrap()).unwrap();
+    let owner: Owner =
+        serde_json::from_slice(&std::fs::read(state.path().join("run-1.owner.json")).unwrap())
+            .unwrap();
     assert_eq!(owner.pid, std::process::id());
     assert_eq!(owner.cgroup, parent.join("run-1"));
     assert!(owner_alive(Path::new("/proc"), &owner));
@@ -33,8 +44,18 @@ fn already_enabled_controllers_are_not_written_again() {
     let m = fake_mount();
     std::fs::write(m.path().join("cgroup.subtree_control"), "memory").unwrap();
     let state = tempfile::tempdir().unwrap();
-    let s = ScratchCgroup::create(m.path(), &m.path().join("cgharness"), "r", &["memory"], state.path()).unwrap();
-    assert_eq!(std::fs::read_to_string(m.path().join("cgroup.subtree_control")).unwrap(), "memory");
+    let s = ScratchCgroup::create(
+        m.path(),
+        &m.path().join("cgharness"),
+        "r",
+        &["memory"],
+        state.path(),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(m.path().join("cgroup.subtree_control")).unwrap(),
+        "memory"
+    );
     std::mem::forget(s);
 }
 
@@ -42,23 +63,51 @@ fn already_enabled_controllers_are_not_written_again() {
 fn an_unavailable_controller_is_named() {
     let m = fake_mount();
     let state = tempfile::tempdir().unwrap();
-    let err = ScratchCgroup::create(m.path(), &m.path().join("cgharness"), "r", &["rdma"], state.path()).unwrap_err();
+    let err = ScratchCgroup::create(
+        m.path(),
+        &m.path().join("cgharness"),
+        "r",
+        &["rdma"],
+        state.path(),
+    )
+    .unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("rdma") && msg.contains("cgroup.controllers"), "{msg}");
-    assert!(!m.path().join("cgharness/r").exists(), "nothing created after the refusal");
+    assert!(
+        msg.contains("rdma") && msg.contains("cgroup.controllers"),
+        "{msg}"
+    );
+    assert!(
+        !m.path().join("cgharness/r").exists(),
+        "nothing created after the refusal"
+    );
 }
 
 #[test]
 fn a_parent_outside_the_mount_is_refused() {
     let m = fake_mount();
     let state = tempfile::tempdir().unwrap();
-    let err = ScratchCgroup::create(m.path(), Path::new("/elsewhere"), "r", &["memory"], state.path()).unwrap_err();
+    let err = ScratchCgroup::create(
+        m.path(),
+        Path::new("/elsewhere"),
+        "r",
+        &["memory"],
+        state.path(),
+    )
+    .unwrap_err();
     assert!(matches!(err, ScratchError::OutsideMount { .. }), "{err}");
 }
 
 fn owner_file(dir: &Path, name: &str, pid: u32, cgroup: &Path) {
-    let o = Owner { pid, start_ticks: 1, cgroup: cgroup.to_path_buf() };
-    std::fs::write(dir.join(format!("{name}.owner.json")), serde_json::to_vec(&o).unwrap()).unwrap();
+    let o = Owner {
+        pid,
+        start_ticks: 1,
+        cgroup: cgroup.to_path_buf(),
+    };
+    std::fs::write(
+        dir.join(format!("{name}.owner.json")),
+        serde_json::to_vec(&o).unwrap(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -67,7 +116,12 @@ fn sweep_removes_only_dead_owners_under_the_parent() {
     let parent = Path::new("/sys/fs/cgroup/cgharness");
     owner_file(state.path(), "a", 10, &parent.join("a"));
     owner_file(state.path(), "b", 20, &parent.join("b"));
-    owner_file(state.path(), "c", 30, Path::new("/sys/fs/cgroup/system.slice"));
+    owner_file(
+        state.path(),
+        "c",
+        30,
+        Path::new("/sys/fs/cgroup/system.slice"),
+    );
     owner_file(state.path(), "d", 40, parent);
     std::fs::write(state.path().join("e.owner.json"), "not json").unwrap();
     std::fs::write(state.path().join("unrelated.txt"), "x").unwrap();
@@ -82,10 +136,20 @@ fn sweep_removes_only_dead_owners_under_the_parent() {
         .collect();
     assert_eq!(kinds[0], "remove 10");
     assert_eq!(kinds[1], "keep 20");
-    assert!(kinds[2].starts_with("ignore") && kinds[2].contains("system.slice"), "{kinds:?}");
-    assert!(kinds[3].starts_with("ignore"), "the parent itself is never removed: {kinds:?}");
+    assert!(
+        kinds[2].starts_with("ignore") && kinds[2].contains("system.slice"),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds[3].starts_with("ignore"),
+        "the parent itself is never removed: {kinds:?}"
+    );
     assert!(kinds[4].contains("unreadable"), "{kinds:?}");
-    assert_eq!(kinds.len(), 5, "files that are not owner files are not looked at");
+    assert_eq!(
+        kinds.len(),
+        5,
+        "files that are not owner files are not looked at"
+    );
 }
 
 #[test]
@@ -93,6 +157,20 @@ fn start_time_guards_against_pid_reuse() {
     let me = std::process::id();
     let ticks = process_start_ticks(Path::new("/proc"), me).unwrap();
     let cg = PathBuf::from("/x");
-    assert!(owner_alive(Path::new("/proc"), &Owner { pid: me, start_ticks: ticks, cgroup: cg.clone() }));
-    assert!(!owner_alive(Path::new("/proc"), &Owner { pid: me, start_ticks: ticks + 1, cgroup: cg }));
+    assert!(owner_alive(
+        Path::new("/proc"),
+        &Owner {
+            pid: me,
+            start_ticks: ticks,
+            cgroup: cg.clone()
+        }
+    ));
+    assert!(!owner_alive(
+        Path::new("/proc"),
+        &Owner {
+            pid: me,
+            start_ticks: ticks + 1,
+            cgroup: cg
+        }
+    ));
 }

@@ -42,7 +42,13 @@ pub struct ExitRecord {
 
 impl ExitRecord {
     /// A command that ran.
-    pub fn finished(code: Option<i32>, signal: Option<i32>, init_ms: u64, start_ms: u64, end_ms: u64) -> ExitRecord {
+    pub fn finished(
+        code: Option<i32>,
+        signal: Option<i32>,
+        init_ms: u64,
+        start_ms: u64,
+        end_ms: u64,
+    ) -> ExitRecord {
         ExitRecord {
             exit_code: code,
             signal,
@@ -82,7 +88,11 @@ pub fn archive_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
                 entries.push(Entry::Dir { path });
                 stack.push(r);
             } else if ft.is_file() {
-                entries.push(Entry::File { path, mode: 0o644, data: std::fs::read(e.path())? });
+                entries.push(Entry::File {
+                    path,
+                    mode: 0o644,
+                    data: std::fs::read(e.path())?,
+                });
             }
         }
     }
@@ -91,7 +101,10 @@ pub fn archive_dir(dir: &Path) -> anyhow::Result<Vec<u8>> {
 
 /// Writes archive then header to the results device and syncs it.
 pub fn write_results(dev: &Path, record: &ExitRecord, archive: &[u8]) -> anyhow::Result<()> {
-    let mut f = std::fs::OpenOptions::new().write(true).open(dev).with_context(|| format!("opening {}", dev.display()))?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dev)
+        .with_context(|| format!("opening {}", dev.display()))?;
     f.seek(SeekFrom::Start(HEADER_BYTES))?;
     f.write_all(archive)?;
     f.sync_all()?;
@@ -114,12 +127,19 @@ pub fn read_results(file: &Path, out: &Path) -> anyhow::Result<Option<ExitRecord
     let mut f = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
     let mut head = vec![0u8; HEADER_BYTES as usize];
     f.read_exact(&mut head)?;
-    let Some(rest) = head.strip_prefix(MAGIC.as_bytes()) else { return Ok(None) };
-    let end = rest.iter().position(|&c| c == b'\n').context("results header has no end")?;
-    let record: ExitRecord = serde_json::from_slice(&rest[..end]).context("results header is not valid JSON")?;
+    let Some(rest) = head.strip_prefix(MAGIC.as_bytes()) else {
+        return Ok(None);
+    };
+    let end = rest
+        .iter()
+        .position(|&c| c == b'\n')
+        .context("results header has no end")?;
+    let record: ExitRecord =
+        serde_json::from_slice(&rest[..end]).context("results header is not valid JSON")?;
     let mut archive = vec![0u8; usize::try_from(record.archive_bytes)?];
     f.seek(SeekFrom::Start(HEADER_BYTES))?;
-    f.read_exact(&mut archive).context("results archive is shorter than its header says")?;
+    f.read_exact(&mut archive)
+        .context("results archive is shorter than its header says")?;
     for file in cpio::read(&archive)? {
         let rel = Path::new(&file.path);
         if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
@@ -132,7 +152,8 @@ pub fn read_results(file: &Path, out: &Path) -> anyhow::Result<Option<ExitRecord
             if let Some(p) = dest.parent() {
                 std::fs::create_dir_all(p)?;
             }
-            std::fs::write(&dest, &file.data).with_context(|| format!("writing {}", dest.display()))?;
+            std::fs::write(&dest, &file.data)
+                .with_context(|| format!("writing {}", dest.display()))?;
         }
     }
     Ok(Some(record))
@@ -154,22 +175,38 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         let back = read_results(disk.path(), out.path()).unwrap().unwrap();
         assert_eq!(back.exit_code, Some(3));
-        assert_eq!(std::fs::read(out.path().join("sub/report.json")).unwrap(), b"{\"a\":1}");
+        assert_eq!(
+            std::fs::read(out.path().join("sub/report.json")).unwrap(),
+            b"{\"a\":1}"
+        );
     }
 
     #[test]
     fn a_blank_disk_has_no_record() {
         let disk = tempfile::NamedTempFile::new().unwrap();
         disk.as_file().set_len(1 << 20).unwrap();
-        assert!(read_results(disk.path(), tempfile::tempdir().unwrap().path()).unwrap().is_none());
+        assert!(
+            read_results(disk.path(), tempfile::tempdir().unwrap().path())
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn unsafe_paths_are_refused() {
-        let archive = cpio::write(&[Entry::File { path: "../evil".into(), mode: 0o644, data: vec![1] }]);
+        let archive = cpio::write(&[Entry::File {
+            path: "../evil".into(),
+            mode: 0o644,
+            data: vec![1],
+        }]);
         let disk = tempfile::NamedTempFile::new().unwrap();
         disk.as_file().set_len(1 << 20).unwrap();
-        write_results(disk.path(), &ExitRecord::finished(Some(0), None, 0, 0, 0), &archive).unwrap();
+        write_results(
+            disk.path(),
+            &ExitRecord::finished(Some(0), None, 0, 0, 0),
+            &archive,
+        )
+        .unwrap();
         assert!(read_results(disk.path(), tempfile::tempdir().unwrap().path()).is_err());
     }
 }

@@ -39,7 +39,21 @@ fn pad4(out: &mut Vec<u8>) {
 }
 
 fn header(out: &mut Vec<u8>, ino: u32, mode: u32, size: usize, rdev: (u32, u32), name: &str) {
-    let fields = [ino, mode, 0, 0, 1, 0, size as u32, 0, 0, rdev.0, rdev.1, name.len() as u32 + 1, 0];
+    let fields = [
+        ino,
+        mode,
+        0,
+        0,
+        1,
+        0,
+        size as u32,
+        0,
+        0,
+        rdev.0,
+        rdev.1,
+        name.len() as u32 + 1,
+        0,
+    ];
     out.extend_from_slice(MAGIC);
     for f in fields {
         out.extend_from_slice(format!("{f:08x}").as_bytes());
@@ -57,11 +71,20 @@ pub fn write(entries: &[Entry]) -> Vec<u8> {
         match e {
             Entry::Dir { path } => header(&mut out, ino, 0o040755, 0, (0, 0), path),
             Entry::File { path, mode, data } => {
-                header(&mut out, ino, 0o100000 | (mode & 0o7777), data.len(), (0, 0), path);
+                header(
+                    &mut out,
+                    ino,
+                    0o100000 | (mode & 0o7777),
+                    data.len(),
+                    (0, 0),
+                    path,
+                );
                 out.extend_from_slice(data);
                 pad4(&mut out);
             }
-            Entry::CharDev { path, major, minor } => header(&mut out, ino, 0o020600, 0, (*major, *minor), path),
+            Entry::CharDev { path, major, minor } => {
+                header(&mut out, ino, 0o020600, 0, (*major, *minor), path)
+            }
         }
     }
     header(&mut out, 0, 0, 0, (0, 0), TRAILER);
@@ -99,7 +122,10 @@ pub fn read(b: &[u8]) -> Result<Vec<ReadFile>, CpioError> {
     let mut out = Vec::new();
     let mut pos = 0;
     loop {
-        let err = |reason| CpioError { offset: pos, reason };
+        let err = |reason| CpioError {
+            offset: pos,
+            reason,
+        };
         if b.get(pos..pos + 6) != Some(MAGIC) {
             return Err(err("bad magic (not newc)"));
         }
@@ -108,16 +134,28 @@ pub fn read(b: &[u8]) -> Result<Vec<ReadFile>, CpioError> {
         let size = field(6)?;
         let namesize = field(11)?;
         let name_start = pos + 110;
-        let name_bytes = b.get(name_start..name_start + namesize.saturating_sub(1)).ok_or(err("name out of bounds"))?;
+        let name_bytes = b
+            .get(name_start..name_start + namesize.saturating_sub(1))
+            .ok_or(err("name out of bounds"))?;
         let name = String::from_utf8_lossy(name_bytes).into_owned();
         let data_start = (name_start + namesize).next_multiple_of(4);
-        let data = b.get(data_start..data_start + size).ok_or(err("data out of bounds"))?;
+        let data = b
+            .get(data_start..data_start + size)
+            .ok_or(err("data out of bounds"))?;
         if name == TRAILER {
             return Ok(out);
         }
         match mode & 0o170000 {
-            0o040000 => out.push(ReadFile { path: name, is_dir: true, data: Vec::new() }),
-            0o100000 => out.push(ReadFile { path: name, is_dir: false, data: data.to_vec() }),
+            0o040000 => out.push(ReadFile {
+                path: name,
+                is_dir: true,
+                data: Vec::new(),
+            }),
+            0o100000 => out.push(ReadFile {
+                path: name,
+                is_dir: false,
+                data: data.to_vec(),
+            }),
             _ => {}
         }
         pos = (data_start + size).next_multiple_of(4);
@@ -133,9 +171,21 @@ mod tests {
     fn round_trips_files_and_dirs() {
         let entries = vec![
             Entry::Dir { path: "out".into() },
-            Entry::File { path: "out/a.json".into(), mode: 0o644, data: b"{}".to_vec() },
-            Entry::CharDev { path: "dev/console".into(), major: 5, minor: 1 },
-            Entry::File { path: "init".into(), mode: 0o755, data: vec![1, 2, 3, 4, 5] },
+            Entry::File {
+                path: "out/a.json".into(),
+                mode: 0o644,
+                data: b"{}".to_vec(),
+            },
+            Entry::CharDev {
+                path: "dev/console".into(),
+                major: 5,
+                minor: 1,
+            },
+            Entry::File {
+                path: "init".into(),
+                mode: 0o755,
+                data: vec![1, 2, 3, 4, 5],
+            },
         ];
         let back = read(&write(&entries)).unwrap();
         assert_eq!(back.len(), 3);
@@ -145,7 +195,11 @@ mod tests {
 
     #[test]
     fn header_layout_is_newc() {
-        let a = write(&[Entry::File { path: "x".into(), mode: 0o755, data: b"hi".to_vec() }]);
+        let a = write(&[Entry::File {
+            path: "x".into(),
+            mode: 0o755,
+            data: b"hi".to_vec(),
+        }]);
         assert_eq!(&a[0..6], b"070701");
         assert_eq!(&a[14..22], b"000081ed", "mode 0100755");
         assert_eq!(&a[54..62], b"00000002", "filesize");
@@ -154,7 +208,11 @@ mod tests {
 
     #[test]
     fn truncated_archive_is_an_error() {
-        let a = write(&[Entry::File { path: "x".into(), mode: 0o644, data: vec![7; 100] }]);
+        let a = write(&[Entry::File {
+            path: "x".into(),
+            mode: 0o644,
+            data: vec![7; 100],
+        }]);
         assert!(read(&a[..50]).is_err());
         assert!(read(b"garbage").is_err());
     }

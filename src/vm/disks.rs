@@ -25,13 +25,23 @@ pub fn data_image(bytes: u64) -> anyhow::Result<PathBuf> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::File::create(&tmp)?.set_len(bytes)?;
     let out = Command::new(&mkfs)
-        .args(["-q", "-F", "-L", "cgh-data", "-E", "lazy_itable_init=0,lazy_journal_init=0"])
+        .args([
+            "-q",
+            "-F",
+            "-L",
+            "cgh-data",
+            "-E",
+            "lazy_itable_init=0,lazy_journal_init=0",
+        ])
         .arg(&tmp)
         .output()
         .with_context(|| format!("running {mkfs}"))?;
     if !out.status.success() {
         let _ = std::fs::remove_file(&tmp);
-        bail!("{mkfs} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "{mkfs} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     std::fs::rename(&tmp, &path)?;
     Ok(path)
@@ -81,6 +91,9 @@ mod tests {
         let h = swap_header(64 << 20);
         assert_eq!(&h[4086..], b"SWAPSPACE2");
         assert_eq!(u32::from_le_bytes(h[1024..1028].try_into().unwrap()), 1);
-        assert_eq!(u32::from_le_bytes(h[1028..1032].try_into().unwrap()), (64 << 20) / 4096 - 1);
+        assert_eq!(
+            u32::from_le_bytes(h[1028..1032].try_into().unwrap()),
+            (64 << 20) / 4096 - 1
+        );
     }
 }

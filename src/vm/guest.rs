@@ -53,8 +53,14 @@ fn run_init(start_ms: u64) -> anyhow::Result<ExitRecord> {
     }
     if let Some(data) = disks.get(channel::DATA_SERIAL) {
         std::fs::create_dir_all("/data")?;
-        mount(Some(data.as_path()), "/data", Some("ext4"), MsFlags::MS_NOATIME, None::<&str>)
-            .map_err(|e| anyhow::anyhow!("mounting {} on /data: {e}", data.display()))?;
+        mount(
+            Some(data.as_path()),
+            "/data",
+            Some("ext4"),
+            MsFlags::MS_NOATIME,
+            None::<&str>,
+        )
+        .map_err(|e| anyhow::anyhow!("mounting {} on /data: {e}", data.display()))?;
     }
     loopback_up();
     std::fs::create_dir_all("/out")?;
@@ -67,29 +73,56 @@ fn run_init(start_ms: u64) -> anyhow::Result<ExitRecord> {
         .envs(plan.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .status();
     let cmd_end_ms = uptime_ms();
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(-1), nix::sys::signal::Signal::SIGKILL);
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(-1),
+        nix::sys::signal::Signal::SIGKILL,
+    );
     let (code, signal) = match status {
         Ok(s) => (s.code(), s.signal()),
         Err(e) => anyhow::bail!("starting {}: {e}", plan.argv[0]),
     };
-    Ok(ExitRecord::finished(code, signal, start_ms, cmd_start_ms, cmd_end_ms))
+    Ok(ExitRecord::finished(
+        code,
+        signal,
+        start_ms,
+        cmd_start_ms,
+        cmd_end_ms,
+    ))
 }
 
 fn finish(record: &ExitRecord) -> anyhow::Result<()> {
-    let disks = wait_for_disks(&[channel::RESULTS_SERIAL.to_string()], Duration::from_secs(2))?;
-    let dev = disks.get(channel::RESULTS_SERIAL).ok_or_else(|| anyhow::anyhow!("no results disk"))?;
+    let disks = wait_for_disks(
+        &[channel::RESULTS_SERIAL.to_string()],
+        Duration::from_secs(2),
+    )?;
+    let dev = disks
+        .get(channel::RESULTS_SERIAL)
+        .ok_or_else(|| anyhow::anyhow!("no results disk"))?;
     let archive = channel::archive_dir(Path::new("/out"))?;
     channel::write_results(dev, record, &archive)
 }
 
 fn mount_basics() -> anyhow::Result<()> {
     let none: Option<&str> = None;
-    for (src, target, fstype) in [("proc", "/proc", "proc"), ("sysfs", "/sys", "sysfs"), ("devtmpfs", "/dev", "devtmpfs"), ("tmpfs", "/tmp", "tmpfs")] {
+    for (src, target, fstype) in [
+        ("proc", "/proc", "proc"),
+        ("sysfs", "/sys", "sysfs"),
+        ("devtmpfs", "/dev", "devtmpfs"),
+        ("tmpfs", "/tmp", "tmpfs"),
+    ] {
         std::fs::create_dir_all(target)?;
-        mount(Some(src), target, Some(fstype), MsFlags::empty(), none).map_err(|e| anyhow::anyhow!("mounting {fstype} on {target}: {e}"))?;
+        mount(Some(src), target, Some(fstype), MsFlags::empty(), none)
+            .map_err(|e| anyhow::anyhow!("mounting {fstype} on {target}: {e}"))?;
     }
     std::fs::create_dir_all("/sys/fs/cgroup")?;
-    mount(Some("cgroup2"), "/sys/fs/cgroup", Some("cgroup2"), MsFlags::empty(), none).map_err(|e| anyhow::anyhow!("mounting cgroup2: {e}"))?;
+    mount(
+        Some("cgroup2"),
+        "/sys/fs/cgroup",
+        Some("cgroup2"),
+        MsFlags::empty(),
+        none,
+    )
+    .map_err(|e| anyhow::anyhow!("mounting cgroup2: {e}"))?;
     Ok(())
 }
 
@@ -108,11 +141,18 @@ fn load_module(path: &Path) -> anyhow::Result<()> {
 }
 
 /// Maps virtio disk serials to device paths, waiting for the driver to probe them.
-fn wait_for_disks(serials: &[String], wait: Duration) -> anyhow::Result<std::collections::BTreeMap<String, PathBuf>> {
+fn wait_for_disks(
+    serials: &[String],
+    wait: Duration,
+) -> anyhow::Result<std::collections::BTreeMap<String, PathBuf>> {
     let deadline = std::time::Instant::now() + wait;
     loop {
         let mut found = std::collections::BTreeMap::new();
-        for e in std::fs::read_dir("/sys/block").into_iter().flatten().flatten() {
+        for e in std::fs::read_dir("/sys/block")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let name = e.file_name().to_string_lossy().into_owned();
             if let Ok(s) = std::fs::read_to_string(e.path().join("serial")) {
                 found.insert(s.trim().to_string(), PathBuf::from("/dev").join(&name));
@@ -122,7 +162,10 @@ fn wait_for_disks(serials: &[String], wait: Duration) -> anyhow::Result<std::col
             return Ok(found);
         }
         if std::time::Instant::now() > deadline {
-            anyhow::bail!("disks {serials:?} did not appear (found {:?})", found.keys().collect::<Vec<_>>());
+            anyhow::bail!(
+                "disks {serials:?} did not appear (found {:?})",
+                found.keys().collect::<Vec<_>>()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -132,7 +175,11 @@ fn swapon(dev: &Path) -> anyhow::Result<()> {
     let c = CString::new(dev.as_os_str().as_encoded_bytes())?;
     // SAFETY: swapon takes a NUL-terminated path and flags.
     if unsafe { libc::swapon(c.as_ptr(), 0) } != 0 {
-        anyhow::bail!("swapon {}: {}", dev.display(), std::io::Error::last_os_error());
+        anyhow::bail!(
+            "swapon {}: {}",
+            dev.display(),
+            std::io::Error::last_os_error()
+        );
     }
     Ok(())
 }

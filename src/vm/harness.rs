@@ -10,15 +10,26 @@ use std::process::Command;
 
 /// Whether an ELF file has no program interpreter (statically linked, static-pie included).
 pub fn is_static_elf(b: &[u8]) -> bool {
-    let rd16 = |o: usize| b.get(o..o + 2).map(|s| u16::from_le_bytes([s[0], s[1]]) as usize);
-    let rd64 = |o: usize| b.get(o..o + 8).and_then(|s| s.try_into().ok()).map(|a: [u8; 8]| u64::from_le_bytes(a) as usize);
+    let rd16 = |o: usize| {
+        b.get(o..o + 2)
+            .map(|s| u16::from_le_bytes([s[0], s[1]]) as usize)
+    };
+    let rd64 = |o: usize| {
+        b.get(o..o + 8)
+            .and_then(|s| s.try_into().ok())
+            .map(|a: [u8; 8]| u64::from_le_bytes(a) as usize)
+    };
     if b.get(0..4) != Some(b"\x7fELF") {
         return false;
     }
-    let (Some(phoff), Some(phentsize), Some(phnum)) = (rd64(0x20), rd16(0x36), rd16(0x38)) else { return false };
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (rd64(0x20), rd16(0x36), rd16(0x38)) else {
+        return false;
+    };
     (0..phnum).all(|i| {
         let at = phoff + i * phentsize;
-        b.get(at..at + 4).map(|t| u32::from_le_bytes([t[0], t[1], t[2], t[3]])) != Some(3)
+        b.get(at..at + 4)
+            .map(|t| u32::from_le_bytes([t[0], t[1], t[2], t[3]]))
+            != Some(3)
     })
 }
 
@@ -26,9 +37,13 @@ pub fn is_static_elf(b: &[u8]) -> bool {
 pub fn static_binary() -> anyhow::Result<PathBuf> {
     if let Some(p) = std::env::var_os("CGHARNESS_GUEST_BIN") {
         let p = PathBuf::from(p);
-        let b = std::fs::read(&p).with_context(|| format!("CGHARNESS_GUEST_BIN={}", p.display()))?;
+        let b =
+            std::fs::read(&p).with_context(|| format!("CGHARNESS_GUEST_BIN={}", p.display()))?;
         if !is_static_elf(&b) {
-            bail!(crate::exit::usage(format!("CGHARNESS_GUEST_BIN={} is not statically linked", p.display())));
+            bail!(crate::exit::usage(format!(
+                "CGHARNESS_GUEST_BIN={} is not statically linked",
+                p.display()
+            )));
         }
         return Ok(p);
     }
@@ -51,7 +66,15 @@ pub fn build_static(manifest: &Path) -> anyhow::Result<PathBuf> {
     let target_dir = manifest.join("target/static");
     eprintln!("building a static cgharness for the guest (cargo build --release, crt-static)…");
     let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--quiet", "--release", "--target", "x86_64-unknown-linux-gnu", "--bin", "cgharness"])
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--target",
+            "x86_64-unknown-linux-gnu",
+            "--bin",
+            "cgharness",
+        ])
         .arg("--manifest-path")
         .arg(manifest.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target_dir)
@@ -78,15 +101,31 @@ pub struct Carried {
 /// What `--include PATH` carries: the file into `/cgharness/bin/<name>` and, for a dynamic
 /// executable, each shared library `ldd` names at its own path.
 pub fn carry(path: &Path) -> anyhow::Result<Vec<Carried>> {
-    let meta = std::fs::metadata(path).map_err(|e| crate::exit::usage(format!("--include {}: {e}", path.display())))?;
-    let name = path.file_name().context("--include needs a file name")?.to_string_lossy().into_owned();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| crate::exit::usage(format!("--include {}: {e}", path.display())))?;
+    let name = path
+        .file_name()
+        .context("--include needs a file name")?
+        .to_string_lossy()
+        .into_owned();
     let mode = std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777;
-    let mut out = vec![Carried { src: path.to_path_buf(), dest: format!("/cgharness/bin/{name}"), mode }];
+    let mut out = vec![Carried {
+        src: path.to_path_buf(),
+        dest: format!("/cgharness/bin/{name}"),
+        mode,
+    }];
     let head = std::fs::read(path)?;
     if head.starts_with(b"\x7fELF") && !is_static_elf(&head) {
-        let ldd = Command::new("ldd").arg(path).output().context("running ldd")?;
+        let ldd = Command::new("ldd")
+            .arg(path)
+            .output()
+            .context("running ldd")?;
         for lib in parse_ldd(&String::from_utf8_lossy(&ldd.stdout)) {
-            out.push(Carried { dest: lib.display().to_string(), src: lib, mode: 0o755 });
+            out.push(Carried {
+                dest: lib.display().to_string(),
+                src: lib,
+                mode: 0o755,
+            });
         }
     }
     Ok(out)
@@ -111,7 +150,13 @@ mod tests {
     #[test]
     fn ldd_lines_give_absolute_libraries() {
         let t = "\tlinux-vdso.so.1 (0x00007ffd)\n\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x7f)\n\t/lib64/ld-linux-x86-64.so.2 (0x7f)\n";
-        assert_eq!(parse_ldd(t), vec![PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"), PathBuf::from("/lib64/ld-linux-x86-64.so.2")]);
+        assert_eq!(
+            parse_ldd(t),
+            vec![
+                PathBuf::from("/lib/x86_64-linux-gnu/libc.so.6"),
+                PathBuf::from("/lib64/ld-linux-x86-64.so.2")
+            ]
+        );
     }
 
     #[test]

@@ -12,19 +12,40 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 /// Directories every guest needs, parents first.
-const DIRS: [&str; 7] = ["dev", "proc", "sys", "tmp", "cgharness", "cgharness/modules", "cgharness/bin"];
+const DIRS: [&str; 7] = [
+    "dev",
+    "proc",
+    "sys",
+    "tmp",
+    "cgharness",
+    "cgharness/modules",
+    "cgharness/bin",
+];
 
 /// Builds (or reuses) the base archive and returns its path and content key.
-pub fn base(harness: &[u8], k: &KernelInfo, carried: &[Carried]) -> anyhow::Result<(PathBuf, String)> {
-    let modules_dir = k.vmlinuz.parent().map(|p| p.join("modules")).unwrap_or_default();
+pub fn base(
+    harness: &[u8],
+    k: &KernelInfo,
+    carried: &[Carried],
+) -> anyhow::Result<(PathBuf, String)> {
+    let modules_dir = k
+        .vmlinuz
+        .parent()
+        .map(|p| p.join("modules"))
+        .unwrap_or_default();
     let mut files: Vec<(String, u32, Vec<u8>)> = vec![("init".into(), 0o755, harness.to_vec())];
     for m in &k.modules {
         let p = modules_dir.join(m);
         let data = std::fs::read(&p).with_context(|| format!("reading module {}", p.display()))?;
-        files.push((format!("{}/{m}", MODULES_DIR.trim_start_matches('/')), 0o644, data));
+        files.push((
+            format!("{}/{m}", MODULES_DIR.trim_start_matches('/')),
+            0o644,
+            data,
+        ));
     }
     for c in carried {
-        let data = std::fs::read(&c.src).with_context(|| format!("reading --include {}", c.src.display()))?;
+        let data = std::fs::read(&c.src)
+            .with_context(|| format!("reading --include {}", c.src.display()))?;
         files.push((c.dest.trim_start_matches('/').to_string(), c.mode, data));
     }
     let mut h = Sha256::new();
@@ -34,7 +55,12 @@ pub fn base(harness: &[u8], k: &KernelInfo, carried: &[Carried]) -> anyhow::Resu
         h.update((data.len() as u64).to_le_bytes());
         h.update(data);
     }
-    let key: String = h.finalize().iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let key: String = h
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let dir = kernel::cache_root().join("initramfs");
     let path = dir.join(format!("{key}.cpio"));
     if path.is_file() {
@@ -54,22 +80,38 @@ fn entries(files: Vec<(String, u32, Vec<u8>)>) -> Vec<Entry> {
         let mut acc = String::new();
         let parts: Vec<&str> = path.split('/').collect();
         for part in &parts[..parts.len().saturating_sub(1)] {
-            acc = if acc.is_empty() { part.to_string() } else { format!("{acc}/{part}") };
+            acc = if acc.is_empty() {
+                part.to_string()
+            } else {
+                format!("{acc}/{part}")
+            };
             if !dirs.contains(&acc) {
                 dirs.push(acc.clone());
             }
         }
     }
     let mut out: Vec<Entry> = dirs.into_iter().map(|path| Entry::Dir { path }).collect();
-    out.push(Entry::CharDev { path: "dev/console".into(), major: 5, minor: 1 });
-    out.extend(files.into_iter().map(|(path, mode, data)| Entry::File { path, mode, data }));
+    out.push(Entry::CharDev {
+        path: "dev/console".into(),
+        major: 5,
+        minor: 1,
+    });
+    out.extend(
+        files
+            .into_iter()
+            .map(|(path, mode, data)| Entry::File { path, mode, data }),
+    );
     out
 }
 
 /// The per-run archive holding the plan.
 pub fn plan_archive(plan: &GuestPlan) -> anyhow::Result<Vec<u8>> {
     let json = serde_json::to_vec_pretty(plan)?;
-    Ok(cpio::write(&[Entry::File { path: PLAN_PATH.trim_start_matches('/').into(), mode: 0o644, data: json }]))
+    Ok(cpio::write(&[Entry::File {
+        path: PLAN_PATH.trim_start_matches('/').into(),
+        mode: 0o644,
+        data: json,
+    }]))
 }
 
 #[cfg(test)]
@@ -78,17 +120,36 @@ mod tests {
 
     #[test]
     fn parents_come_before_files() {
-        let e = entries(vec![("lib/x86_64-linux-gnu/libc.so.6".into(), 0o755, vec![1])]);
-        let pos = |p: &str| e.iter().position(|x| matches!(x, Entry::Dir { path } if path == p)).unwrap();
+        let e = entries(vec![(
+            "lib/x86_64-linux-gnu/libc.so.6".into(),
+            0o755,
+            vec![1],
+        )]);
+        let pos = |p: &str| {
+            e.iter()
+                .position(|x| matches!(x, Entry::Dir { path } if path == p))
+                .unwrap()
+        };
         assert!(pos("lib") < pos("lib/x86_64-linux-gnu"));
-        let file = e.iter().position(|x| matches!(x, Entry::File { .. })).unwrap();
+        let file = e
+            .iter()
+            .position(|x| matches!(x, Entry::File { .. }))
+            .unwrap();
         assert!(pos("lib/x86_64-linux-gnu") < file);
-        assert!(e.iter().any(|x| matches!(x, Entry::CharDev { path, .. } if path == "dev/console")));
+        assert!(e
+            .iter()
+            .any(|x| matches!(x, Entry::CharDev { path, .. } if path == "dev/console")));
     }
 
     #[test]
     fn plan_archive_reads_back() {
-        let plan = GuestPlan { argv: vec!["/init".into(), "doctor".into()], modules: vec![], swap: false, data: false, env: vec![] };
+        let plan = GuestPlan {
+            argv: vec!["/init".into(), "doctor".into()],
+            modules: vec![],
+            swap: false,
+            data: false,
+            env: vec![],
+        };
         let files = cpio::read(&plan_archive(&plan).unwrap()).unwrap();
         assert_eq!(files[0].path, "cgharness/plan.json");
         let back: GuestPlan = serde_json::from_slice(&files[0].data).unwrap();

@@ -51,7 +51,9 @@ pub fn cache_root() -> PathBuf {
     if let Some(p) = std::env::var_os("XDG_CACHE_HOME") {
         return PathBuf::from(p).join("cgharness");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"));
     home.join(".cache").join("cgharness")
 }
 
@@ -60,13 +62,17 @@ fn kernels_dir() -> PathBuf {
 }
 
 fn alias_file(spec: &str) -> PathBuf {
-    kernels_dir().join("alias").join(spec.replace([':', '/'], "_"))
+    kernels_dir()
+        .join("alias")
+        .join(spec.replace([':', '/'], "_"))
 }
 
 /// Releases in the cache, sorted.
 pub fn cached_releases() -> std::io::Result<Vec<String>> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(kernels_dir()) else { return Ok(out) };
+    let Ok(rd) = std::fs::read_dir(kernels_dir()) else {
+        return Ok(out);
+    };
     for e in rd.flatten() {
         if e.path().join("kernel.json").is_file() {
             out.push(e.file_name().to_string_lossy().into_owned());
@@ -110,13 +116,23 @@ pub fn from_path(path: &Path, modules_dir: Option<&Path>) -> anyhow::Result<Kern
     let dir = kernels_dir().join(format!("path-{}", &sha256_hex(&bytes)[..12]));
     std::fs::create_dir_all(dir.join("modules"))?;
     if let Some(m) = modules_dir {
-        let builtin = std::fs::read_to_string(m.join("modules.builtin")).map(|t| modinfo::parse_builtin(&t)).unwrap_or_default();
-        for (name, data) in modinfo::resolve(&modinfo::index_modules(m), &VM_MODULES, &builtin, m)? {
+        let builtin = std::fs::read_to_string(m.join("modules.builtin"))
+            .map(|t| modinfo::parse_builtin(&t))
+            .unwrap_or_default();
+        for (name, data) in modinfo::resolve(&modinfo::index_modules(m), &VM_MODULES, &builtin, m)?
+        {
             std::fs::write(dir.join("modules").join(format!("{name}.ko")), data)?;
             modules.push(format!("{name}.ko"));
         }
     }
-    Ok(KernelInfo { release, spec: path.display().to_string(), packages: Vec::new(), modules, vmlinuz: path.to_path_buf(), config: None })
+    Ok(KernelInfo {
+        release,
+        spec: path.display().to_string(),
+        packages: Vec::new(),
+        modules,
+        vmlinuz: path.to_path_buf(),
+        config: None,
+    })
 }
 
 /// The version string a bzImage carries (offset at 0x20E + 0x200 in the setup header).
@@ -133,17 +149,32 @@ pub fn bzimage_release(b: &[u8]) -> Option<String> {
 /// Downloads and unpacks the kernel named by `spec` into the cache; refreshes its alias.
 pub fn fetch(spec: &str) -> anyhow::Result<KernelInfo> {
     let what = spec.strip_prefix("debian:").ok_or_else(|| crate::exit::usage(format!("unknown kernel spec {spec:?}: use debian:6.1, debian:6.12, debian:sid, debian:<package or version>, or a bzImage path")))?;
-    let apt = if what == "sid" { Apt::sid()? } else { Apt::host() };
+    let apt = if what == "sid" {
+        Apt::sid()?
+    } else {
+        Apt::host()
+    };
     let packages = apt.packages_for(what)?;
-    let work = tempfile::Builder::new().prefix("fetch-").tempdir_in(ensure_dir(&kernels_dir())?)?;
+    let work = tempfile::Builder::new()
+        .prefix("fetch-")
+        .tempdir_in(ensure_dir(&kernels_dir())?)?;
     eprintln!("fetching {spec}: {}", packages.join(" "));
     let mut infos = Vec::new();
     for p in &packages {
         let deb = apt.download(p, work.path())?;
         let bytes = std::fs::read(&deb)?;
         let version = deb_version(&deb).unwrap_or_default();
-        infos.push(PackageInfo { name: p.clone(), version, sha256: sha256_hex(&bytes) });
-        let st = Command::new("dpkg-deb").arg("-x").arg(&deb).arg(work.path().join("root")).status().context("running dpkg-deb (is dpkg installed?)")?;
+        infos.push(PackageInfo {
+            name: p.clone(),
+            version,
+            sha256: sha256_hex(&bytes),
+        });
+        let st = Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(&deb)
+            .arg(work.path().join("root"))
+            .status()
+            .context("running dpkg-deb (is dpkg installed?)")?;
         if !st.success() {
             bail!("dpkg-deb -x {} failed", deb.display());
         }
@@ -160,7 +191,11 @@ fn ensure_dir(p: &Path) -> anyhow::Result<PathBuf> {
 }
 
 /// Moves vmlinuz, config and the needed modules from an unpacked package tree into the cache.
-fn install_unpacked(spec: &str, root: &Path, packages: Vec<PackageInfo>) -> anyhow::Result<KernelInfo> {
+fn install_unpacked(
+    spec: &str,
+    root: &Path,
+    packages: Vec<PackageInfo>,
+) -> anyhow::Result<KernelInfo> {
     let mods_root = [root.join("lib/modules"), root.join("usr/lib/modules")]
         .into_iter()
         .find(|p| p.is_dir())
@@ -171,11 +206,20 @@ fn install_unpacked(spec: &str, root: &Path, packages: Vec<PackageInfo>) -> anyh
         .next()
         .context("no kernel release under lib/modules")?;
     let mdir = mods_root.join(&release);
-    let vmlinuz = [root.join(format!("boot/vmlinuz-{release}")), mdir.join("vmlinuz.unsigned"), mdir.join("vmlinuz")]
-        .into_iter()
-        .find(|p| p.is_file())
-        .with_context(|| format!("no vmlinuz for {release} in the packages"))?;
-    let config = [root.join(format!("boot/config-{release}")), mdir.join("config")].into_iter().find(|p| p.is_file());
+    let vmlinuz = [
+        root.join(format!("boot/vmlinuz-{release}")),
+        mdir.join("vmlinuz.unsigned"),
+        mdir.join("vmlinuz"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+    .with_context(|| format!("no vmlinuz for {release} in the packages"))?;
+    let config = [
+        root.join(format!("boot/config-{release}")),
+        mdir.join("config"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file());
     let dest = kernels_dir().join(&release);
     let _ = std::fs::remove_dir_all(&dest);
     std::fs::create_dir_all(dest.join("modules"))?;
@@ -183,9 +227,13 @@ fn install_unpacked(spec: &str, root: &Path, packages: Vec<PackageInfo>) -> anyh
     if let Some(c) = &config {
         std::fs::copy(c, dest.join("config"))?;
     }
-    let builtin = std::fs::read_to_string(mdir.join("modules.builtin")).map(|t| modinfo::parse_builtin(&t)).unwrap_or_default();
+    let builtin = std::fs::read_to_string(mdir.join("modules.builtin"))
+        .map(|t| modinfo::parse_builtin(&t))
+        .unwrap_or_default();
     let mut modules = Vec::new();
-    for (name, data) in modinfo::resolve(&modinfo::index_modules(&mdir), &VM_MODULES, &builtin, &mdir)? {
+    for (name, data) in
+        modinfo::resolve(&modinfo::index_modules(&mdir), &VM_MODULES, &builtin, &mdir)?
+    {
         std::fs::write(dest.join("modules").join(format!("{name}.ko")), data)?;
         modules.push(format!("{name}.ko"));
     }
@@ -217,7 +265,10 @@ impl Apt {
         std::fs::create_dir_all(dir.join("cache/archives/partial"))?;
         let mirror = host_mirror().unwrap_or_else(|| "http://deb.debian.org/debian".into());
         let keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-        std::fs::write(dir.join("sources.list"), format!("deb [signed-by={keyring}] {mirror} sid main\n"))?;
+        std::fs::write(
+            dir.join("sources.list"),
+            format!("deb [signed-by={keyring}] {mirror} sid main\n"),
+        )?;
         let d = dir.display();
         let apt = Apt {
             opts: vec![
@@ -246,9 +297,15 @@ impl Apt {
         if let Some(d) = cwd {
             c.current_dir(d);
         }
-        let out = c.output().with_context(|| format!("running {prog} (is apt installed? this needs a Debian-based host)"))?;
+        let out = c.output().with_context(|| {
+            format!("running {prog} (is apt installed? this needs a Debian-based host)")
+        })?;
         if !out.status.success() {
-            bail!("{prog} {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "{prog} {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -260,13 +317,23 @@ impl Apt {
         }
         if what == "sid" {
             let names = self.search("^linux-binary-unsigned-.*-cloud-amd64$")?;
-            let newest = newest(&names).context("no linux-binary-unsigned-*-cloud-amd64 package in sid")?;
-            let ver = newest.trim_start_matches("linux-binary-unsigned-").trim_end_matches("-cloud-amd64");
-            return Ok(vec![newest.clone(), format!("linux-modules-{ver}-cloud-amd64"), format!("linux-base-{ver}-cloud-amd64")]);
+            let newest =
+                newest(&names).context("no linux-binary-unsigned-*-cloud-amd64 package in sid")?;
+            let ver = newest
+                .trim_start_matches("linux-binary-unsigned-")
+                .trim_end_matches("-cloud-amd64");
+            return Ok(vec![
+                newest.clone(),
+                format!("linux-modules-{ver}-cloud-amd64"),
+                format!("linux-base-{ver}-cloud-amd64"),
+            ]);
         }
         let pattern = match what {
             "6.1" => "^linux-image-6\\.1\\.0-.*-cloud-amd64-unsigned$".to_string(),
-            v => format!("^linux-image-{}.*-cloud-amd64-unsigned$", v.replace('.', "\\.").replace('+', "\\+")),
+            v => format!(
+                "^linux-image-{}.*-cloud-amd64-unsigned$",
+                v.replace('.', "\\.").replace('+', "\\+")
+            ),
         };
         let names = self.search(&pattern)?;
         let pick = newest(&names).with_context(|| format!("no Debian cloud kernel package matches {what:?} (searched {pattern}); try `apt-get update`"))?;
@@ -275,7 +342,11 @@ impl Apt {
 
     fn search(&self, pattern: &str) -> anyhow::Result<Vec<String>> {
         let out = self.run("apt-cache", &["search", "--names-only", pattern], None)?;
-        Ok(out.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect())
+        Ok(out
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
+            .collect())
     }
 
     fn download(&self, pkg: &str, dir: &Path) -> anyhow::Result<PathBuf> {
@@ -283,7 +354,10 @@ impl Apt {
         std::fs::read_dir(dir)?
             .flatten()
             .map(|e| e.path())
-            .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{pkg}_"))))
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{pkg}_")))
+            })
             .with_context(|| format!("apt-get download {pkg} left no .deb"))
     }
 }
@@ -302,7 +376,9 @@ fn deb_version(deb: &Path) -> Option<String> {
 
 /// The highest name in natural (numeric-aware) order.
 pub fn newest(names: &[String]) -> Option<&String> {
-    names.iter().max_by(|a, b| natural_key(a).cmp(&natural_key(b)))
+    names
+        .iter()
+        .max_by(|a, b| natural_key(a).cmp(&natural_key(b)))
 }
 
 fn natural_key(s: &str) -> Vec<(u64, String)> {
@@ -326,7 +402,10 @@ fn natural_key(s: &str) -> Vec<(u64, String)> {
 
 /// Hex sha256 of bytes.
 pub fn sha256_hex(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -335,18 +414,37 @@ mod tests {
 
     #[test]
     fn newest_is_numeric_not_lexical() {
-        let names: Vec<String> = ["linux-image-6.1.0-9-cloud-amd64-unsigned", "linux-image-6.1.0-56-cloud-amd64-unsigned", "linux-image-6.1.0-55-cloud-amd64-unsigned"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(newest(&names).unwrap(), "linux-image-6.1.0-56-cloud-amd64-unsigned");
-        let v: Vec<String> = ["linux-image-6.12.9+deb12-cloud-amd64-unsigned", "linux-image-6.12.117+deb12-cloud-amd64-unsigned"].iter().map(|s| s.to_string()).collect();
+        let names: Vec<String> = [
+            "linux-image-6.1.0-9-cloud-amd64-unsigned",
+            "linux-image-6.1.0-56-cloud-amd64-unsigned",
+            "linux-image-6.1.0-55-cloud-amd64-unsigned",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            newest(&names).unwrap(),
+            "linux-image-6.1.0-56-cloud-amd64-unsigned"
+        );
+        let v: Vec<String> = [
+            "linux-image-6.12.9+deb12-cloud-amd64-unsigned",
+            "linux-image-6.12.117+deb12-cloud-amd64-unsigned",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(newest(&v).unwrap(), &v[1]);
     }
 
     #[test]
     fn deb_file_names_give_versions() {
-        assert_eq!(deb_version(Path::new("/x/linux-image-6.12.117+deb12-cloud-amd64-unsigned_6.12.117-1~deb12u1_amd64.deb")).unwrap(), "6.12.117-1~deb12u1");
+        assert_eq!(
+            deb_version(Path::new(
+                "/x/linux-image-6.12.117+deb12-cloud-amd64-unsigned_6.12.117-1~deb12u1_amd64.deb"
+            ))
+            .unwrap(),
+            "6.12.117-1~deb12u1"
+        );
     }
 
     #[test]

@@ -85,12 +85,18 @@ pub struct VmRecord {
 }
 
 /// Runs one kernel; results go into `out`. Returns the exit status and the record.
-pub fn run_kernel(req: &VmRequest, out: &Path, accel_memo: &mut Option<Accel>) -> anyhow::Result<(Exit, VmRecord)> {
+pub fn run_kernel(
+    req: &VmRequest,
+    out: &Path,
+    accel_memo: &mut Option<Accel>,
+) -> anyhow::Result<(Exit, VmRecord)> {
     let k = kernel::resolve(&req.kernel, req.modules.as_deref())?;
-    let qemu = crate::host::which("qemu-system-x86_64")
-        .ok_or_else(|| crate::exit::host_cannot("qemu-system-x86_64 not found: apt-get install qemu-system-x86"))?;
+    let qemu = crate::host::which("qemu-system-x86_64").ok_or_else(|| {
+        crate::exit::host_cannot("qemu-system-x86_64 not found: apt-get install qemu-system-x86")
+    })?;
     let harness_path = harness::static_binary()?;
-    let harness = std::fs::read(&harness_path).with_context(|| format!("reading {}", harness_path.display()))?;
+    let harness = std::fs::read(&harness_path)
+        .with_context(|| format!("reading {}", harness_path.display()))?;
     let mut carried = Vec::new();
     for p in &req.include {
         carried.extend(harness::carry(p)?);
@@ -111,13 +117,25 @@ pub fn run_kernel(req: &VmRequest, out: &Path, accel_memo: &mut Option<Accel>) -
     std::fs::write(&initrd, bytes)?;
     let mut disk_list = Vec::new();
     if req.disk_bytes > 0 {
-        disk_list.push(qemu::Disk { path: disks::data_image(req.disk_bytes)?, serial: channel::DATA_SERIAL.into(), snapshot: true });
+        disk_list.push(qemu::Disk {
+            path: disks::data_image(req.disk_bytes)?,
+            serial: channel::DATA_SERIAL.into(),
+            snapshot: true,
+        });
     }
     if req.swap_bytes > 0 {
-        disk_list.push(qemu::Disk { path: disks::swap_image(req.swap_bytes)?, serial: channel::SWAP_SERIAL.into(), snapshot: true });
+        disk_list.push(qemu::Disk {
+            path: disks::swap_image(req.swap_bytes)?,
+            serial: channel::SWAP_SERIAL.into(),
+            snapshot: true,
+        });
     }
     let results = disks::results_image(work.path())?;
-    disk_list.push(qemu::Disk { path: results.clone(), serial: channel::RESULTS_SERIAL.into(), snapshot: false });
+    disk_list.push(qemu::Disk {
+        path: results.clone(),
+        serial: channel::RESULTS_SERIAL.into(),
+        snapshot: false,
+    });
     let mut cfg = qemu::QemuConfig {
         kernel: k.vmlinuz.clone(),
         initrd,
@@ -165,23 +183,51 @@ fn pick_accel(wanted: Accel, memo: Option<Accel>) -> Accel {
 }
 
 /// Boots, retrying a boot that died before init started and falling back from KVM to TCG.
-fn boot_with_retries(qemu_bin: &str, cfg: &mut qemu::QemuConfig, req: &VmRequest, out: &Path, memo: &mut Option<Accel>) -> anyhow::Result<(qemu::RunOutcome, u32)> {
+fn boot_with_retries(
+    qemu_bin: &str,
+    cfg: &mut qemu::QemuConfig,
+    req: &VmRequest,
+    out: &Path,
+    memo: &mut Option<Accel>,
+) -> anyhow::Result<(qemu::RunOutcome, u32)> {
     let mut boots = 0;
+    let mut early_deaths = 0;
     loop {
         boots += 1;
-        let o = qemu::run(qemu_bin, cfg, req.timeout, &out.join("console.log"), req.echo)?;
-        let kvm_failed = cfg.accel == Accel::Kvm && (matches!(o.ending, Ending::KvmError(_)) || !o.init_started);
+        let o = qemu::run(
+            qemu_bin,
+            cfg,
+            req.timeout,
+            &out.join("console.log"),
+            req.echo,
+        )?;
+        let kvm_failed =
+            cfg.accel == Accel::Kvm && (matches!(o.ending, Ending::KvmError(_)) || !o.init_started);
         if kvm_failed && req.accel == Accel::Auto {
-            eprintln!("  KVM failed ({}); falling back to TCG", first_line(&o.stderr));
+            eprintln!(
+                "  KVM failed ({}); falling back to TCG",
+                first_line(&o.stderr)
+            );
             cfg.accel = Accel::Tcg;
             *memo = Some(Accel::Tcg);
             continue;
         }
         match &o.ending {
-            Ending::TimedOut => return Err(infrastructure(format!("the VM timed out after {:?} and was killed; last console lines:\n{}", req.timeout, o.tail.join("\n")))),
+            Ending::TimedOut => {
+                return Err(infrastructure(format!(
+                    "the VM timed out after {:?} and was killed; last console lines:\n{}",
+                    req.timeout,
+                    o.tail.join("\n")
+                )))
+            }
             Ending::Interrupted => return Err(infrastructure("interrupted; the VM was killed")),
-            Ending::KvmError(e) => return Err(infrastructure(format!("KVM internal error (try --accel tcg):\n{e}"))),
-            Ending::Exited(_) if !o.init_started && boots <= req.retries => {
+            Ending::KvmError(e) => {
+                return Err(infrastructure(format!(
+                    "KVM internal error (try --accel tcg):\n{e}"
+                )))
+            }
+            Ending::Exited(_) if !o.init_started && early_deaths < req.retries => {
+                early_deaths += 1;
                 eprintln!("  the kernel died before init started (boot {boots}); retrying");
                 continue;
             }
@@ -196,9 +242,20 @@ fn boot_with_retries(qemu_bin: &str, cfg: &mut qemu::QemuConfig, req: &VmRequest
 }
 
 fn no_record(o: &qemu::RunOutcome) -> anyhow::Error {
-    let why = if o.init_started { "the guest stopped without an exit record (kernel panic or crash?)" } else { "the kernel died before our init started" };
-    let err = if o.stderr.trim().is_empty() { String::new() } else { format!("\nqemu stderr:\n{}", o.stderr.trim()) };
-    infrastructure(format!("{why}; last console lines:\n{}{err}", o.tail.join("\n")))
+    let why = if o.init_started {
+        "the guest stopped without an exit record (kernel panic or crash?)"
+    } else {
+        "the kernel died before our init started"
+    };
+    let err = if o.stderr.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\nqemu stderr:\n{}", o.stderr.trim())
+    };
+    infrastructure(format!(
+        "{why}; last console lines:\n{}{err}",
+        o.tail.join("\n")
+    ))
 }
 
 /// Maps the guest's exit to ours: 0–3 pass through; in `--exec` mode any other failure of the
@@ -216,12 +273,19 @@ fn qemu_version(qemu: &str) -> String {
         .arg("--version")
         .output()
         .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).lines().next().map(str::to_string))
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .next()
+                .map(str::to_string)
+        })
         .unwrap_or_default()
 }
 
 fn first_line(s: &str) -> &str {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message")
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no message")
 }
 
 #[cfg(test)]

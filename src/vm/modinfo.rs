@@ -64,7 +64,11 @@ pub fn elf_section<'a>(elf: &'a [u8], name: &str) -> Option<&'a [u8]> {
     let shstrndx = usize::from(u16_at(elf, 0x3e)?);
     let header = |i: usize| -> Option<(u32, usize, usize)> {
         let base = shoff.checked_add(i.checked_mul(shentsize)?)?;
-        Some((u32_at(elf, base)?, u64_at(elf, base + 0x18)?, u64_at(elf, base + 0x20)?))
+        Some((
+            u32_at(elf, base)?,
+            u64_at(elf, base + 0x18)?,
+            u64_at(elf, base + 0x20)?,
+        ))
     };
     let (_, str_off, str_size) = header(shstrndx)?;
     let strtab = elf.get(str_off..str_off.checked_add(str_size)?)?;
@@ -78,7 +82,9 @@ pub fn elf_section<'a>(elf: &'a [u8], name: &str) -> Option<&'a [u8]> {
 
 /// The `key=value` strings of a module's `.modinfo`.
 pub fn modinfo(elf: &[u8]) -> Vec<(String, String)> {
-    let Some(sec) = elf_section(elf, ".modinfo") else { return Vec::new() };
+    let Some(sec) = elf_section(elf, ".modinfo") else {
+        return Vec::new();
+    };
     sec.split(|&c| c == 0)
         .filter_map(|s| std::str::from_utf8(s).ok())
         .filter_map(|s| s.split_once('='))
@@ -91,7 +97,12 @@ pub fn depends(elf: &[u8]) -> Vec<String> {
     modinfo(elf)
         .into_iter()
         .filter(|(k, _)| k == "depends")
-        .flat_map(|(_, v)| v.split(',').filter(|s| !s.is_empty()).map(normalise).collect::<Vec<_>>())
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .filter(|s| !s.is_empty())
+                .map(normalise)
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
@@ -102,11 +113,16 @@ pub fn normalise(name: &str) -> String {
 
 /// Reads a module file, decompressing `.ko.xz`.
 pub fn read_module(path: &Path) -> Result<Vec<u8>, ModError> {
-    let bytes = std::fs::read(path).map_err(|source| ModError::Io { path: path.display().to_string(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ModError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
     if path.extension().is_some_and(|e| e == "xz") {
         let mut out = Vec::new();
-        lzma_rs::xz_decompress(&mut bytes.as_slice(), &mut out)
-            .map_err(|e| ModError::Xz { path: path.display().to_string(), reason: format!("{e:?}") })?;
+        lzma_rs::xz_decompress(&mut bytes.as_slice(), &mut out).map_err(|e| ModError::Xz {
+            path: path.display().to_string(),
+            reason: format!("{e:?}"),
+        })?;
         return Ok(out);
     }
     Ok(bytes)
@@ -117,7 +133,9 @@ pub fn index_modules(dir: &Path) -> BTreeMap<String, PathBuf> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -125,7 +143,10 @@ pub fn index_modules(dir: &Path) -> BTreeMap<String, PathBuf> {
                 continue;
             }
             let name = e.file_name().to_string_lossy().into_owned();
-            if let Some(stem) = name.strip_suffix(".ko.xz").or_else(|| name.strip_suffix(".ko")) {
+            if let Some(stem) = name
+                .strip_suffix(".ko.xz")
+                .or_else(|| name.strip_suffix(".ko"))
+            {
                 out.insert(normalise(stem), p);
             }
         }
@@ -136,10 +157,23 @@ pub fn index_modules(dir: &Path) -> BTreeMap<String, PathBuf> {
 /// Resolves `wanted` and their dependencies to (name, decompressed bytes) in load order.
 /// A wanted module absent from `index` is assumed built in when `builtin` lists it or the
 /// index has no entry at all for it and no one else needs it; a missing dependency is an error.
-pub fn resolve(index: &BTreeMap<String, PathBuf>, wanted: &[&str], builtin: &[String], dir: &Path) -> Result<Vec<(String, Vec<u8>)>, ModError> {
+pub fn resolve(
+    index: &BTreeMap<String, PathBuf>,
+    wanted: &[&str],
+    builtin: &[String],
+    dir: &Path,
+) -> Result<Vec<(String, Vec<u8>)>, ModError> {
     let mut order: Vec<(String, Vec<u8>)> = Vec::new();
     for w in wanted {
-        visit(index, &normalise(w), "the VM", builtin, dir, &mut order, &mut Vec::new())?;
+        visit(
+            index,
+            &normalise(w),
+            "the VM",
+            builtin,
+            dir,
+            &mut order,
+            &mut Vec::new(),
+        )?;
     }
     Ok(order)
 }
@@ -160,7 +194,11 @@ fn visit(
         if builtin.iter().any(|b| b == name) || needed_by == "the VM" {
             return Ok(());
         }
-        return Err(ModError::Missing { name: name.into(), needed_by: needed_by.into(), dir: dir.display().to_string() });
+        return Err(ModError::Missing {
+            name: name.into(),
+            needed_by: needed_by.into(),
+            dir: dir.display().to_string(),
+        });
     };
     let bytes = read_module(file)?;
     if elf_section(&bytes, ".modinfo").is_none() {
@@ -236,19 +274,36 @@ mod tests {
     #[test]
     fn resolves_dependencies_first() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("virtio_blk.ko"), tiny_module(b"depends=virtio_ring\0")).unwrap();
-        std::fs::write(dir.path().join("virtio_ring.ko"), tiny_module(b"depends=\0")).unwrap();
+        std::fs::write(
+            dir.path().join("virtio_blk.ko"),
+            tiny_module(b"depends=virtio_ring\0"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("virtio_ring.ko"),
+            tiny_module(b"depends=\0"),
+        )
+        .unwrap();
         let idx = index_modules(dir.path());
         let order = resolve(&idx, &["virtio_pci", "virtio_blk"], &[], dir.path()).unwrap();
         let names: Vec<&str> = order.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, vec!["virtio_ring", "virtio_blk"], "virtio_pci is built in here");
+        assert_eq!(
+            names,
+            vec!["virtio_ring", "virtio_blk"],
+            "virtio_pci is built in here"
+        );
     }
 
     #[test]
     fn missing_dependency_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("virtio_blk.ko"), tiny_module(b"depends=virtio_ring\0")).unwrap();
-        let err = resolve(&index_modules(dir.path()), &["virtio_blk"], &[], dir.path()).unwrap_err();
+        std::fs::write(
+            dir.path().join("virtio_blk.ko"),
+            tiny_module(b"depends=virtio_ring\0"),
+        )
+        .unwrap();
+        let err =
+            resolve(&index_modules(dir.path()), &["virtio_blk"], &[], dir.path()).unwrap_err();
         assert!(err.to_string().contains("virtio_ring"), "{err}");
     }
 }

@@ -44,7 +44,9 @@ pub fn guest_argv(exec: bool, args: &[String]) -> Vec<String> {
         }
         v
     } else {
-        std::iter::once("/init".to_string()).chain(args.iter().cloned()).collect()
+        std::iter::once("/init".to_string())
+            .chain(args.iter().cloned())
+            .collect()
     }
 }
 
@@ -54,18 +56,30 @@ mod tests {
 
     #[test]
     fn cgharness_args_run_init_itself() {
-        assert_eq!(guest_argv(false, &["doctor".into()]), vec!["/init", "doctor"]);
+        assert_eq!(
+            guest_argv(false, &["doctor".into()]),
+            vec!["/init", "doctor"]
+        );
     }
 
     #[test]
     fn exec_runs_included_programs_from_bin() {
-        assert_eq!(guest_argv(true, &["md5sum".into(), "/data/f".into()]), vec!["/cgharness/bin/md5sum", "/data/f"]);
+        assert_eq!(
+            guest_argv(true, &["md5sum".into(), "/data/f".into()]),
+            vec!["/cgharness/bin/md5sum", "/data/f"]
+        );
         assert_eq!(guest_argv(true, &["/bin/true".into()]), vec!["/bin/true"]);
     }
 
     #[test]
     fn disks_are_waited_for_only_when_attached() {
-        let p = GuestPlan { argv: vec![], modules: vec![], swap: true, data: false, env: vec![] };
+        let p = GuestPlan {
+            argv: vec![],
+            modules: vec![],
+            swap: true,
+            data: false,
+            env: vec![],
+        };
         assert_eq!(p.disk_serials(), vec![channel::SWAP_SERIAL]);
     }
 }

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The accelerator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Accel {
     /// Try KVM, fall back to TCG on the first failure.
@@ -63,22 +65,45 @@ pub fn cmdline(extra: &str) -> String {
 
 /// The qemu argument vector (without the program name).
 pub fn argv(c: &QemuConfig) -> Vec<String> {
-    let mut a: Vec<String> = ["-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut a: Vec<String> = [
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
+        "-no-reboot",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let (accel, cpu) = match c.accel {
         Accel::Kvm => ("kvm", "host"),
         _ => ("tcg", "max"),
     };
     a.extend(["-accel".into(), accel.into(), "-cpu".into(), cpu.into()]);
-    a.extend(["-m".into(), format!("{}M", c.mem_mib), "-smp".into(), c.cpus.to_string()]);
-    a.extend(["-kernel".into(), c.kernel.display().to_string(), "-initrd".into(), c.initrd.display().to_string()]);
+    a.extend([
+        "-m".into(),
+        format!("{}M", c.mem_mib),
+        "-smp".into(),
+        c.cpus.to_string(),
+    ]);
+    a.extend([
+        "-kernel".into(),
+        c.kernel.display().to_string(),
+        "-initrd".into(),
+        c.initrd.display().to_string(),
+    ]);
     a.extend(["-append".into(), c.cmdline.clone()]);
     for (i, d) in c.disks.iter().enumerate() {
         let snap = if d.snapshot { ",snapshot=on" } else { "" };
         a.push("-drive".into());
-        a.push(format!("if=none,id=d{i},file={},format=raw,cache=unsafe{snap}", d.path.display()));
+        a.push(format!(
+            "if=none,id=d{i},file={},format=raw,cache=unsafe{snap}",
+            d.path.display()
+        ));
         a.push("-device".into());
         a.push(format!("virtio-blk-pci,drive=d{i},serial={}", d.serial));
     }
@@ -125,7 +150,13 @@ pub struct RunOutcome {
 
 /// Runs qemu until it exits, the deadline passes or the user interrupts. The console goes to
 /// `console_log`, and to stdout when `echo` is set.
-pub fn run(qemu: &str, cfg: &QemuConfig, timeout: Duration, console_log: &Path, echo: bool) -> anyhow::Result<RunOutcome> {
+pub fn run(
+    qemu: &str,
+    cfg: &QemuConfig,
+    timeout: Duration,
+    console_log: &Path,
+    echo: bool,
+) -> anyhow::Result<RunOutcome> {
     let start = Instant::now();
     let child = Command::new(qemu)
         .args(argv(cfg))
@@ -133,18 +164,30 @@ pub fn run(qemu: &str, cfg: &QemuConfig, timeout: Duration, console_log: &Path, 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| crate::exit::host_cannot(format!("cannot start {qemu}: {e}; install it with `apt-get install qemu-system-x86`")))?;
+        .map_err(|e| {
+            crate::exit::host_cannot(format!(
+                "cannot start {qemu}: {e}; install it with `apt-get install qemu-system-x86`"
+            ))
+        })?;
     let mut guard = Guard(child);
     let tail = Arc::new(Mutex::new(Vec::<String>::new()));
     let started = Arc::new(Mutex::new(false));
-    let stdout = guard.0.stdout.take().ok_or_else(|| anyhow::anyhow!("qemu stdout not captured"))?;
+    let stdout = guard
+        .0
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("qemu stdout not captured"))?;
     let log = std::fs::File::create(console_log)?;
     let console = {
         let (tail, started) = (tail.clone(), started.clone());
         std::thread::spawn(move || pump_console(stdout, log, echo, &tail, &started))
     };
     let stderr_buf = Arc::new(Mutex::new(String::new()));
-    let stderr = guard.0.stderr.take().ok_or_else(|| anyhow::anyhow!("qemu stderr not captured"))?;
+    let stderr = guard
+        .0
+        .stderr
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("qemu stderr not captured"))?;
     let err_thread = {
         let buf = stderr_buf.clone();
         std::thread::spawn(move || {
@@ -163,10 +206,21 @@ pub fn run(qemu: &str, cfg: &QemuConfig, timeout: Duration, console_log: &Path, 
     let tail = tail.lock().map(|t| t.clone()).unwrap_or_default();
     let init_started = started.lock().map(|s| *s).unwrap_or(false);
     let stderr = stderr_buf.lock().map(|s| s.clone()).unwrap_or_default();
-    Ok(RunOutcome { ending, init_started, tail, stderr, wall: start.elapsed() })
+    Ok(RunOutcome {
+        ending,
+        init_started,
+        tail,
+        stderr,
+        wall: start.elapsed(),
+    })
 }
 
-fn wait(guard: &mut Guard, start: Instant, timeout: Duration, stderr: &Mutex<String>) -> anyhow::Result<Ending> {
+fn wait(
+    guard: &mut Guard,
+    start: Instant,
+    timeout: Duration,
+    stderr: &Mutex<String>,
+) -> anyhow::Result<Ending> {
     loop {
         if let Some(st) = guard.0.try_wait()? {
             return Ok(Ending::Exited(st.code()));
@@ -185,7 +239,13 @@ fn wait(guard: &mut Guard, start: Instant, timeout: Duration, stderr: &Mutex<Str
     }
 }
 
-fn pump_console(stdout: impl std::io::Read, mut log: std::fs::File, echo: bool, tail: &Mutex<Vec<String>>, started: &Mutex<bool>) {
+fn pump_console(
+    stdout: impl std::io::Read,
+    mut log: std::fs::File,
+    echo: bool,
+    tail: &Mutex<Vec<String>>,
+    started: &Mutex<bool>,
+) {
     let mut reader = BufReader::new(stdout);
     let mut raw = Vec::new();
     while let Ok(n) = reader.read_until(b'\n', &mut raw) {
@@ -193,7 +253,9 @@ fn pump_console(stdout: impl std::io::Read, mut log: std::fs::File, echo: bool, 
             break;
         }
         let _ = log.write_all(&raw);
-        let line = String::from_utf8_lossy(&raw).trim_end_matches(['\r', '\n']).to_string();
+        let line = String::from_utf8_lossy(&raw)
+            .trim_end_matches(['\r', '\n'])
+            .to_string();
         raw.clear();
         if line.starts_with(super::guest::INIT_MARKER) {
             if let Ok(mut s) = started.lock() {
@@ -225,7 +287,11 @@ mod tests {
             mem_mib: 1024,
             cpus: 2,
             accel,
-            disks: vec![Disk { path: "/d/data.img".into(), serial: "cgh-data".into(), snapshot: true }],
+            disks: vec![Disk {
+                path: "/d/data.img".into(),
+                serial: "cgh-data".into(),
+                snapshot: true,
+            }],
         }
     }
 
@@ -235,15 +301,24 @@ mod tests {
         let s = a.join(" ");
         assert!(s.starts_with("-nodefaults"), "{s}");
         assert!(s.contains("-accel tcg -cpu max -m 1024M -smp 2"), "{s}");
-        assert!(s.contains("if=none,id=d0,file=/d/data.img,format=raw,cache=unsafe,snapshot=on"), "{s}");
+        assert!(
+            s.contains("if=none,id=d0,file=/d/data.img,format=raw,cache=unsafe,snapshot=on"),
+            "{s}"
+        );
         assert!(s.contains("virtio-blk-pci,drive=d0,serial=cgh-data"), "{s}");
         let i = a.iter().position(|x| x == "-append").unwrap();
-        assert!(a[i + 1].ends_with("rdinit=/init transparent_hugepage=never"), "{}", a[i + 1]);
+        assert!(
+            a[i + 1].ends_with("rdinit=/init transparent_hugepage=never"),
+            "{}",
+            a[i + 1]
+        );
     }
 
     #[test]
     fn kvm_uses_host_cpu() {
-        assert!(argv(&cfg(Accel::Kvm)).join(" ").contains("-accel kvm -cpu host"));
+        assert!(argv(&cfg(Accel::Kvm))
+            .join(" ")
+            .contains("-accel kvm -cpu host"));
     }
 
     #[test]

@@ -19,11 +19,21 @@ impl AnonRegion {
     pub fn map(len: usize) -> std::io::Result<AnonRegion> {
         let len = len.div_ceil(PAGE).max(1) * PAGE;
         // SAFETY: anonymous private mapping with no address hint; the result is checked.
-        let p = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0) };
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
         if p == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        let ptr = NonNull::new(p.cast::<u8>()).ok_or_else(|| std::io::Error::other("mmap returned NULL"))?;
+        let ptr = NonNull::new(p.cast::<u8>())
+            .ok_or_else(|| std::io::Error::other("mmap returned NULL"))?;
         Ok(AnonRegion { ptr, len })
     }
 
@@ -43,7 +53,12 @@ impl AnonRegion {
         let pages = self.len / PAGE;
         for i in 0..pages {
             // SAFETY: i * PAGE < len, the mapping is writable and page-aligned (so u64-aligned).
-            unsafe { std::ptr::write_volatile(self.ptr.as_ptr().add(i * PAGE).cast::<u64>(), pattern.wrapping_add(i as u64)) };
+            unsafe {
+                std::ptr::write_volatile(
+                    self.ptr.as_ptr().add(i * PAGE).cast::<u64>(),
+                    pattern.wrapping_add(i as u64),
+                )
+            };
         }
         pages
     }

@@ -1,0 +1,264 @@
+//! Real-kernel tests that run *inside* cgharness's VM (as root, cgroup2 at /sys/fs/cgroup,
+//! swap on a virtio disk, ext4 at /data). They are `#[ignore]`d on the host, where they cannot
+//! run; tests/vm_kernels.rs builds this file statically and runs it with `--ignored` in a VM
+//! on each kernel (Debian 6.1, 6.12, sid). Workload processes are `/init workload …`: the
+//! guest's init is cgharness itself.
+
+use cgharness::cgroupfs::io::{DevId, IoMax};
+use cgharness::cgroupfs::misc::CpuMax;
+use cgharness::cgroupfs::{Cgroup, Limit};
+use cgharness::scratch::{plan_sweep, remove_subtree, Owner, ScratchCgroup, SweepAction};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const MOUNT: &str = "/sys/fs/cgroup";
+const CONTROLLERS: [&str; 5] = ["memory", "io", "pids", "cpu", "hugetlb"];
+
+fn parent() -> PathBuf {
+    Path::new(MOUNT).join("cgharness")
+}
+
+fn state() -> PathBuf {
+    PathBuf::from("/tmp/cgharness-state")
+}
+
+fn scratch(name: &str) -> ScratchCgroup {
+    ScratchCgroup::create(Path::new(MOUNT), &parent(), name, &CONTROLLERS, &state())
+        .expect("create scratch cgroup")
+}
+
+fn workload(args: &[&str]) -> Command {
+    let mut c = Command::new(std::env::var("CGHARNESS_BIN").unwrap_or_else(|_| "/init".into()));
+    c.arg("workload").args(args);
+    c
+}
+
+fn data_dev() -> DevId {
+    let st = nix::sys::stat::stat("/data").expect("/data is mounted");
+    DevId {
+        major: nix::sys::stat::major(st.st_dev) as u32,
+        minor: nix::sys::stat::minor(st.st_dev) as u32,
+    }
+}
+
+fn swap_dev() -> DevId {
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap();
+    let dev = swaps
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().next())
+        .expect("a swap device is on");
+    let st = nix::sys::stat::stat(dev).unwrap();
+    DevId {
+        major: nix::sys::stat::major(st.st_rdev) as u32,
+        minor: nix::sys::stat::minor(st.st_rdev) as u32,
+    }
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn limits_written_read_back_exactly() {
+    let s = scratch("limits");
+    let cg = s.add_child("pod/ctr").unwrap();
+    cg.write_memory_max(Limit::Bytes(64 << 20)).unwrap();
+    cg.write_memory_high(Limit::Bytes(48 << 20)).unwrap();
+    cg.write_memory_low(Limit::Bytes(8 << 20)).unwrap();
+    cg.write_memory_min(Limit::Bytes(4 << 20)).unwrap();
+    cg.write_memory_swap_max(Limit::Bytes(0)).unwrap();
+    cg.write_memory_swap_high(Limit::Bytes(16 << 20)).unwrap();
+    cg.write_memory_oom_group(true).unwrap();
+    cg.write_pids_max(Limit::Bytes(100)).unwrap();
+    cg.write_cpu_max(CpuMax {
+        quota_usec: Limit::Bytes(50_000),
+        period_usec: 100_000,
+    })
+    .unwrap();
+    cg.write_cpu_weight(200).unwrap();
+    cg.write_hugetlb_max("2MB", Limit::Bytes(4 << 20)).unwrap();
+    let io = IoMax {
+        wbps: Limit::Bytes(1 << 20),
+        ..IoMax::unlimited(data_dev())
+    };
+    cg.write_io_max(&io).unwrap();
+    assert_eq!(cg.read_limit("memory.max").unwrap(), Limit::Bytes(64 << 20));
+    assert_eq!(
+        cg.read_limit("memory.high").unwrap(),
+        Limit::Bytes(48 << 20)
+    );
+    assert_eq!(cg.read_limit("memory.low").unwrap(), Limit::Bytes(8 << 20));
+    assert_eq!(cg.read_limit("memory.min").unwrap(), Limit::Bytes(4 << 20));
+    assert_eq!(cg.read_limit("memory.swap.max").unwrap(), Limit::Bytes(0));
+    assert_eq!(
+        cg.read_limit("memory.swap.high").unwrap(),
+        Limit::Bytes(16 << 20)
+    );
+    assert!(cg.read_memory_oom_group().unwrap());
+    assert_eq!(cg.read_pids_max().unwrap(), Limit::Bytes(100));
+    assert_eq!(
+        cg.read_cpu_max().unwrap(),
+        CpuMax {
+            quota_usec: Limit::Bytes(50_000),
+            period_usec: 100_000
+        }
+    );
+    assert_eq!(cg.read_cpu_weight().unwrap(), 200);
+    assert_eq!(cg.read_hugetlb_max("2MB").unwrap(), Limit::Bytes(4 << 20));
+    assert_eq!(
+        cg.read_io_max().unwrap(),
+        vec![io],
+        "io.max reads back as written"
+    );
+    // A value the kernel rejects is an error naming the file and the value.
+    let err = cg.write_text("memory.max", "lots").unwrap_err().to_string();
+    assert!(
+        err.contains("memory.max") && err.contains("\"lots\""),
+        "{err}"
+    );
+    // A misspelt file fails and is not created.
+    assert!(cg.write_text("memory.maxx", "1").is_err());
+    drop(s);
+    assert!(
+        !parent().join("limits").exists(),
+        "dropped scratch cgroups are removed"
+    );
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn processes_are_placed_before_they_run_and_killed_on_teardown() {
+    let mut s = scratch("place");
+    let cg = s.add_child("a/b").unwrap();
+    let mut child = ScratchCgroup::spawn_in(&cg, &mut workload(&["idle"])).unwrap();
+    let pid = child.id();
+    assert_eq!(cg.read_procs().unwrap(), vec![pid]);
+    let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    assert_eq!(own.trim(), "0::/cgharness/place/a/b");
+    assert_eq!(s.root().read_cgroup_events().unwrap().populated, Some(1));
+    assert!(state().join("place.owner.json").is_file());
+    s.teardown().unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGKILL),
+        "teardown kills through cgroup.kill"
+    );
+    assert!(!parent().join("place").exists());
+    assert!(
+        !state().join("place.owner.json").exists(),
+        "the owner file goes with the subtree"
+    );
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn anon_over_the_limit_without_swap_is_oom_killed() {
+    let s = scratch("oom");
+    let cg = s.add_child("ctr").unwrap();
+    cg.write_memory_max(Limit::Bytes(32 << 20)).unwrap();
+    cg.write_memory_swap_max(Limit::Bytes(0)).unwrap();
+    let mut child =
+        ScratchCgroup::spawn_in(&cg, &mut workload(&["anon", "--bytes", "96M"])).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGKILL),
+        "killed by the OOM killer: {status:?}"
+    );
+    let ev = cg.read_memory_events().unwrap();
+    assert!(ev.oom_kill >= Some(1), "{ev:?}");
+    assert_eq!(cg.read_memory_events_local().unwrap().oom_kill, Some(1));
+    assert!(
+        cg.read_memory_peak().unwrap() >= 30 << 20,
+        "usage reached the limit first"
+    );
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn anon_over_the_limit_with_swap_completes_and_swaps_out() {
+    let s = scratch("swap");
+    let cg = s.add_child("ctr").unwrap();
+    cg.write_memory_max(Limit::Bytes(32 << 20)).unwrap();
+    cg.write_memory_swap_max(Limit::Max).unwrap();
+    let mut child = ScratchCgroup::spawn_in(
+        &cg,
+        &mut workload(&["anon", "--bytes", "64M", "--hold-ms", "300"]),
+    )
+    .unwrap();
+    let mut swap_seen = 0;
+    while child.try_wait().unwrap().is_none() {
+        swap_seen = swap_seen.max(cg.read_memory_swap_current().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(child.wait().unwrap().success(), "no kill with swap");
+    assert!(swap_seen >= 16 << 20, "swap.current rose to {swap_seen}");
+    let io = cg.read_io_stat().unwrap();
+    let sw = io
+        .get(&swap_dev())
+        .expect("swap-out is charged to the cgroup's io.stat");
+    assert!(sw.wbytes.unwrap() >= 16 << 20, "{sw:?}");
+    assert!(sw.wios.unwrap() > 0);
+    assert_eq!(cg.read_memory_events().unwrap().oom_kill, Some(0));
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn subtree_removal_kills_every_level() {
+    let s = scratch("tree");
+    let mut children = Vec::new();
+    for leaf in ["x/1", "x/2", "y"] {
+        let cg = s.add_child(leaf).unwrap();
+        children.push(ScratchCgroup::spawn_in(&cg, &mut workload(&["idle"])).unwrap());
+    }
+    assert_eq!(s.root().read_cgroup_stat().unwrap().nr_descendants, Some(4));
+    remove_subtree(s.root(), Duration::from_secs(5)).unwrap();
+    for mut c in children {
+        assert_eq!(c.wait().unwrap().signal(), Some(libc::SIGKILL));
+    }
+    assert!(!s.root().exists());
+    assert!(Cgroup::new(parent())
+        .children()
+        .unwrap()
+        .iter()
+        .all(|c| c != "tree"));
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn clean_sweeps_a_dead_owners_subtree_only() {
+    let live = scratch("live");
+    let dead_cg = Cgroup::new(parent().join("dead"));
+    dead_cg.mkdir().unwrap();
+    let mut orphan = ScratchCgroup::spawn_in(&dead_cg, &mut workload(&["idle"])).unwrap();
+    let dead = Owner {
+        pid: 999_999,
+        start_ticks: 1,
+        cgroup: dead_cg.path().to_path_buf(),
+    };
+    std::fs::write(
+        state().join("dead.owner.json"),
+        serde_json::to_vec(&dead).unwrap(),
+    )
+    .unwrap();
+    let proc_root = Path::new("/proc");
+    let plan = plan_sweep(&state(), &parent(), &|o| {
+        cgharness::scratch::owner_alive(proc_root, o)
+    });
+    let mut removed = Vec::new();
+    for (file, action) in plan {
+        match action {
+            SweepAction::Remove(o) => {
+                remove_subtree(&Cgroup::new(&o.cgroup), Duration::from_secs(5)).unwrap();
+                std::fs::remove_file(file).unwrap();
+                removed.push(o.cgroup);
+            }
+            SweepAction::KeepLive(o) => assert_eq!(o.cgroup, parent().join("live")),
+            SweepAction::Ignore(f, why) => panic!("unexpected {f:?}: {why}"),
+        }
+    }
+    assert_eq!(removed, vec![parent().join("dead")]);
+    assert_eq!(orphan.wait().unwrap().signal(), Some(libc::SIGKILL));
+    assert!(live.root().exists(), "a live run is left alone");
+}

@@ -1,0 +1,267 @@
+//! `cgharness vm` on real kernels: Debian 6.1, 6.12 and sid (override with
+//! CGHARNESS_TEST_KERNELS=debian:6.12,…). Needs qemu and network access to Debian's archive on
+//! first use, so these are `#[ignore]`d in a plain `cargo test`; scripts/test runs them with
+//! `--ignored`. The static cgharness and the static guest tests come from scripts/build-static
+//! and scripts/build-guest-tests (or CGHARNESS_STATIC_BIN / CGHARNESS_GUEST_TESTS).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn kernels() -> Vec<String> {
+    std::env::var("CGHARNESS_TEST_KERNELS")
+        .unwrap_or_else(|_| "debian:6.1,debian:6.12,debian:sid".into())
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+fn built(env: &str, script: &str) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
+        return PathBuf::from(p);
+    }
+    let out = Command::new(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scripts")
+            .join(script),
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+fn cgharness_bin() -> &'static Path {
+    static P: OnceLock<PathBuf> = OnceLock::new();
+    P.get_or_init(|| built("CGHARNESS_STATIC_BIN", "build-static"))
+}
+
+fn vm(out: &Path, extra: &[&str], guest: &[&str]) -> Output {
+    let mut c = Command::new(cgharness_bin());
+    c.arg("vm").arg("--out").arg(out).args([
+        "--quiet",
+        "--disk",
+        "1G",
+        "--swap",
+        "512M",
+        "--timeout",
+        "5m",
+    ]);
+    for k in kernels() {
+        c.args(["--kernel", &k]);
+    }
+    c.args(extra).arg("--").args(guest);
+    c.output().unwrap()
+}
+
+fn release_dirs(out: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("vm.json").is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn doctor_in_each_guest_can_run_scenarios() {
+    let out = tempfile::tempdir().unwrap();
+    let o = vm(out.path(), &[], &["doctor", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let dirs = release_dirs(out.path());
+    assert_eq!(dirs.len(), kernels().len());
+    for d in dirs {
+        let console = std::fs::read_to_string(d.join("console.log")).unwrap();
+        assert!(
+            console.contains("\"can_run_scenarios\": true"),
+            "{}: {console}",
+            d.display()
+        );
+        for c in ["memory", "io", "cpu", "pids", "hugetlb"] {
+            assert!(
+                console.contains(&format!("\"{c}\": \"v2\"")),
+                "{}: {c} in v2",
+                d.display()
+            );
+        }
+        let rec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("vm.json")).unwrap()).unwrap();
+        assert_eq!(rec["schema_version"], 1);
+        assert_eq!(rec["exit"]["exit_code"], 0);
+        assert_eq!(
+            d.file_name().unwrap().to_string_lossy(),
+            rec["kernel"]["release"].as_str().unwrap()
+        );
+        let sha = rec["kernel"]["packages"][0]["sha256"].as_str().unwrap();
+        assert_eq!(sha.len(), 64, "the kernel package is pinned by sha256");
+        assert!(rec["qemu_version"].as_str().unwrap().contains("QEMU"));
+    }
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn guest_kernel_tests_pass_on_each_kernel() {
+    let tests = built("CGHARNESS_GUEST_TESTS", "build-guest-tests");
+    let name = tests.file_name().unwrap().to_string_lossy().into_owned();
+    let expected = include_str!("guest_kernel.rs")
+        .matches("#[ignore = \"runs inside the VM")
+        .count();
+    let out = tempfile::tempdir().unwrap();
+    let include = tests.display().to_string();
+    let o = vm(
+        out.path(),
+        &["--include", &include, "--exec"],
+        &[&name, "--ignored", "--test-threads=1"],
+    );
+    let dirs = release_dirs(out.path());
+    for d in &dirs {
+        let console = std::fs::read_to_string(d.join("console.log")).unwrap();
+        assert!(
+            console.contains(&format!("test result: ok. {expected} passed; 0 failed")),
+            "{}:\n{console}",
+            d.display()
+        );
+    }
+    assert_eq!(dirs.len(), kernels().len());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn a_timeout_kills_qemu_and_exits_4() {
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(cgharness_bin())
+        .args([
+            "vm",
+            "--kernel",
+            "debian:6.12",
+            "--timeout",
+            "1500ms",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .args(["--", "workload", "idle"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("timed out after"),
+        "{}",
+        text(&o.stderr)
+    );
+    let marker = out.path().display().to_string();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        assert!(
+            !text(&cmd).contains(&marker),
+            "a qemu process outlived the run"
+        );
+    }
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn a_kernel_that_dies_before_init_is_retried_then_exits_4_or_125() {
+    let out = tempfile::tempdir().unwrap();
+    let run = |bisect: bool| {
+        let mut c = Command::new(cgharness_bin());
+        c.args([
+            "vm",
+            "--kernel",
+            "debian:6.12",
+            "--cmdline",
+            "rdinit=/nonexistent",
+            "--retries",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path());
+        if bisect {
+            c.arg("--bisect");
+        }
+        c.args(["--", "doctor"]).output().unwrap()
+    };
+    let o = run(false);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("retrying") && err.contains("died before our init started"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Kernel panic") || err.contains("VFS"),
+        "the last console lines are shown: {err}"
+    );
+    assert_eq!(
+        run(true).status.code(),
+        Some(125),
+        "--bisect skips kernels that cannot be tested"
+    );
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn guest_exit_codes_pass_through() {
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(cgharness_bin())
+        .args(["vm", "--kernel", "debian:6.12", "--quiet", "--out"])
+        .arg(out.path())
+        .args(["--", "doctor", "--no-such-flag"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the guest's usage error is ours: {}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn included_dynamic_programs_run_with_their_libraries() {
+    let out = tempfile::tempdir().unwrap();
+    let host = Command::new("md5sum")
+        .arg(cgharness_bin())
+        .output()
+        .unwrap();
+    let sum = text(&host.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let o = Command::new(cgharness_bin())
+        .args([
+            "vm",
+            "--kernel",
+            "debian:6.12",
+            "--quiet",
+            "--include",
+            "/usr/bin/md5sum",
+            "--exec",
+            "--out",
+        ])
+        .arg(out.path())
+        .args(["--", "md5sum", "/init"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let console = std::fs::read_to_string(release_dirs(out.path())[0].join("console.log")).unwrap();
+    assert!(
+        console.contains(&format!("{sum}  /init")),
+        "md5sum in the guest saw the same /init: {console}"
+    );
+}
