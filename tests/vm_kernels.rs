@@ -133,7 +133,7 @@ fn guest_kernel_tests_pass_on_each_kernel() {
             d.display()
         );
     }
-    assert_eq!(dirs.len(), kernels().len());
+    assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
 

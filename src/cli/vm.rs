@@ -141,12 +141,15 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         );
         let (status, rec) = match run_kernel(&req, &staging, &mut memo) {
             Ok(r) => r,
-            Err(e) if n > 1 => {
-                eprintln!("[{}/{n}] {spec}: error: {e:#}", i + 1);
+            Err(e) => {
+                let kept = keep_failed(&staging, &out, i, spec);
+                if n == 1 {
+                    return Err(e.context(kept));
+                }
+                eprintln!("[{}/{n}] {spec}: error: {e:#}\n  {kept}", i + 1);
                 worst = worse(worst, crate::exit::exit_of(&e));
                 continue;
             }
-            Err(e) => return Err(e),
         };
         let dest = out.join(&rec.kernel.release);
         let _ = std::fs::remove_dir_all(&dest);
@@ -165,6 +168,20 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         worst = worse(worst, status);
     }
     Ok(worst)
+}
+
+/// Keeps a failed run's console log and partial results for inspection; says where.
+fn keep_failed(staging: &std::path::Path, out: &std::path::Path, i: usize, spec: &str) -> String {
+    let dest = out.join(format!(
+        "failed-{}-{}",
+        i + 1,
+        spec.replace([':', '/'], "_")
+    ));
+    let _ = std::fs::remove_dir_all(&dest);
+    match std::fs::rename(staging, &dest) {
+        Ok(()) => format!("console log and partial results kept in {}", dest.display()),
+        Err(_) => "no console log was written".to_string(),
+    }
 }
 
 fn worse(a: Exit, b: Exit) -> Exit {

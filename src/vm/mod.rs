@@ -176,7 +176,7 @@ pub fn run_kernel(
 fn pick_accel(wanted: Accel, memo: Option<Accel>) -> Accel {
     match (wanted, memo) {
         (Accel::Auto, Some(m)) => m,
-        (Accel::Auto, None) if Path::new("/dev/kvm").exists() => Accel::Kvm,
+        (Accel::Auto, None) if Path::new("/dev/kvm").exists() && !kvm_known_broken() => Accel::Kvm,
         (Accel::Auto, None) => Accel::Tcg,
         (w, _) => w,
     }
@@ -210,6 +210,7 @@ fn boot_with_retries(
             );
             cfg.accel = Accel::Tcg;
             *memo = Some(Accel::Tcg);
+            remember_kvm_broken(&o.stderr);
             continue;
         }
         match &o.ending {
@@ -238,6 +239,27 @@ fn boot_with_retries(
                 return Ok((o, boots));
             }
         }
+    }
+}
+
+/// Where a KVM failure on this host is remembered, keyed by host kernel so an upgrade retries.
+fn kvm_memo_file() -> PathBuf {
+    let host = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    kernel::cache_root().join(format!("kvm-broken-{}", host.trim()))
+}
+
+fn kvm_known_broken() -> bool {
+    kvm_memo_file().is_file()
+}
+
+fn remember_kvm_broken(stderr: &str) {
+    let f = kvm_memo_file();
+    let _ = std::fs::create_dir_all(kernel::cache_root());
+    if std::fs::write(&f, stderr).is_ok() {
+        eprintln!(
+            "  (remembered in {}: later runs start with TCG; delete it to retry KVM)",
+            f.display()
+        );
     }
 }
 
