@@ -106,6 +106,15 @@ fn doctor_in_each_guest_can_run_scenarios() {
         let sha = rec["kernel"]["packages"][0]["sha256"].as_str().unwrap();
         assert_eq!(sha.len(), 64, "the kernel package is pinned by sha256");
         assert!(rec["qemu_version"].as_str().unwrap().contains("QEMU"));
+        assert_eq!(
+            rec["exit"]["guest"]["kernel_release"],
+            rec["kernel"]["release"]
+        );
+        assert_eq!(
+            rec["exit"]["guest"]["thp_enabled"], "always",
+            "THP is on by default with 1 GiB guests"
+        );
+        assert!(rec["exit"]["guest"]["clocksource"].as_str().is_some());
     }
 }
 

@@ -38,6 +38,9 @@ pub struct ExitRecord {
     pub command_end_uptime_ms: Option<u64>,
     /// Length of the cpio archive that follows the header.
     pub archive_bytes: u64,
+    /// Facts init read in the guest: kernel release, clocksource, THP mode, MGLRU.
+    #[serde(default)]
+    pub guest: std::collections::BTreeMap<String, String>,
 }
 
 impl ExitRecord {
@@ -57,6 +60,7 @@ impl ExitRecord {
             command_start_uptime_ms: Some(start_ms),
             command_end_uptime_ms: Some(end_ms),
             archive_bytes: 0,
+            guest: Default::default(),
         }
     }
     /// Init failed before the command ended.
@@ -69,6 +73,7 @@ impl ExitRecord {
             command_start_uptime_ms: None,
             command_end_uptime_ms: None,
             archive_bytes: 0,
+            guest: Default::default(),
         }
     }
 }

@@ -46,10 +46,13 @@ fn run_init(start_ms: u64) -> anyhow::Result<ExitRecord> {
     let plan: GuestPlan = serde_json::from_slice(&std::fs::read(PLAN_PATH)?)?;
     for m in &plan.modules {
         load_module(&Path::new(MODULES_DIR).join(m))?;
+        step(&format!("module {m} loaded"));
     }
     let disks = wait_for_disks(&plan.disk_serials(), Duration::from_secs(10))?;
+    step("disks found");
     if let Some(swap) = disks.get(channel::SWAP_SERIAL) {
         swapon(swap)?;
+        step("swap on");
     }
     if let Some(data) = disks.get(channel::DATA_SERIAL) {
         std::fs::create_dir_all("/data")?;
@@ -62,6 +65,7 @@ fn run_init(start_ms: u64) -> anyhow::Result<ExitRecord> {
         )
         .map_err(|e| anyhow::anyhow!("mounting {} on /data: {e}", data.display()))?;
     }
+    step("data mounted");
     loopback_up();
     std::fs::create_dir_all("/out")?;
     let cmd_start_ms = uptime_ms();
@@ -81,13 +85,34 @@ fn run_init(start_ms: u64) -> anyhow::Result<ExitRecord> {
         Ok(s) => (s.code(), s.signal()),
         Err(e) => anyhow::bail!("starting {}: {e}", plan.argv[0]),
     };
-    Ok(ExitRecord::finished(
-        code,
-        signal,
-        start_ms,
-        cmd_start_ms,
-        cmd_end_ms,
-    ))
+    let mut rec = ExitRecord::finished(code, signal, start_ms, cmd_start_ms, cmd_end_ms);
+    rec.guest = guest_facts();
+    Ok(rec)
+}
+
+/// What the guest kernel says about itself, for the record.
+fn guest_facts() -> std::collections::BTreeMap<String, String> {
+    let f = crate::host::read_facts(Path::new("/"));
+    let mut m = std::collections::BTreeMap::new();
+    m.insert("kernel_release".to_string(), f.kernel_release);
+    let optional = [
+        ("clocksource", f.clocksource),
+        ("thp_enabled", f.thp_enabled),
+        ("lru_gen_enabled", f.lru_gen_enabled),
+        ("cpu_model", f.cpu_model),
+        ("mem_total_bytes", f.mem_total_bytes.map(|b| b.to_string())),
+    ];
+    for (k, v) in optional {
+        if let Some(v) = v {
+            m.insert(k.to_string(), v);
+        }
+    }
+    m
+}
+
+/// Logs an init step with the uptime to the console (kept in console.log, not echoed).
+fn step(what: &str) {
+    println!("cgharness-init: {what} at uptime {} ms", uptime_ms());
 }
 
 fn finish(record: &ExitRecord) -> anyhow::Result<()> {
