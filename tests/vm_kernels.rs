@@ -274,3 +274,50 @@ fn included_dynamic_programs_run_with_their_libraries() {
         "md5sum in the guest saw the same /init: {console}"
     );
 }
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn ctrl_c_kills_the_vm_and_leaves_no_qemu() {
+    let out = tempfile::tempdir().unwrap();
+    let child = Command::new(cgharness_bin())
+        .args([
+            "vm",
+            "--kernel",
+            "debian:6.12",
+            "--timeout",
+            "2m",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .args(["--", "workload", "idle"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let marker = out.path().display().to_string();
+    let qemu_running = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            let cmd = text(&std::fs::read(e.path().join("cmdline")).unwrap_or_default());
+            cmd.contains("qemu-system") && cmd.contains(&marker)
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !qemu_running() {
+        assert!(std::time::Instant::now() < deadline, "qemu never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("interrupted"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!qemu_running(), "qemu outlived the interrupted run");
+}

@@ -64,6 +64,9 @@ pub struct VmArgs {
     /// Do not echo the guest console.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Kernels to run at once. Default 1: two TCG guests on 2 host cores distort each other.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
     /// Boots to retry when a kernel dies before init starts (≈1 in 60 under TCG).
     #[arg(long, default_value_t = 2)]
     pub retries: u32,
@@ -124,50 +127,84 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         echo: !a.quiet,
         retries: a.retries,
     };
-    let mut worst = Exit::Ok;
-    let mut memo = None;
+    let memo = std::sync::Mutex::new(None);
     let n = a.kernels.len();
-    for (i, spec) in a.kernels.iter().enumerate() {
-        let req = VmRequest {
-            kernel: spec.clone(),
-            ..base.clone()
-        };
-        let staging = out.join(format!(".staging-{i}"));
-        eprintln!(
-            "[{}/{n}] {spec}: booting ({} MiB, {} vCPUs)",
-            i + 1,
-            mem_bytes >> 20,
-            a.cpus
-        );
-        let (status, rec) = match run_kernel(&req, &staging, &mut memo) {
-            Ok(r) => r,
-            Err(e) => {
-                let kept = keep_failed(&staging, &out, i, spec);
-                if n == 1 {
-                    return Err(e.context(kept));
+    let jobs = a.jobs.clamp(1, n.max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(spec) = a.kernels.get(i) else { break };
+                let r = one_kernel(i, n, spec, &base, &out, &memo);
+                if let Ok(mut v) = results.lock() {
+                    v.push(r);
                 }
-                eprintln!("[{}/{n}] {spec}: error: {e:#}\n  {kept}", i + 1);
-                worst = worse(worst, crate::exit::exit_of(&e));
-                continue;
-            }
-        };
-        let dest = out.join(&rec.kernel.release);
-        let _ = std::fs::remove_dir_all(&dest);
-        std::fs::rename(&staging, &dest)?;
-        let boot_ms = rec.exit.command_start_uptime_ms.unwrap_or(0);
-        eprintln!(
-            "[{}/{n}] {spec} = {}: exit {} ({:?}, {:.1} s wall, command started at guest uptime {:.2} s) → {}",
-            i + 1,
-            rec.kernel.release,
-            status as i32,
-            rec.accel,
-            rec.wall_ms as f64 / 1000.0,
-            boot_ms as f64 / 1000.0,
-            dest.display()
-        );
-        worst = worse(worst, status);
+            });
+        }
+    });
+    let mut worst = Exit::Ok;
+    for r in results.into_inner().unwrap_or_default() {
+        match r {
+            Ok(status) => worst = worse(worst, status),
+            Err(e) if n == 1 => return Err(e),
+            Err(e) => worst = worse(worst, crate::exit::exit_of(&e)),
+        }
     }
     Ok(worst)
+}
+
+/// Runs kernel `i` of `n`, moves its results to `<out>/<release>/` and prints one line.
+fn one_kernel(
+    i: usize,
+    n: usize,
+    spec: &str,
+    base: &VmRequest,
+    out: &std::path::Path,
+    memo: &std::sync::Mutex<Option<crate::vm::qemu::Accel>>,
+) -> anyhow::Result<Exit> {
+    let req = VmRequest {
+        kernel: spec.to_string(),
+        ..base.clone()
+    };
+    let staging = out.join(format!(".staging-{i}"));
+    eprintln!(
+        "[{}/{n}] {spec}: booting ({} MiB, {} vCPUs)",
+        i + 1,
+        base.mem_bytes >> 20,
+        base.cpus
+    );
+    let mut local = memo.lock().map(|m| *m).unwrap_or(None);
+    let result = run_kernel(&req, &staging, &mut local);
+    if let (Some(a), Ok(mut m)) = (local, memo.lock()) {
+        *m = Some(a);
+    }
+    let (status, rec) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let kept = keep_failed(&staging, out, i, spec);
+            if n > 1 {
+                eprintln!("[{}/{n}] {spec}: error: {e:#}\n  {kept}", i + 1);
+            }
+            return Err(e.context(kept));
+        }
+    };
+    let dest = out.join(&rec.kernel.release);
+    let _ = std::fs::remove_dir_all(&dest);
+    std::fs::rename(&staging, &dest)?;
+    let boot_ms = rec.exit.command_start_uptime_ms.unwrap_or(0);
+    eprintln!(
+        "[{}/{n}] {spec} = {}: exit {} ({:?}, {:.1} s wall, command started at guest uptime {:.2} s) → {}",
+        i + 1,
+        rec.kernel.release,
+        status as i32,
+        rec.accel,
+        rec.wall_ms as f64 / 1000.0,
+        boot_ms as f64 / 1000.0,
+        dest.display()
+    );
+    Ok(status)
 }
 
 /// Keeps a failed run's console log and partial results for inspection; says where.

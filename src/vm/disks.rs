@@ -22,7 +22,7 @@ pub fn data_image(bytes: u64) -> anyhow::Result<PathBuf> {
         .or_else(|| Path::new("/usr/sbin/mkfs.ext4").is_file().then(|| "/usr/sbin/mkfs.ext4".to_string()))
         .or_else(|| Path::new("/sbin/mkfs.ext4").is_file().then(|| "/sbin/mkfs.ext4".to_string()))
         .ok_or_else(|| crate::exit::host_cannot("mkfs.ext4 not found: install e2fsprogs (apt-get install e2fsprogs) for the VM's data disk"))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = unique_tmp(&path);
     std::fs::File::create(&tmp)?.set_len(bytes)?;
     let out = Command::new(&mkfs)
         .args([
@@ -54,7 +54,7 @@ pub fn swap_image(bytes: u64) -> anyhow::Result<PathBuf> {
         return Ok(path);
     }
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let tmp = unique_tmp(&path);
     let mut f = std::fs::File::create(&tmp)?;
     f.set_len(bytes)?;
     f.seek(SeekFrom::Start(0))?;
@@ -73,6 +73,14 @@ pub fn swap_header(bytes: u64) -> Vec<u8> {
     page[1036..1052].copy_from_slice(b"cgharness-swap-0");
     page[(PAGE - 10) as usize..].copy_from_slice(b"SWAPSPACE2");
     page
+}
+
+/// A temp path beside `path`, unique per process and thread, renamed over `path` when done
+/// (so concurrent runs never write the same temp file, and readers never see a partial one).
+pub fn unique_tmp(path: &Path) -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    path.with_extension(format!("tmp{}-{n}", std::process::id()))
 }
 
 /// Creates an empty sparse results disk in `dir`.

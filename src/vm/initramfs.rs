@@ -68,7 +68,7 @@ pub fn base(
     }
     std::fs::create_dir_all(&dir)?;
     let bytes = cpio::write(&entries(files));
-    let tmp = dir.join(format!("{key}.cpio.tmp{}", std::process::id()));
+    let tmp = super::disks::unique_tmp(&path);
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, &path)?;
     Ok((path, key))
