@@ -69,6 +69,15 @@ fn release_dirs(out: &Path) -> Vec<PathBuf> {
     v
 }
 
+/// Whether a qemu process whose command line names `out` is running.
+fn qemu_running(out: &Path) -> bool {
+    let marker = out.display().to_string();
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        let cmd = text(&std::fs::read(e.path().join("cmdline")).unwrap_or_default());
+        cmd.contains("qemu-system") && cmd.contains(&marker)
+    })
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -170,14 +179,7 @@ fn a_timeout_kills_qemu_and_exits_4() {
         "{}",
         text(&o.stderr)
     );
-    let marker = out.path().display().to_string();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        assert!(
-            !text(&cmd).contains(&marker),
-            "a qemu process outlived the run"
-        );
-    }
+    assert!(!qemu_running(out.path()), "a qemu process outlived the run");
 }
 
 #[test]
@@ -294,15 +296,8 @@ fn ctrl_c_kills_the_vm_and_leaves_no_qemu() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let marker = out.path().display().to_string();
-    let qemu_running = || {
-        std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-            let cmd = text(&std::fs::read(e.path().join("cmdline")).unwrap_or_default());
-            cmd.contains("qemu-system") && cmd.contains(&marker)
-        })
-    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while !qemu_running() {
+    while !qemu_running(out.path()) {
         assert!(std::time::Instant::now() < deadline, "qemu never started");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -319,5 +314,8 @@ fn ctrl_c_kills_the_vm_and_leaves_no_qemu() {
         "{}",
         text(&o.stderr)
     );
-    assert!(!qemu_running(), "qemu outlived the interrupted run");
+    assert!(
+        !qemu_running(out.path()),
+        "qemu outlived the interrupted run"
+    );
 }
