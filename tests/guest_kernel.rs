@@ -262,3 +262,40 @@ fn clean_sweeps_a_dead_owners_subtree_only() {
     assert_eq!(orphan.wait().unwrap().signal(), Some(libc::SIGKILL));
     assert!(live.root().exists(), "a live run is left alone");
 }
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn a_delegated_parent_holding_the_harness_works() {
+    let deleg = Cgroup::new(Path::new(MOUNT).join("deleg"));
+    deleg.mkdir().unwrap();
+    Cgroup::new(MOUNT).enable_controllers(&["memory"]).unwrap();
+    deleg.write_procs(std::process::id()).unwrap();
+    let stranger = ScratchCgroup::spawn_in(&deleg, &mut workload(&["idle"])).unwrap();
+    // Someone else in the parent: refused with a message naming the rule.
+    let err = ScratchCgroup::create(Path::new(MOUNT), deleg.path(), "r", &["memory"], &state())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains(&stranger.id().to_string()),
+        "{err}"
+    );
+    kill_and_reap(stranger);
+    // Only the harness itself: it moves into a leaf and the run's subtree gets its controllers.
+    let mut s =
+        ScratchCgroup::create(Path::new(MOUNT), deleg.path(), "r", &["memory"], &state()).unwrap();
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    assert_eq!(own.trim(), "0::/deleg/cgharness-harness");
+    assert!(deleg
+        .read_subtree_control()
+        .unwrap()
+        .contains(&"memory".to_string()));
+    assert!(s.root().file("memory.max").exists());
+    s.teardown().unwrap();
+    Cgroup::new(MOUNT).write_procs(std::process::id()).unwrap();
+    deleg.child("cgharness-harness").rmdir().unwrap();
+    deleg.rmdir().unwrap();
+}
+
+fn kill_and_reap(mut child: std::process::Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -45,6 +45,15 @@ pub enum ScratchError {
         /// What is available there.
         available: String,
     },
+    /// The parent holds processes other than the harness, so it cannot enable controllers
+    /// for children (the no-internal-process rule).
+    #[error("{path} holds processes {pids:?}: a cgroup with processes cannot give controllers to children; move them into a leaf cgroup or pick another --parent")]
+    InternalProcesses {
+        /// The parent.
+        path: PathBuf,
+        /// Its processes.
+        pids: Vec<u32>,
+    },
     /// Processes did not leave the subtree after `cgroup.kill`.
     #[error("{path} still populated {waited_ms} ms after cgroup.kill")]
     StillPopulated {
@@ -131,6 +140,9 @@ impl ScratchCgroup {
                 level.mkdir()?;
             }
             chain.push(level.clone());
+        }
+        if parent != mount {
+            evacuate_self(&level)?;
         }
         for cg in &chain {
             enable_missing(cg, controllers)?;
@@ -242,6 +254,33 @@ impl Drop for ScratchCgroup {
             );
         }
     }
+}
+
+/// Name of the leaf the harness moves itself into under a delegated parent it lives in.
+pub const HARNESS_LEAF: &str = "cgharness-harness";
+
+/// With a delegated parent (e.g. a systemd `Delegate=yes` unit) the harness itself usually
+/// lives in it; a cgroup with processes cannot enable controllers for children, so the harness
+/// moves into a leaf first. Anyone else in the parent is an error that says so.
+fn evacuate_self(parent: &Cgroup) -> Result<(), ScratchError> {
+    let me = std::process::id();
+    let pids = parent.read_procs()?;
+    if pids.is_empty() {
+        return Ok(());
+    }
+    let others: Vec<u32> = pids.iter().copied().filter(|p| *p != me).collect();
+    if !others.is_empty() {
+        return Err(ScratchError::InternalProcesses {
+            path: parent.path().to_path_buf(),
+            pids: others,
+        });
+    }
+    let leaf = parent.child(HARNESS_LEAF);
+    if !leaf.exists() {
+        leaf.mkdir()?;
+    }
+    leaf.write_procs(me)?;
+    Ok(())
 }
 
 fn enable_missing(cg: &Cgroup, wanted: &[&str]) -> Result<(), ScratchError> {
