@@ -128,6 +128,8 @@ pub fn diagnose(f: &HostFacts, cached_kernels: &[String], in_vm: bool) -> Verdic
         )
     });
     checks.push(facts_line(f));
+    checks.push(config_check(f));
+    checks.push(disk_check(f));
     let can_run_scenarios = mount_ok && missing.is_empty() && access;
     if in_vm {
         checks.push(check(
@@ -200,6 +202,46 @@ fn swap_check(f: &HostFacts) -> Check {
         format!("{} ({})", format_bytes(total), names.join(", ")),
         "",
     )
+}
+
+fn config_check(f: &HostFacts) -> Check {
+    let Some(cfg) = &f.kernel_config else {
+        return check(
+            "kernel config",
+            Status::Ok,
+            "no /boot/config-<release> to read (not needed)".into(),
+            "",
+        );
+    };
+    let unset: Vec<&str> = crate::host::CONFIG_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !cfg.contains_key(*k))
+        .collect();
+    if unset.is_empty() {
+        return check(
+            "kernel config",
+            Status::Ok,
+            "MEMCG, BLK_CGROUP, io.max throttling, hugetlb, PSI, swap, zswap, MGLRU, THP all built"
+                .into(),
+            "",
+        );
+    }
+    check(
+        "kernel config",
+        Status::Warn,
+        format!("not set: {}", unset.join(", ")),
+        "scenarios that need these will say so; `cgharness vm` boots a kernel that has them",
+    )
+}
+
+fn disk_check(f: &HostFacts) -> Check {
+    let dir = f.data_dir.as_deref().unwrap_or("?");
+    match f.data_free_bytes {
+        Some(b) if b < 5 << 30 => check("data disk", Status::Warn, format!("{} free in {dir}", format_bytes(b)), "full-size page-cache scenarios write a 4 GiB file; use --scale, or a larger disk (`vm --disk`)"),
+        Some(b) => check("data disk", Status::Ok, format!("{} free in {dir}", format_bytes(b)), ""),
+        None => check("data disk", Status::Warn, format!("cannot stat {dir}"), ""),
+    }
 }
 
 fn facts_line(f: &HostFacts) -> Check {

@@ -72,6 +72,13 @@ pub struct HostFacts {
     pub lru_gen_enabled: Option<String>,
     /// Current clocksource (`tsc`, `hpet`, …).
     pub clocksource: Option<String>,
+    /// Kernel config options that matter here, as `/boot/config-<release>` sets them
+    /// (`y`, `m`, or absent from the map when unset); None when no config file is readable.
+    pub kernel_config: Option<BTreeMap<String, String>>,
+    /// The directory file workloads would use, and its free bytes.
+    pub data_dir: Option<String>,
+    /// Free bytes in `data_dir`.
+    pub data_free_bytes: Option<u64>,
     /// Effective uid is 0.
     pub root: bool,
     /// Whether this process may write the cgroup2 root's `cgroup.subtree_control`.
@@ -127,6 +134,12 @@ pub fn read_facts(root: &Path) -> HostFacts {
         thp_enabled: read_trim(&p("/sys/kernel/mm/transparent_hugepage/enabled"))
             .and_then(|s| bracketed(&s)),
         lru_gen_enabled: read_trim(&p("/sys/kernel/mm/lru_gen/enabled")),
+        kernel_config: read_kernel_config(
+            &p("/boot"),
+            &read_trim(&p("/proc/sys/kernel/osrelease")).unwrap_or_default(),
+        ),
+        data_dir: Some(data_dir(root).display().to_string()),
+        data_free_bytes: free_bytes(&data_dir(root)),
         clocksource: read_trim(&p(
             "/sys/devices/system/clocksource/clocksource0/current_clocksource",
         )),
@@ -135,6 +148,46 @@ pub fn read_facts(root: &Path) -> HostFacts {
         kvm_device: p("/dev/kvm").exists(),
         qemu: which("qemu-system-x86_64"),
     }
+}
+
+/// Config options doctor reports on.
+pub const CONFIG_KEYS: [&str; 9] = [
+    "CONFIG_MEMCG",
+    "CONFIG_BLK_CGROUP",
+    "CONFIG_BLK_DEV_THROTTLING",
+    "CONFIG_CGROUP_HUGETLB",
+    "CONFIG_PSI",
+    "CONFIG_SWAP",
+    "CONFIG_ZSWAP",
+    "CONFIG_LRU_GEN",
+    "CONFIG_TRANSPARENT_HUGEPAGE",
+];
+
+/// Reads the `CONFIG_KEYS` that are set in `<boot>/config-<release>`.
+pub fn read_kernel_config(boot: &Path, release: &str) -> Option<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(boot.join(format!("config-{release}"))).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .filter(|(k, _)| CONFIG_KEYS.contains(k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// Where file workloads go: `/data` inside our VM, else the current directory.
+fn data_dir(root: &Path) -> PathBuf {
+    let vm_data = root.join("data");
+    if crate::vm::guest::in_vm() && vm_data.is_dir() {
+        vm_data
+    } else {
+        std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+    }
+}
+
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let st = nix::sys::statvfs::statvfs(dir).ok()?;
+    Some(st.blocks_available() as u64 * st.fragment_size() as u64)
 }
 
 /// One line of mountinfo that matters here.

@@ -9,6 +9,7 @@ fn fake_mount() -> tempfile::TempDir {
     let files = [
         ("cgroup.controllers", "cpuset cpu io memory hugetlb pids"),
         ("cgroup.subtree_control", ""),
+        ("cgroup.procs", ""),
     ];
     cgroup_with(d.path(), "", &files);
     cgroup_with(d.path(), "cgharness", &files);
@@ -173,4 +174,22 @@ fn start_time_guards_against_pid_reuse() {
             cgroup: cg
         }
     ));
+}
+
+#[test]
+fn a_parent_with_other_processes_is_refused_with_the_rule() {
+    let m = fake_mount();
+    std::fs::write(m.path().join("cgharness/cgroup.procs"), "4242\n").unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let err = ScratchCgroup::create(
+        m.path(),
+        &m.path().join("cgharness"),
+        "r",
+        &["memory"],
+        state.path(),
+    )
+    .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("4242") && msg.contains("leaf"), "{msg}");
+    assert!(!m.path().join("cgharness/r").exists());
 }

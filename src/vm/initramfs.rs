@@ -43,6 +43,10 @@ pub fn base(
             data,
         ));
     }
+    if let Some(cfg) = &k.config {
+        let data = std::fs::read(cfg).with_context(|| format!("reading {}", cfg.display()))?;
+        files.push((format!("boot/config-{}", k.release), 0o644, data));
+    }
     for c in carried {
         let data = std::fs::read(&c.src)
             .with_context(|| format!("reading --include {}", c.src.display()))?;
