@@ -3,6 +3,7 @@
 //! Data flows one way: host facts → scratch cgroups → (VM) → records → reports. The
 //! `cgroupfs` module is the only code that touches cgroup files.
 
+pub mod bench;
 pub mod cgroupfs;
 pub mod cli;
 pub mod doctor;

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap derive) and dispatch. One file per subcommand, glue only:
 //! the work is done by the library modules they call.
 
+mod bench;
 mod clean;
 mod doctor;
 mod kernel;
@@ -57,6 +58,8 @@ pub enum Command {
     Kernel(kernel::KernelCmd),
     /// Boot a kernel in qemu and run cgharness (or an included program) inside it.
     Vm(Box<vm::VmArgs>),
+    /// Benchmark the built-in workloads against the tools users compare them with.
+    Bench(bench::BenchArgs),
     /// Run one built-in workload in this process (the harness starts these in cgroups).
     #[command(subcommand, hide = true)]
     Workload(workload::WorkloadCmd),
@@ -70,6 +73,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Kernel(k) => kernel::run(k),
         Command::Vm(a) => vm::run(*a),
         Command::Workload(w) => workload::run(w),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

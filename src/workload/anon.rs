@@ -1,11 +1,39 @@
-//! The `anon` workload: map N bytes of private anonymous memory and touch every page with a
-//! non-zero word (zero pages are treated specially by 6.12+ THP splitting), through volatile
-//! writes so the touch loop cannot be optimised away.
+//! The `anon` workload: map N bytes of private anonymous memory and touch it, like
+//! `stress-ng --vm 1 --vm-bytes N --vm-keep`. Data is non-zero by default (zero pages are
+//! treated specially by 6.12+ THP splitting); every write is volatile or a `memset` the
+//! compiler must keep, so the touch loop cannot be optimised away.
 
+use serde::{Deserialize, Serialize};
 use std::ptr::NonNull;
 
 /// Page size used for touching (the kernel's base page).
 pub const PAGE: usize = 4096;
+
+/// How pages are first touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// One word per page, in order (fault-bound: the cheapest way to charge every page).
+    Word,
+    /// Fill every byte (bandwidth-bound, like stress-ng's write64).
+    Memset,
+    /// One word per page in a random page order.
+    Random,
+    /// `MADV_POPULATE_WRITE` (kernel 5.14+), then one non-zero word per page.
+    Populate,
+}
+
+/// What the pages hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fill {
+    /// A constant non-zero pattern.
+    Nonzero,
+    /// Zeros (pages still get allocated on the write fault).
+    Zero,
+    /// Pseudo-random words (incompressible, matters with zswap).
+    Random,
+}
 
 /// A private anonymous mapping, unmapped on drop.
 #[derive(Debug)]
@@ -47,21 +75,97 @@ impl AnonRegion {
         self.len == 0
     }
 
-    /// Writes one non-zero word at the start of every page; returns pages touched.
-    pub fn touch_pages(&mut self, pattern: u64) -> usize {
-        let pattern = pattern | 1;
-        let pages = self.len / PAGE;
-        for i in 0..pages {
-            // SAFETY: i * PAGE < len, the mapping is writable and page-aligned (so u64-aligned).
-            unsafe {
-                std::ptr::write_volatile(
-                    self.ptr.as_ptr().add(i * PAGE).cast::<u64>(),
-                    pattern.wrapping_add(i as u64),
-                )
-            };
-        }
-        pages
+    /// The region as a byte slice (for use as an I/O buffer).
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: the mapping is `len` bytes, readable and writable, owned by self.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
     }
+
+    /// Asks for (`true`) or against transparent huge pages on this region.
+    pub fn advise_thp(&self, on: bool) -> std::io::Result<()> {
+        let advice = if on {
+            libc::MADV_HUGEPAGE
+        } else {
+            libc::MADV_NOHUGEPAGE
+        };
+        self.madvise(advice)
+    }
+
+    /// Locks the region in memory (`mlock`).
+    pub fn lock(&self) -> std::io::Result<()> {
+        // SAFETY: mlock over our own mapping.
+        if unsafe { libc::mlock(self.ptr.as_ptr().cast(), self.len) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn madvise(&self, advice: libc::c_int) -> std::io::Result<()> {
+        // SAFETY: madvise over our own mapping.
+        if unsafe { libc::madvise(self.ptr.as_ptr().cast(), self.len, advice) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Touches every page by `method` with `fill`; returns pages touched.
+    pub fn touch(&mut self, method: Method, fill: Fill) -> std::io::Result<usize> {
+        let pages = self.len / PAGE;
+        match method {
+            Method::Word => (0..pages).for_each(|i| self.write_word(i, fill)),
+            Method::Random => {
+                let mut order: Vec<usize> = (0..pages).collect();
+                let mut x = 0x9e37_79b9_7f4a_7c15u64;
+                for i in (1..pages).rev() {
+                    x = xorshift(x);
+                    order.swap(i, (x % (i as u64 + 1)) as usize);
+                }
+                order.into_iter().for_each(|i| self.write_word(i, fill));
+            }
+            Method::Populate => {
+                const MADV_POPULATE_WRITE: libc::c_int = 23;
+                self.madvise(MADV_POPULATE_WRITE)?;
+                (0..pages).for_each(|i| self.write_word(i, fill));
+            }
+            Method::Memset => self.fill_all(fill),
+        }
+        Ok(pages)
+    }
+
+    /// Rewrites every byte (a re-touch pass over resident memory, or a first touch by memset).
+    pub fn fill_all(&mut self, fill: Fill) {
+        let s = self.as_mut_slice();
+        match fill {
+            Fill::Zero => s.fill(0),
+            Fill::Nonzero => s.fill(0x5a),
+            Fill::Random => {
+                let mut x = 0x2545_f491_4f6c_dd1du64;
+                for chunk in s.chunks_exact_mut(8) {
+                    x = xorshift(x);
+                    chunk.copy_from_slice(&x.to_ne_bytes());
+                }
+            }
+        }
+        // Keep the stores: the region is read by nobody in this process.
+        std::hint::black_box(&mut *s);
+    }
+
+    fn write_word(&mut self, page: usize, fill: Fill) {
+        let v = match fill {
+            Fill::Zero => 0,
+            Fill::Nonzero => 0x5a5a_5a5a_5a5a_5a5a_u64.wrapping_add(page as u64) | 1,
+            Fill::Random => xorshift(page as u64 + 1),
+        };
+        // SAFETY: page * PAGE < len; the mapping is writable and page-aligned (so u64-aligned).
+        unsafe { std::ptr::write_volatile(self.ptr.as_ptr().add(page * PAGE).cast::<u64>(), v) };
+    }
+}
+
+fn xorshift(mut x: u64) -> u64 {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
 }
 
 impl Drop for AnonRegion {
@@ -75,18 +179,54 @@ impl Drop for AnonRegion {
 mod tests {
     use super::*;
 
-    #[test]
-    fn touching_makes_pages_resident_and_non_zero() {
-        let mut r = AnonRegion::map(64 * PAGE + 1).unwrap();
-        assert_eq!(r.len(), 65 * PAGE, "rounded up to whole pages");
-        assert_eq!(r.touch_pages(0), 65);
-        let mut vec = vec![0u8; 65];
+    fn resident(r: &AnonRegion) -> usize {
+        let mut vec = vec![0u8; r.len() / PAGE];
         // SAFETY: mincore over our own mapping.
-        let rc = unsafe { libc::mincore(r.ptr.as_ptr().cast(), r.len, vec.as_mut_ptr()) };
-        assert_eq!(rc, 0);
-        assert!(vec.iter().all(|v| v & 1 == 1), "every page resident");
-        // SAFETY: reading a word we wrote.
-        let w = unsafe { std::ptr::read_volatile(r.ptr.as_ptr().add(3 * PAGE).cast::<u64>()) };
-        assert_eq!(w, 1 + 3, "pattern 0 becomes non-zero");
+        assert_eq!(
+            unsafe { libc::mincore(r.ptr.as_ptr().cast(), r.len, vec.as_mut_ptr()) },
+            0
+        );
+        vec.iter().filter(|v| *v & 1 == 1).count()
+    }
+
+    #[test]
+    fn every_method_makes_every_page_resident() {
+        for m in [
+            Method::Word,
+            Method::Memset,
+            Method::Random,
+            Method::Populate,
+        ] {
+            let mut r = AnonRegion::map(64 * PAGE + 1).unwrap();
+            assert_eq!(r.len(), 65 * PAGE, "rounded up to whole pages");
+            assert_eq!(resident(&r), 0, "{m:?}: nothing before the touch");
+            match r.touch(m, Fill::Nonzero) {
+                Ok(n) => assert_eq!(n, 65),
+                Err(e) if m == Method::Populate && e.raw_os_error() == Some(libc::EINVAL) => {
+                    continue
+                } // kernel < 5.14
+                Err(e) => panic!("{m:?}: {e}"),
+            }
+            assert_eq!(resident(&r), 65, "{m:?}");
+        }
+    }
+
+    #[test]
+    fn nonzero_fill_leaves_no_zero_page() {
+        for m in [Method::Word, Method::Random, Method::Memset] {
+            let mut r = AnonRegion::map(16 * PAGE).unwrap();
+            r.touch(m, Fill::Nonzero).unwrap();
+            let s = r.as_mut_slice();
+            assert!(s.chunks(PAGE).all(|p| p.iter().any(|b| *b != 0)), "{m:?}");
+        }
+    }
+
+    #[test]
+    fn random_fill_is_not_constant() {
+        let mut r = AnonRegion::map(2 * PAGE).unwrap();
+        r.fill_all(Fill::Random);
+        let s = r.as_mut_slice();
+        assert_ne!(s[0..8], s[8..16]);
+        assert!(s.iter().filter(|b| **b == 0).count() < s.len() / 16);
     }
 }

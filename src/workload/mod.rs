@@ -1,10 +1,12 @@
 //! Built-in workloads, each run as a child process of cgharness (`cgharness workload …`),
 //! placed in its cgroup before it starts so the harness itself is never charged.
 //!
-//! For now: `anon` (map and touch anonymous memory with non-zero data, like
-//! `stress-ng --vm --vm-keep`) and `idle` (a process that just sits in a cgroup).
+//! So far: `anon` (map and touch anonymous memory, non-zero by default, like
+//! `stress-ng --vm --vm-keep`), `file-read` (stream a file through the page cache like `cat`
+//! or `md5sum`) and `idle` (a process that just sits in a cgroup).
 
 pub mod anon;
+pub mod file_read;
 
 use std::time::Duration;
 

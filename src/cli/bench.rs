@@ -1,0 +1,203 @@
+//! `cgharness bench`: our workloads next to their peers, interleaved, ≥5 repetitions.
+
+use crate::bench::{self, Row};
+use crate::exit::{usage, Exit};
+use crate::size::parse_memparse;
+use std::path::PathBuf;
+use std::process::Command;
+
+const BENCH_HELP: &str = "\
+Targets: anon first touch ≥ 1.0× stress-ng --vm (write64) and ≥ 0.9× a plain page-touch loop;
+re-touch ≥ 0.9× memset; cached file-read ≥ 1.0× cat; checksum mode ≥ 1.0× md5sum.
+Peers that are not installed are skipped with a note. Figures drift with load: compare the
+ratios, which are measured side by side in one run.";
+
+/// Options of `bench`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = BENCH_HELP)]
+pub struct BenchArgs {
+    /// What to benchmark.
+    #[arg(value_enum, default_value = "all")]
+    pub what: What,
+    /// Bytes per run (anon size, file size).
+    #[arg(long, default_value = "1G")]
+    pub size: String,
+    /// Repetitions (interleaved).
+    #[arg(long, default_value_t = 5)]
+    pub reps: usize,
+    /// Directory for the file-read benchmark's file.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Also write rows and ratios as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// Benchmarks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum What {
+    /// Everything.
+    All,
+    /// Anonymous memory: first touch and re-touch.
+    Anon,
+    /// Cached file reads, plain and with MD5.
+    FileRead,
+}
+
+fn me() -> anyhow::Result<PathBuf> {
+    Ok(std::env::current_exe()?)
+}
+
+fn ours_json(args: &[&str]) -> Option<serde_json::Value> {
+    let exe = me().ok()?;
+    let out = bench::stdout_of(Command::new(exe).arg("workload").args(args))?;
+    serde_json::from_str(out.lines().next()?).ok()
+}
+
+fn push(rows: &mut Vec<Row>, name: &str, rate: Option<f64>) {
+    let Some(r) = rate else { return };
+    match rows.iter_mut().find(|x| x.name == name) {
+        Some(row) => row.rates.push(r),
+        None => rows.push(Row {
+            name: name.into(),
+            rates: vec![r],
+        }),
+    }
+}
+
+fn anon_rep(rows: &mut Vec<Row>, bytes: usize) {
+    let b = bytes.to_string();
+    let first = |method: &str| {
+        ours_json(&["anon", "--bytes", &b, "--method", method, "--hold-ms", "0"])
+            .and_then(|v| v["first_touch_ns"].as_f64())
+            .map(|ns| bytes as f64 / (ns / 1e9))
+    };
+    // The host hands freed memory back to its hypervisor ~2 s after a free, so a first touch
+    // right after another one's free is faster: warm the same amount before each candidate.
+    let warm = || {
+        let _ = bench::plain_touch_rate(bytes);
+    };
+    warm();
+    push(rows, "anon first touch (ours, word)", first("word"));
+    warm();
+    push(
+        rows,
+        "plain page-touch loop",
+        bench::plain_touch_rate(bytes),
+    );
+    warm();
+    push(rows, "anon first touch (ours, memset)", first("memset"));
+    warm();
+    push(rows, "stress-ng --vm write64", bench::stress_ng_rate(bytes));
+    let retouch = ours_json(&["anon", "--bytes", &b, "--passes", "3", "--hold-ms", "0"])
+        .and_then(|v| {
+            v["pass_ns"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_f64()).fold(f64::MAX, f64::min))
+        })
+        .map(|ns| bytes as f64 / (ns / 1e9));
+    push(rows, "anon re-touch (ours)", retouch);
+    push(rows, "memset, resident buffer", bench::memset_rate(bytes));
+}
+
+fn file_rep(rows: &mut Vec<Row>, file: &std::path::Path, bytes: usize) -> anyhow::Result<()> {
+    let exe = me()?;
+    let rate = |secs: Option<f64>| secs.map(|s| bytes as f64 / s);
+    let f = file.as_os_str();
+    push(
+        rows,
+        "file-read cached (ours)",
+        rate(bench::wall_secs(
+            Command::new(&exe)
+                .args(["workload", "file-read", "--path"])
+                .arg(f),
+        )),
+    );
+    push(
+        rows,
+        "cat",
+        rate(bench::wall_secs(Command::new("cat").arg(f))),
+    );
+    let mut dd = Command::new("dd");
+    dd.arg(format!("if={}", file.display()))
+        .args(["of=/dev/null", "bs=1M"]);
+    push(rows, "dd bs=1M", rate(bench::wall_secs(&mut dd)));
+    push(
+        rows,
+        "file-read --checksum (ours)",
+        rate(bench::wall_secs(
+            Command::new(&exe)
+                .args(["workload", "file-read", "--checksum", "--path"])
+                .arg(f),
+        )),
+    );
+    push(
+        rows,
+        "md5sum",
+        rate(bench::wall_secs(Command::new("md5sum").arg(f))),
+    );
+    Ok(())
+}
+
+/// Runs `bench`.
+pub fn run(a: BenchArgs) -> anyhow::Result<Exit> {
+    let bytes =
+        usize::try_from(parse_memparse(&a.size).map_err(|e| usage(format!("--size: {e}")))?)?;
+    if a.reps == 0 {
+        return Err(usage("--reps must be at least 1"));
+    }
+    for (tool, what) in [
+        ("stress-ng", "anon"),
+        ("md5sum", "file-read"),
+        ("cat", "file-read"),
+        ("dd", "file-read"),
+    ] {
+        if crate::host::which(tool).is_none() {
+            eprintln!("note: {tool} not installed: its {what} comparison is skipped (apt-get install {tool})");
+        }
+    }
+    let file = match a.what {
+        What::Anon => None,
+        _ => Some(
+            bench::make_cached_file(&a.dir, bytes)
+                .map_err(|e| usage(format!("--dir {}: {e}", a.dir.display())))?,
+        ),
+    };
+    let mut rows = Vec::new();
+    for rep in 1..=a.reps {
+        eprintln!("rep {rep}/{}", a.reps);
+        if a.what != What::FileRead {
+            anon_rep(&mut rows, bytes);
+        }
+        if let Some(f) = &file {
+            file_rep(&mut rows, f.path(), bytes)?;
+        }
+    }
+    let ratios = bench::ratios(
+        &rows,
+        &[
+            (
+                "anon first touch (ours, memset)",
+                "stress-ng --vm write64",
+                1.0,
+            ),
+            (
+                "anon first touch (ours, word)",
+                "plain page-touch loop",
+                0.9,
+            ),
+            ("anon re-touch (ours)", "memset, resident buffer", 0.9),
+            ("file-read cached (ours)", "cat", 1.0),
+            ("file-read cached (ours)", "dd bs=1M", 0.0),
+            ("file-read --checksum (ours)", "md5sum", 1.0),
+        ],
+    );
+    print!("{}", bench::render(&rows, &ratios));
+    if let Some(p) = &a.json {
+        let doc = serde_json::json!({"schema_version": 1, "tool_version": env!("CARGO_PKG_VERSION"),
+            "kernel_release": crate::host::read_facts(std::path::Path::new("/")).kernel_release,
+            "size_bytes": bytes, "reps": a.reps, "rows": rows, "ratios": ratios});
+        std::fs::write(p, serde_json::to_vec_pretty(&doc)?)?;
+    }
+    Ok(Exit::Ok)
+}
