@@ -218,3 +218,89 @@ fn doctor_save_writes_the_json_document() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     assert_eq!(v["verdict"]["can_run_scenarios"], false);
 }
+
+#[test]
+fn file_read_workload_reports_bytes_and_md5() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("data");
+    std::fs::write(&f, b"abc").unwrap();
+    let out = cgharness()
+        .args([
+            "workload",
+            "file-read",
+            "--checksum",
+            "--passes",
+            "2",
+            "--path",
+        ])
+        .arg(&f)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["passes"].as_array().unwrap().len(), 2);
+    assert_eq!(v["passes"][1]["bytes"], 3);
+    assert_eq!(v["passes"][0]["md5"], "900150983cd24fb0d6963f7d28e17f72");
+    cgharness()
+        .args(["workload", "file-read", "--path", "/no/such/file"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("/no/such/file"));
+}
+
+#[test]
+fn anon_workload_touches_what_it_was_asked() {
+    let out = cgharness()
+        .args([
+            "workload",
+            "anon",
+            "--bytes",
+            "4M",
+            "--method",
+            "random",
+            "--passes",
+            "1",
+            "--hold-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["pages"], 1024);
+    assert_eq!(v["pass_ns"].as_array().unwrap().len(), 1);
+    cgharness()
+        .args(["workload", "anon", "--bytes", "lots"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--bytes"));
+}
+
+#[test]
+fn bench_prints_rows_and_target_ratios() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    cgharness()
+        .args(["bench", "--size", "8M", "--reps", "1", "--dir"])
+        .arg(dir.path())
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("anon first touch (ours, word)")
+                .and(predicate::str::contains("target ≥ 0.90×")),
+        )
+        .stdout(predicate::str::contains("file-read cached (ours) / cat"));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert!(v["rows"].as_array().unwrap().len() >= 6);
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() == 1,
+        "the bench file is removed"
+    );
+}

@@ -299,3 +299,49 @@ fn kill_and_reap(mut child: std::process::Child) {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn file_read_larger_than_memory_max_completes_within_the_limit() {
+    use std::io::Write;
+    let path = Path::new("/data/big");
+    let mut f = std::fs::File::create(path).unwrap();
+    let block = vec![0x5au8; 1 << 20];
+    for _ in 0..48 {
+        f.write_all(&block).unwrap();
+    }
+    f.sync_all().unwrap();
+    drop(f);
+    std::fs::write("/proc/sys/vm/drop_caches", "3").unwrap();
+    let s = scratch("fileread");
+    let cg = s.add_child("reader").unwrap();
+    cg.write_memory_max(Limit::Bytes(16 << 20)).unwrap();
+    let mut peak = cg.watch_memory_peak().unwrap();
+    let out = ScratchCgroup::spawn_in(
+        &cg,
+        workload(&["file-read", "--passes", "2", "--path", "/data/big"])
+            .stdout(std::process::Stdio::piped()),
+    )
+    .unwrap()
+    .wait_with_output()
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["passes"][1]["bytes"], 48u64 << 20);
+    assert!(
+        peak.read().unwrap() <= 16 << 20,
+        "memory.peak stayed within memory.max"
+    );
+    assert!(cg.read_memory_stat().unwrap().file.unwrap() <= 16 << 20);
+    let io = cg.read_io_stat().unwrap();
+    assert!(
+        io[&data_dev()].rbytes.unwrap() >= 80 << 20,
+        "the 2nd pass re-read from disk: {io:?}"
+    );
+    assert_eq!(
+        cg.read_memory_events().unwrap().oom_kill,
+        Some(0),
+        "page cache is reclaimed, nothing is killed"
+    );
+    std::fs::remove_file(path).unwrap();
+}
