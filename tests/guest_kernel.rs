@@ -345,3 +345,129 @@ fn file_read_larger_than_memory_max_completes_within_the_limit() {
     );
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn hugetlb_past_its_limit_dies_by_sigbus_and_is_counted() {
+    std::fs::write("/proc/sys/vm/nr_hugepages", "8").unwrap();
+    let s = scratch("huge");
+    let cg = s.add_child("ctr").unwrap();
+    cg.write_hugetlb_max("2MB", Limit::Bytes(4 << 20)).unwrap();
+    let ok = ScratchCgroup::spawn_in(&cg, &mut workload(&["hugetlb", "--bytes", "4M"]))
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+    assert!(ok.status.success(), "two pages fit: {ok:?}");
+    let mut over =
+        ScratchCgroup::spawn_in(&cg, &mut workload(&["hugetlb", "--bytes", "8M"])).unwrap();
+    assert_eq!(
+        over.wait().unwrap().signal(),
+        Some(libc::SIGBUS),
+        "hugetlb.2MB.max is enforced at fault time"
+    );
+    assert!(cg.read_hugetlb_events("2MB").unwrap().max >= Some(1));
+    assert_eq!(
+        cg.read_hugetlb_current("2MB").unwrap(),
+        0,
+        "the killed process's pages were freed"
+    );
+    std::fs::write("/proc/sys/vm/nr_hugepages", "0").unwrap();
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn shmem_is_charged_as_shmem() {
+    let s = scratch("shm");
+    let cg = s.add_child("ctr").unwrap();
+    let mut child = ScratchCgroup::spawn_in(
+        &cg,
+        workload(&["shmem", "--bytes", "32M", "--dir", "/tmp"])
+            .stdout(std::process::Stdio::piped()),
+    )
+    .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let st = cg.read_memory_stat().unwrap();
+    assert!(st.shmem.unwrap() >= 32 << 20, "{st:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(v["file"].as_str().unwrap()).unwrap();
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn file_writes_are_charged_to_the_writer() {
+    let s = scratch("writer");
+    let cg = s.add_child("ctr").unwrap();
+    let args = [
+        "file-write",
+        "--path",
+        "/data/w",
+        "--bytes",
+        "24M",
+        "--sync-every",
+        "8M",
+        "--sync-at-end",
+    ];
+    let out = ScratchCgroup::spawn_in(&cg, workload(&args).stdout(std::process::Stdio::piped()))
+        .unwrap()
+        .wait_with_output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["outcome"]["syncs"], 4);
+    let io = cg.read_io_stat().unwrap();
+    assert!(
+        io[&data_dev()].wbytes.unwrap() >= 24 << 20,
+        "writeback charged to the writer: {io:?}"
+    );
+    std::fs::remove_file("/data/w").unwrap();
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn command_workload_runs_md5sum_and_its_status_is_seen() {
+    std::fs::write("/data/m", b"abc").unwrap();
+    let s = scratch("cmd");
+    let cg = s.add_child("ctr").unwrap();
+    let out = ScratchCgroup::spawn_in(
+        &cg,
+        workload(&["command", "--", "md5sum", "/data/m"]).stdout(std::process::Stdio::piped()),
+    )
+    .unwrap()
+    .wait_with_output()
+    .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("900150983cd24fb0d6963f7d28e17f72"));
+    let missing = ScratchCgroup::spawn_in(
+        &cg,
+        &mut workload(&["command", "--", "md5sum", "/data/nope"]),
+    )
+    .unwrap()
+    .wait()
+    .unwrap();
+    assert_eq!(
+        missing.code(),
+        Some(1),
+        "md5sum's own exit status comes through"
+    );
+}
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn oom_score_adj_is_set_before_the_workload_runs() {
+    let s = scratch("adj");
+    let cg = s.add_child("ctr").unwrap();
+    let mut child =
+        ScratchCgroup::spawn_in(&cg, &mut workload(&["--oom-score-adj", "-997", "idle"])).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.id())).unwrap();
+    assert_eq!(adj.trim(), "-997", "Kubernetes' Guaranteed value");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -139,7 +139,13 @@ fn guest_kernel_tests_pass_on_each_kernel() {
     let include = tests.display().to_string();
     let o = vm(
         out.path(),
-        &["--include", &include, "--exec"],
+        &[
+            "--include",
+            &include,
+            "--include",
+            "/usr/bin/md5sum",
+            "--exec",
+        ],
         &[&name, "--ignored", "--test-threads=1"],
     );
     let dirs = release_dirs(out.path());

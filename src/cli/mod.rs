@@ -61,8 +61,8 @@ pub enum Command {
     /// Benchmark the built-in workloads against the tools users compare them with.
     Bench(bench::BenchArgs),
     /// Run one built-in workload in this process (the harness starts these in cgroups).
-    #[command(subcommand, hide = true)]
-    Workload(workload::WorkloadCmd),
+    #[command(hide = true)]
+    Workload(workload::WorkloadArgs),
 }
 
 /// Runs the chosen subcommand.

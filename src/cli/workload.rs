@@ -6,9 +6,23 @@ use crate::exit::{usage, Exit};
 use crate::size::parse_memparse;
 use crate::workload::anon::{AnonRegion, Fill, Method};
 use crate::workload::file_read::{read_pass, Advice, ReadMode};
+use crate::workload::file_write::{write_file, WriteSpec};
+use crate::workload::memfs::{hugetlb_touch, shmem_fill};
 use crate::workload::{hold, Hold};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// `workload` options common to all workloads.
+#[derive(Debug, clap::Args)]
+pub struct WorkloadArgs {
+    /// Set this process's oom_score_adj (-1000..1000) before the workload starts (Kubernetes
+    /// sets -997 for Guaranteed pods, 1000 for BestEffort).
+    #[arg(long, allow_negative_numbers = true)]
+    pub oom_score_adj: Option<i32>,
+    /// The workload.
+    #[command(subcommand)]
+    pub cmd: WorkloadCmd,
+}
 
 /// Workloads.
 #[derive(Debug, clap::Subcommand)]
@@ -58,6 +72,61 @@ pub enum WorkloadCmd {
         #[arg(long)]
         checksum: bool,
     },
+    /// Buffered (or O_DIRECT) writes that dirty the page cache.
+    FileWrite {
+        /// The file (created or truncated).
+        #[arg(long)]
+        path: PathBuf,
+        /// Total bytes.
+        #[arg(long)]
+        bytes: String,
+        /// write() size.
+        #[arg(long, default_value = "1M")]
+        block_size: String,
+        /// fdatasync after every this many bytes.
+        #[arg(long)]
+        sync_every: Option<String>,
+        /// fdatasync at the end.
+        #[arg(long)]
+        sync_at_end: bool,
+        /// O_DIRECT (bypasses the page cache; block size a multiple of 4 KiB).
+        #[arg(long)]
+        direct: bool,
+        /// At most this many bytes per second (e.g. 10M).
+        #[arg(long)]
+        rate: Option<String>,
+    },
+    /// Fill a file on tmpfs (charged as shmem; a memory-backed emptyDir), then hold it.
+    Shmem {
+        /// Bytes.
+        #[arg(long)]
+        bytes: String,
+        /// A tmpfs directory.
+        #[arg(long, default_value = "/dev/shm")]
+        dir: PathBuf,
+        /// What the file holds.
+        #[arg(long, value_enum, default_value = "nonzero")]
+        fill: Fill,
+        /// Hold time, ms (default: until killed); the file is deleted on a normal exit.
+        #[arg(long)]
+        hold_ms: Option<u64>,
+    },
+    /// Map and touch MAP_HUGETLB pages (SIGBUS past hugetlb.<size>.max; ENOMEM from an empty
+    /// pool or rsvd.max).
+    Hugetlb {
+        /// Bytes (rounded up to whole huge pages).
+        #[arg(long)]
+        bytes: String,
+        /// Huge page size: 2M or 1G.
+        #[arg(long, default_value = "2M")]
+        page_size: String,
+    },
+    /// Run any program as the workload (exec: the cgroup holds the program itself).
+    Command {
+        /// The program and its arguments.
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
     /// Sit in the cgroup until killed (or for --hold-ms).
     Idle {
         /// Hold time, ms (default: until killed).
@@ -86,8 +155,18 @@ fn bytes_arg(flag: &str, s: &str) -> anyhow::Result<usize> {
 }
 
 /// Runs a workload.
-pub fn run(cmd: WorkloadCmd) -> anyhow::Result<Exit> {
-    match cmd {
+pub fn run(args: WorkloadArgs) -> anyhow::Result<Exit> {
+    if let Some(adj) = args.oom_score_adj {
+        if !(-1000..=1000).contains(&adj) {
+            return Err(usage("--oom-score-adj must be between -1000 and 1000"));
+        }
+        std::fs::write("/proc/self/oom_score_adj", adj.to_string()).map_err(|e| {
+            crate::exit::host_cannot(format!(
+                "setting oom_score_adj {adj}: {e} (lowering it needs CAP_SYS_RESOURCE)"
+            ))
+        })?;
+    }
+    match args.cmd {
         WorkloadCmd::Anon {
             bytes,
             method,
@@ -138,6 +217,69 @@ pub fn run(cmd: WorkloadCmd) -> anyhow::Result<Exit> {
                 "{}",
                 serde_json::json!({"workload": "file-read", "path": path, "mode": mode, "passes": out})
             );
+        }
+        WorkloadCmd::FileWrite {
+            path,
+            bytes,
+            block_size,
+            sync_every,
+            sync_at_end,
+            direct,
+            rate,
+        } => {
+            let spec = WriteSpec {
+                bytes: bytes_arg("bytes", &bytes)? as u64,
+                block_size: bytes_arg("block-size", &block_size)?,
+                sync_every: sync_every
+                    .map(|s| bytes_arg("sync-every", &s))
+                    .transpose()?
+                    .map(|n| n as u64),
+                sync_at_end,
+                direct,
+                rate: rate
+                    .map(|s| bytes_arg("rate", &s))
+                    .transpose()?
+                    .map(|n| n as u64),
+            };
+            let o = write_file(&path, &spec)
+                .map_err(|e| usage(format!("--path {}: {e}", path.display())))?;
+            println!(
+                "{}",
+                serde_json::json!({"workload": "file-write", "path": path, "outcome": o})
+            );
+        }
+        WorkloadCmd::Shmem {
+            bytes,
+            dir,
+            fill,
+            hold_ms,
+        } => {
+            let n = bytes_arg("bytes", &bytes)? as u64;
+            let file = shmem_fill(&dir, n, fill)
+                .map_err(|e| usage(format!("--dir {}: {e}", dir.display())))?;
+            println!(
+                "{}",
+                serde_json::json!({"workload": "shmem", "file": file, "bytes": n})
+            );
+            hold(hold_of(hold_ms));
+            let _ = std::fs::remove_file(file);
+        }
+        WorkloadCmd::Hugetlb { bytes, page_size } => {
+            let page = bytes_arg("page-size", &page_size)?;
+            if page != 2 << 20 && page != 1 << 30 {
+                return Err(usage("--page-size: 2M or 1G"));
+            }
+            let pages = hugetlb_touch(bytes_arg("bytes", &bytes)?, page)
+                .map_err(|e| crate::exit::host_cannot(format!("mmap of huge pages failed: {e} (empty pool? set vm.nr_hugepages; or hugetlb.<size>.rsvd.max)")))?;
+            println!(
+                "{}",
+                serde_json::json!({"workload": "hugetlb", "pages": pages, "page_bytes": page})
+            );
+        }
+        WorkloadCmd::Command { argv } => {
+            use std::os::unix::process::CommandExt;
+            let err = std::process::Command::new(&argv[0]).args(&argv[1..]).exec();
+            return Err(usage(format!("cannot run {:?}: {err}", argv[0])));
         }
         WorkloadCmd::Idle { hold_ms } => hold(hold_of(hold_ms)),
     }

@@ -7,6 +7,8 @@
 
 pub mod anon;
 pub mod file_read;
+pub mod file_write;
+pub mod memfs;
 
 use std::time::Duration;
 
