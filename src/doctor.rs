@@ -51,86 +51,23 @@ fn check(name: &str, status: Status, detail: String, fix: &str) -> Check {
 }
 
 /// Judges the facts. `cached_kernels` lists kernel releases in the vm cache; `in_vm` leaves out
-/// the checks about running VMs (inside our own VM they mean nothing).
+/// the checks about running VMs (inside our own VM they mean nothing). Scenarios can run when
+/// no check failed.
 pub fn diagnose(f: &HostFacts, cached_kernels: &[String], in_vm: bool) -> Verdict {
-    let mut checks = vec![check("kernel", Status::Ok, f.kernel_release.clone(), "")];
-    let mount_ok = f.cgroup2_mount.is_some();
-    checks.push(match &f.cgroup2_mount {
-        Some(m) if f.hybrid => check(
-            "cgroup2",
-            Status::Warn,
-            format!("mounted at {m} (hybrid host: v1 hierarchies hold controllers)"),
-            "",
-        ),
-        Some(m) => check("cgroup2", Status::Ok, format!("mounted at {m}"), ""),
-        None => check(
-            "cgroup2",
-            Status::Fail,
-            "not mounted".into(),
-            "mount it (mount -t cgroup2 none /sys/fs/cgroup) or use `cgharness vm`",
-        ),
-    });
-    let mut missing = Vec::new();
-    for c in WANTED_CONTROLLERS {
-        let state = f
-            .controllers
-            .get(c)
-            .cloned()
-            .unwrap_or(ControllerState::Absent);
-        let required = c == "memory" || c == "io";
-        let bad = if required { Status::Fail } else { Status::Warn };
-        checks.push(match state {
-            ControllerState::V2 => check(
-                &format!("controller {c}"),
-                Status::Ok,
-                "available in cgroup v2".into(),
-                "",
-            ),
-            ControllerState::V1 { mount } => {
-                if required {
-                    missing.push(c);
-                }
-                check(
-                    &format!("controller {c}"),
-                    bad,
-                    format!("bound to cgroup v1 at {mount}, so cgroup v2 cannot use it"),
-                    V1_FIX,
-                )
-            }
-            ControllerState::Absent => {
-                if required {
-                    missing.push(c);
-                }
-                check(
-                    &format!("controller {c}"),
-                    bad,
-                    "not available (kernel lacks it or it is disabled)".into(),
-                    "use `cgharness vm`, or a kernel with it enabled",
-                )
-            }
-        });
-    }
-    let access = f.root || f.cgroup2_writable;
-    checks.push(if access {
-        check("access", Status::Ok, if f.root { "root".into() } else { "cgroup2 root writable (delegated)".into() }, "")
-    } else {
-        check("access", Status::Fail, "not root and the cgroup2 root is not writable".into(), "run with sudo, or pass --parent to a delegated subtree (systemd-run --user -p Delegate=yes …)")
-    });
-    checks.push(swap_check(f));
-    checks.push(if f.psi {
-        check("psi", Status::Ok, "pressure files readable".into(), "")
-    } else {
-        check(
-            "psi",
-            Status::Warn,
-            "PSI unavailable: pressure values will be missing".into(),
-            "boot with psi=1",
-        )
-    });
-    checks.push(facts_line(f));
-    checks.push(config_check(f));
-    checks.push(disk_check(f));
-    let can_run_scenarios = mount_ok && missing.is_empty() && access;
+    let mut checks = vec![
+        check("kernel", Status::Ok, f.kernel_release.clone(), ""),
+        mount_check(f),
+    ];
+    checks.extend(WANTED_CONTROLLERS.iter().map(|c| controller_check(f, c)));
+    checks.extend([
+        access_check(f),
+        swap_check(f),
+        psi_check(f),
+        facts_line(f),
+        config_check(f),
+        disk_check(f),
+    ]);
+    let can_run_scenarios = checks.iter().all(|c| c.status != Status::Fail);
     if in_vm {
         checks.push(check(
             "vm",
@@ -144,29 +81,104 @@ pub fn diagnose(f: &HostFacts, cached_kernels: &[String], in_vm: bool) -> Verdic
             can_run_vm: false,
         };
     }
-    let qemu_ok = f.qemu.is_some();
-    checks.push(match &f.qemu {
-        Some(q) => check(
-            "qemu",
-            Status::Ok,
-            format!(
-                "{q}{}",
-                if f.kvm_device {
-                    " (/dev/kvm present)"
-                } else {
-                    " (no /dev/kvm: TCG only)"
-                }
-            ),
+    checks.extend([qemu_check(f), kernels_check(cached_kernels)]);
+    Verdict {
+        checks,
+        can_run_scenarios,
+        can_run_vm: f.qemu.is_some(),
+    }
+}
+
+fn mount_check(f: &HostFacts) -> Check {
+    match &f.cgroup2_mount {
+        Some(m) if f.hybrid => check(
+            "cgroup2",
+            Status::Warn,
+            format!("mounted at {m} (hybrid host: v1 hierarchies hold controllers)"),
             "",
         ),
+        Some(m) => check("cgroup2", Status::Ok, format!("mounted at {m}"), ""),
+        None => check(
+            "cgroup2",
+            Status::Fail,
+            "not mounted".into(),
+            "mount it (mount -t cgroup2 none /sys/fs/cgroup) or use `cgharness vm`",
+        ),
+    }
+}
+
+/// memory and io are required (Fail when missing); the others only limit some scenarios.
+fn controller_check(f: &HostFacts, c: &str) -> Check {
+    let name = format!("controller {c}");
+    let bad = if c == "memory" || c == "io" {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
+    match f
+        .controllers
+        .get(c)
+        .cloned()
+        .unwrap_or(ControllerState::Absent)
+    {
+        ControllerState::V2 => check(&name, Status::Ok, "available in cgroup v2".into(), ""),
+        ControllerState::V1 { mount } => check(
+            &name,
+            bad,
+            format!("bound to cgroup v1 at {mount}, so cgroup v2 cannot use it"),
+            V1_FIX,
+        ),
+        ControllerState::Absent => check(
+            &name,
+            bad,
+            "not available (kernel lacks it or it is disabled)".into(),
+            "use `cgharness vm`, or a kernel with it enabled",
+        ),
+    }
+}
+
+fn access_check(f: &HostFacts) -> Check {
+    match (f.root, f.cgroup2_writable) {
+        (true, _) => check("access", Status::Ok, "root".into(), ""),
+        (false, true) => check("access", Status::Ok, "cgroup2 root writable (delegated)".into(), ""),
+        (false, false) => check("access", Status::Fail, "not root and the cgroup2 root is not writable".into(), "run with sudo, or pass --parent to a delegated subtree (systemd-run --user -p Delegate=yes …)"),
+    }
+}
+
+fn psi_check(f: &HostFacts) -> Check {
+    if f.psi {
+        check("psi", Status::Ok, "pressure files readable".into(), "")
+    } else {
+        check(
+            "psi",
+            Status::Warn,
+            "PSI unavailable: pressure values will be missing".into(),
+            "boot with psi=1",
+        )
+    }
+}
+
+fn qemu_check(f: &HostFacts) -> Check {
+    match &f.qemu {
+        Some(q) => {
+            let kvm = if f.kvm_device {
+                " (/dev/kvm present)"
+            } else {
+                " (no /dev/kvm: TCG only)"
+            };
+            check("qemu", Status::Ok, format!("{q}{kvm}"), "")
+        }
         None => check(
             "qemu",
             Status::Warn,
             "qemu-system-x86_64 not found: `cgharness vm` cannot run".into(),
             "apt-get install qemu-system-x86",
         ),
-    });
-    checks.push(if cached_kernels.is_empty() {
+    }
+}
+
+fn kernels_check(cached: &[String]) -> Check {
+    if cached.is_empty() {
         check(
             "vm kernels",
             Status::Warn,
@@ -174,12 +186,7 @@ pub fn diagnose(f: &HostFacts, cached_kernels: &[String], in_vm: bool) -> Verdic
             "cgharness kernel fetch debian:6.12",
         )
     } else {
-        check("vm kernels", Status::Ok, cached_kernels.join(", "), "")
-    });
-    Verdict {
-        checks,
-        can_run_scenarios,
-        can_run_vm: qemu_ok,
+        check("vm kernels", Status::Ok, cached.join(", "), "")
     }
 }
 

@@ -28,99 +28,16 @@ pub struct WorkloadArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum WorkloadCmd {
     /// Map and touch anonymous memory (like stress-ng --vm --vm-keep), then hold it.
-    Anon {
-        /// Bytes to map and touch (memparse: 4G = 4 GiB).
-        #[arg(long)]
-        bytes: String,
-        /// How pages are first touched.
-        #[arg(long, value_enum, default_value = "word")]
-        method: Method,
-        /// What the pages hold (non-zero by default: 6.12+ treats zero pages specially).
-        #[arg(long, value_enum, default_value = "nonzero")]
-        fill: Fill,
-        /// Ask for (on) or against (off) transparent huge pages (madvise).
-        #[arg(long)]
-        thp: Option<Toggle>,
-        /// mlock the region.
-        #[arg(long)]
-        mlock: bool,
-        /// Re-touch passes (every byte rewritten) after the first touch.
-        #[arg(long, default_value_t = 0)]
-        passes: u32,
-        /// Hold time after touching, ms (default: until killed).
-        #[arg(long)]
-        hold_ms: Option<u64>,
-    },
+    Anon(AnonArgs),
     /// Stream a file through the page cache (like cat or md5sum).
-    FileRead {
-        /// The file.
-        #[arg(long)]
-        path: PathBuf,
-        /// read() size (page-aligned buffer).
-        #[arg(long, default_value = "1M")]
-        block_size: String,
-        /// Passes over the file.
-        #[arg(long, default_value_t = 1)]
-        passes: u32,
-        /// read() or mmap.
-        #[arg(long, value_enum, default_value = "read")]
-        mode: ReadMode,
-        /// posix_fadvise before each pass.
-        #[arg(long, value_enum)]
-        fadvise: Option<Advice>,
-        /// Compute MD5 (md5sum's CPU work).
-        #[arg(long)]
-        checksum: bool,
-    },
+    FileRead(FileReadArgs),
     /// Buffered (or O_DIRECT) writes that dirty the page cache.
-    FileWrite {
-        /// The file (created or truncated).
-        #[arg(long)]
-        path: PathBuf,
-        /// Total bytes.
-        #[arg(long)]
-        bytes: String,
-        /// write() size.
-        #[arg(long, default_value = "1M")]
-        block_size: String,
-        /// fdatasync after every this many bytes.
-        #[arg(long)]
-        sync_every: Option<String>,
-        /// fdatasync at the end.
-        #[arg(long)]
-        sync_at_end: bool,
-        /// O_DIRECT (bypasses the page cache; block size a multiple of 4 KiB).
-        #[arg(long)]
-        direct: bool,
-        /// At most this many bytes per second (e.g. 10M).
-        #[arg(long)]
-        rate: Option<String>,
-    },
+    FileWrite(FileWriteArgs),
     /// Fill a file on tmpfs (charged as shmem; a memory-backed emptyDir), then hold it.
-    Shmem {
-        /// Bytes.
-        #[arg(long)]
-        bytes: String,
-        /// A tmpfs directory.
-        #[arg(long, default_value = "/dev/shm")]
-        dir: PathBuf,
-        /// What the file holds.
-        #[arg(long, value_enum, default_value = "nonzero")]
-        fill: Fill,
-        /// Hold time, ms (default: until killed); the file is deleted on a normal exit.
-        #[arg(long)]
-        hold_ms: Option<u64>,
-    },
+    Shmem(ShmemArgs),
     /// Map and touch MAP_HUGETLB pages (SIGBUS past hugetlb.<size>.max; ENOMEM from an empty
     /// pool or rsvd.max).
-    Hugetlb {
-        /// Bytes (rounded up to whole huge pages).
-        #[arg(long)]
-        bytes: String,
-        /// Huge page size: 2M or 1G.
-        #[arg(long, default_value = "2M")]
-        page_size: String,
-    },
+    Hugetlb(HugetlbArgs),
     /// Run any program as the workload (exec: the cgroup holds the program itself).
     Command {
         /// The program and its arguments.
@@ -133,6 +50,109 @@ pub enum WorkloadCmd {
         #[arg(long)]
         hold_ms: Option<u64>,
     },
+}
+
+/// Options of `workload anon`.
+#[derive(Debug, clap::Args)]
+pub struct AnonArgs {
+    /// Bytes to map and touch (memparse: 4G = 4 GiB).
+    #[arg(long)]
+    bytes: String,
+    /// How pages are first touched.
+    #[arg(long, value_enum, default_value = "word")]
+    method: Method,
+    /// What the pages hold (non-zero by default: 6.12+ treats zero pages specially).
+    #[arg(long, value_enum, default_value = "nonzero")]
+    fill: Fill,
+    /// Ask for (on) or against (off) transparent huge pages (madvise).
+    #[arg(long)]
+    thp: Option<Toggle>,
+    /// mlock the region.
+    #[arg(long)]
+    mlock: bool,
+    /// Re-touch passes (every byte rewritten) after the first touch.
+    #[arg(long, default_value_t = 0)]
+    passes: u32,
+    /// Hold time after touching, ms (default: until killed).
+    #[arg(long)]
+    hold_ms: Option<u64>,
+}
+
+/// Options of `workload file-read`.
+#[derive(Debug, clap::Args)]
+pub struct FileReadArgs {
+    /// The file.
+    #[arg(long)]
+    path: PathBuf,
+    /// read() size (page-aligned buffer).
+    #[arg(long, default_value = "1M")]
+    block_size: String,
+    /// Passes over the file.
+    #[arg(long, default_value_t = 1)]
+    passes: u32,
+    /// read() or mmap.
+    #[arg(long, value_enum, default_value = "read")]
+    mode: ReadMode,
+    /// posix_fadvise before each pass.
+    #[arg(long, value_enum)]
+    fadvise: Option<Advice>,
+    /// Compute MD5 (md5sum's CPU work).
+    #[arg(long)]
+    checksum: bool,
+}
+
+/// Options of `workload file-write`.
+#[derive(Debug, clap::Args)]
+pub struct FileWriteArgs {
+    /// The file (created or truncated).
+    #[arg(long)]
+    path: PathBuf,
+    /// Total bytes.
+    #[arg(long)]
+    bytes: String,
+    /// write() size.
+    #[arg(long, default_value = "1M")]
+    block_size: String,
+    /// fdatasync after every this many bytes.
+    #[arg(long)]
+    sync_every: Option<String>,
+    /// fdatasync at the end.
+    #[arg(long)]
+    sync_at_end: bool,
+    /// O_DIRECT (bypasses the page cache; block size a multiple of 4 KiB).
+    #[arg(long)]
+    direct: bool,
+    /// At most this many bytes per second (e.g. 10M).
+    #[arg(long)]
+    rate: Option<String>,
+}
+
+/// Options of `workload shmem`.
+#[derive(Debug, clap::Args)]
+pub struct ShmemArgs {
+    /// Bytes.
+    #[arg(long)]
+    bytes: String,
+    /// A tmpfs directory.
+    #[arg(long, default_value = "/dev/shm")]
+    dir: PathBuf,
+    /// What the file holds.
+    #[arg(long, value_enum, default_value = "nonzero")]
+    fill: Fill,
+    /// Hold time, ms (default: until killed); the file is deleted on a normal exit.
+    #[arg(long)]
+    hold_ms: Option<u64>,
+}
+
+/// Options of `workload hugetlb`.
+#[derive(Debug, clap::Args)]
+pub struct HugetlbArgs {
+    /// Bytes (rounded up to whole huge pages).
+    #[arg(long)]
+    bytes: String,
+    /// Huge page size: 2M or 1G.
+    #[arg(long, default_value = "2M")]
+    page_size: String,
 }
 
 /// on/off.
@@ -167,115 +187,11 @@ pub fn run(args: WorkloadArgs) -> anyhow::Result<Exit> {
         })?;
     }
     match args.cmd {
-        WorkloadCmd::Anon {
-            bytes,
-            method,
-            fill,
-            thp,
-            mlock,
-            passes,
-            hold_ms,
-        } => {
-            let mut region = AnonRegion::map(bytes_arg("bytes", &bytes)?)?;
-            if let Some(t) = thp {
-                region.advise_thp(t == Toggle::On)?;
-            }
-            if mlock {
-                region.lock()?;
-            }
-            let start = Instant::now();
-            let pages = region.touch(method, fill)?;
-            let first_ns = start.elapsed().as_nanos() as u64;
-            let mut pass_ns = Vec::new();
-            for _ in 0..passes {
-                let t = Instant::now();
-                region.fill_all(fill);
-                pass_ns.push(t.elapsed().as_nanos() as u64);
-            }
-            let doc = serde_json::json!({"workload": "anon", "bytes": region.len(), "pages": pages,
-                "method": method, "fill": fill, "first_touch_ns": first_ns, "pass_ns": pass_ns});
-            println!("{doc}");
-            hold(hold_of(hold_ms));
-        }
-        WorkloadCmd::FileRead {
-            path,
-            block_size,
-            passes,
-            mode,
-            fadvise,
-            checksum,
-        } => {
-            let mut buf = AnonRegion::map(bytes_arg("block-size", &block_size)?.max(4096))?;
-            let mut out = Vec::new();
-            for _ in 0..passes {
-                out.push(
-                    read_pass(&path, mode, &mut buf, fadvise, checksum)
-                        .map_err(|e| usage(format!("--path {}: {e}", path.display())))?,
-                );
-            }
-            println!(
-                "{}",
-                serde_json::json!({"workload": "file-read", "path": path, "mode": mode, "passes": out})
-            );
-        }
-        WorkloadCmd::FileWrite {
-            path,
-            bytes,
-            block_size,
-            sync_every,
-            sync_at_end,
-            direct,
-            rate,
-        } => {
-            let spec = WriteSpec {
-                bytes: bytes_arg("bytes", &bytes)? as u64,
-                block_size: bytes_arg("block-size", &block_size)?,
-                sync_every: sync_every
-                    .map(|s| bytes_arg("sync-every", &s))
-                    .transpose()?
-                    .map(|n| n as u64),
-                sync_at_end,
-                direct,
-                rate: rate
-                    .map(|s| bytes_arg("rate", &s))
-                    .transpose()?
-                    .map(|n| n as u64),
-            };
-            let o = write_file(&path, &spec)
-                .map_err(|e| usage(format!("--path {}: {e}", path.display())))?;
-            println!(
-                "{}",
-                serde_json::json!({"workload": "file-write", "path": path, "outcome": o})
-            );
-        }
-        WorkloadCmd::Shmem {
-            bytes,
-            dir,
-            fill,
-            hold_ms,
-        } => {
-            let n = bytes_arg("bytes", &bytes)? as u64;
-            let file = shmem_fill(&dir, n, fill)
-                .map_err(|e| usage(format!("--dir {}: {e}", dir.display())))?;
-            println!(
-                "{}",
-                serde_json::json!({"workload": "shmem", "file": file, "bytes": n})
-            );
-            hold(hold_of(hold_ms));
-            let _ = std::fs::remove_file(file);
-        }
-        WorkloadCmd::Hugetlb { bytes, page_size } => {
-            let page = bytes_arg("page-size", &page_size)?;
-            if page != 2 << 20 && page != 1 << 30 {
-                return Err(usage("--page-size: 2M or 1G"));
-            }
-            let pages = hugetlb_touch(bytes_arg("bytes", &bytes)?, page)
-                .map_err(|e| crate::exit::host_cannot(format!("mmap of huge pages failed: {e} (empty pool? set vm.nr_hugepages; or hugetlb.<size>.rsvd.max)")))?;
-            println!(
-                "{}",
-                serde_json::json!({"workload": "hugetlb", "pages": pages, "page_bytes": page})
-            );
-        }
+        WorkloadCmd::Anon(a) => a.run()?,
+        WorkloadCmd::FileRead(a) => a.run()?,
+        WorkloadCmd::FileWrite(a) => a.run()?,
+        WorkloadCmd::Shmem(a) => a.run()?,
+        WorkloadCmd::Hugetlb(a) => a.run()?,
         WorkloadCmd::Command { argv } => {
             use std::os::unix::process::CommandExt;
             let err = std::process::Command::new(&argv[0]).args(&argv[1..]).exec();
@@ -284,4 +200,103 @@ pub fn run(args: WorkloadArgs) -> anyhow::Result<Exit> {
         WorkloadCmd::Idle { hold_ms } => hold(hold_of(hold_ms)),
     }
     Ok(Exit::Ok)
+}
+
+impl AnonArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let mut region = AnonRegion::map(bytes_arg("bytes", &self.bytes)?)?;
+        if let Some(t) = self.thp {
+            region.advise_thp(t == Toggle::On)?;
+        }
+        if self.mlock {
+            region.lock()?;
+        }
+        let start = Instant::now();
+        let pages = region.touch(self.method, self.fill)?;
+        let first_ns = start.elapsed().as_nanos() as u64;
+        let mut pass_ns = Vec::new();
+        for _ in 0..self.passes {
+            let t = Instant::now();
+            region.fill_all(self.fill);
+            pass_ns.push(t.elapsed().as_nanos() as u64);
+        }
+        let doc = serde_json::json!({"workload": "anon", "bytes": region.len(), "pages": pages,
+            "method": self.method, "fill": self.fill, "first_touch_ns": first_ns, "pass_ns": pass_ns});
+        println!("{doc}");
+        hold(hold_of(self.hold_ms));
+        Ok(())
+    }
+}
+
+impl FileReadArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let mut buf = AnonRegion::map(bytes_arg("block-size", &self.block_size)?.max(4096))?;
+        let mut out = Vec::new();
+        for _ in 0..self.passes {
+            let pass = read_pass(&self.path, self.mode, &mut buf, self.fadvise, self.checksum);
+            out.push(pass.map_err(|e| usage(format!("--path {}: {e}", self.path.display())))?);
+        }
+        println!(
+            "{}",
+            serde_json::json!({"workload": "file-read", "path": self.path, "mode": self.mode, "passes": out})
+        );
+        Ok(())
+    }
+}
+
+impl FileWriteArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let opt = |flag: &str, v: &Option<String>| {
+            v.as_ref()
+                .map(|s| bytes_arg(flag, s).map(|n| n as u64))
+                .transpose()
+        };
+        let spec = WriteSpec {
+            bytes: bytes_arg("bytes", &self.bytes)? as u64,
+            block_size: bytes_arg("block-size", &self.block_size)?,
+            sync_every: opt("sync-every", &self.sync_every)?,
+            sync_at_end: self.sync_at_end,
+            direct: self.direct,
+            rate: opt("rate", &self.rate)?,
+        };
+        let o = write_file(&self.path, &spec)
+            .map_err(|e| usage(format!("--path {}: {e}", self.path.display())))?;
+        println!(
+            "{}",
+            serde_json::json!({"workload": "file-write", "path": self.path, "outcome": o})
+        );
+        Ok(())
+    }
+}
+
+impl ShmemArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let n = bytes_arg("bytes", &self.bytes)? as u64;
+        let file = shmem_fill(&self.dir, n, self.fill)
+            .map_err(|e| usage(format!("--dir {}: {e}", self.dir.display())))?;
+        println!(
+            "{}",
+            serde_json::json!({"workload": "shmem", "file": file, "bytes": n})
+        );
+        hold(hold_of(self.hold_ms));
+        let _ = std::fs::remove_file(file);
+        Ok(())
+    }
+}
+
+impl HugetlbArgs {
+    fn run(self) -> anyhow::Result<()> {
+        let page = bytes_arg("page-size", &self.page_size)?;
+        if page != 2 << 20 && page != 1 << 30 {
+            return Err(usage("--page-size: 2M or 1G"));
+        }
+        let pages = hugetlb_touch(bytes_arg("bytes", &self.bytes)?, page).map_err(|e| {
+            crate::exit::host_cannot(format!("mmap of huge pages failed: {e} (empty pool? set vm.nr_hugepages; or hugetlb.<size>.rsvd.max)"))
+        })?;
+        println!(
+            "{}",
+            serde_json::json!({"workload": "hugetlb", "pages": pages, "page_bytes": page})
+        );
+        Ok(())
+    }
 }
