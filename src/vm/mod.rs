@@ -2,6 +2,7 @@
 //! there, and bring its results back. Submodules are small and mostly pure (argv, cpio, plan,
 //! modinfo); this file orchestrates one boot per kernel and writes the run's `vm.json`.
 
+pub mod apt;
 pub mod channel;
 pub mod cpio;
 pub mod disks;
@@ -115,27 +116,8 @@ pub fn run_kernel(
     let mut bytes = std::fs::read(&base)?;
     bytes.extend(initramfs::plan_archive(&plan)?);
     std::fs::write(&initrd, bytes)?;
-    let mut disk_list = Vec::new();
-    if req.disk_bytes > 0 {
-        disk_list.push(qemu::Disk {
-            path: disks::data_image(req.disk_bytes)?,
-            serial: channel::DATA_SERIAL.into(),
-            snapshot: true,
-        });
-    }
-    if req.swap_bytes > 0 {
-        disk_list.push(qemu::Disk {
-            path: disks::swap_image(req.swap_bytes)?,
-            serial: channel::SWAP_SERIAL.into(),
-            snapshot: true,
-        });
-    }
     let results = disks::results_image(work.path())?;
-    disk_list.push(qemu::Disk {
-        path: results.clone(),
-        serial: channel::RESULTS_SERIAL.into(),
-        snapshot: false,
-    });
+    let disk_list = attach_disks(req, &results)?;
     let mut cfg = qemu::QemuConfig {
         kernel: k.vmlinuz.clone(),
         initrd,
@@ -171,6 +153,32 @@ pub fn run_kernel(
         return Err(infrastructure(format!("the guest's init failed: {err}")));
     }
     Ok((status, rec))
+}
+
+/// The guest's disks: data (ext4, copy-on-write), swap (copy-on-write), results (writable).
+fn attach_disks(req: &VmRequest, results: &Path) -> anyhow::Result<Vec<qemu::Disk>> {
+    let disk = |path: PathBuf, serial: &str, snapshot: bool| qemu::Disk {
+        path,
+        serial: serial.into(),
+        snapshot,
+    };
+    let mut list = Vec::new();
+    if req.disk_bytes > 0 {
+        list.push(disk(
+            disks::data_image(req.disk_bytes)?,
+            channel::DATA_SERIAL,
+            true,
+        ));
+    }
+    if req.swap_bytes > 0 {
+        list.push(disk(
+            disks::swap_image(req.swap_bytes)?,
+            channel::SWAP_SERIAL,
+            true,
+        ));
+    }
+    list.push(disk(results.to_path_buf(), channel::RESULTS_SERIAL, false));
+    Ok(list)
 }
 
 fn pick_accel(wanted: Accel, memo: Option<Accel>) -> Accel {
