@@ -61,7 +61,6 @@ pub enum Command {
     /// Benchmark the built-in workloads against the tools users compare them with.
     Bench(bench::BenchArgs),
     /// Run one built-in workload in this process (the harness starts these in cgroups).
-    #[command(hide = true)]
     Workload(workload::WorkloadArgs),
 }
 

@@ -226,3 +226,41 @@ fn oom_score_adj_is_set_before_the_workload_runs() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn page_cache_is_charged_to_the_first_reader() {
+    use std::io::Write;
+    let path = "/data/shared";
+    let mut f = std::fs::File::create(path).unwrap();
+    f.write_all(&vec![0x5au8; 24 << 20]).unwrap();
+    f.sync_all().unwrap();
+    drop(f);
+    std::fs::write("/proc/sys/vm/drop_caches", "3").unwrap();
+    let s = scratch("owner");
+    let (a, b) = (
+        s.add_child("first").unwrap(),
+        s.add_child("second").unwrap(),
+    );
+    for cg in [&a, &b] {
+        let st = ScratchCgroup::spawn_in(cg, &mut workload(&["file-read", "--path", path]))
+            .unwrap()
+            .wait()
+            .unwrap();
+        assert!(st.success());
+    }
+    let (fa, fb) = (
+        a.read_memory_stat().unwrap().file.unwrap(),
+        b.read_memory_stat().unwrap().file.unwrap(),
+    );
+    assert!(fa >= 23 << 20, "the first reader carries the file: {fa}");
+    assert!(fb < 1 << 20, "the second reader is charged ≈ nothing: {fb}");
+    let rb = b
+        .read_io_stat()
+        .unwrap()
+        .get(&data_dev())
+        .and_then(|d| d.rbytes)
+        .unwrap_or(0);
+    assert!(rb < 1 << 20, "and reads from the cache, not the disk: {rb}");
+    std::fs::remove_file(path).unwrap();
+}
