@@ -304,3 +304,56 @@ fn bench_prints_rows_and_target_ratios() {
         "the bench file is removed"
     );
 }
+
+#[test]
+fn progress_events_cover_every_pass_with_both_clocks() {
+    let out = cgharness()
+        .args([
+            "workload",
+            "--progress-fd",
+            "2",
+            "anon",
+            "--bytes",
+            "130M",
+            "--passes",
+            "1",
+            "--hold-ms",
+            "0",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    let events: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"start"));
+    assert_eq!(kinds.last(), Some(&"end"));
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "pass_end").count(),
+        2,
+        "first touch + one re-touch pass"
+    );
+    assert!(
+        kinds.iter().filter(|k| **k == "progress").count() >= 4,
+        "every 64 MiB, both passes: {kinds:?}"
+    );
+    let t: Vec<u64> = events
+        .iter()
+        .map(|e| e["t_mono_ns"].as_u64().unwrap())
+        .collect();
+    assert!(t.windows(2).all(|w| w[0] <= w[1]), "monotonic");
+    assert!(
+        events.last().unwrap()["batch_ns"]["count"]
+            .as_u64()
+            .unwrap()
+            >= 4
+    );
+}

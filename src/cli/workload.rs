@@ -5,9 +5,10 @@
 use crate::exit::{usage, Exit};
 use crate::size::parse_memparse;
 use crate::workload::anon::{AnonRegion, Fill, Method};
-use crate::workload::file_read::{read_pass, Advice, ReadMode};
+use crate::workload::file_read::{read_pass_reporting, Advice, ReadMode};
 use crate::workload::file_write::{write_file, WriteSpec};
 use crate::workload::memfs::{hugetlb_touch, shmem_fill};
+use crate::workload::progress::{Progress, BATCH_BYTES};
 use crate::workload::{hold, Hold};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,6 +20,10 @@ pub struct WorkloadArgs {
     /// sets -997 for Guaranteed pods, 1000 for BestEffort).
     #[arg(long, allow_negative_numbers = true)]
     pub oom_score_adj: Option<i32>,
+    /// Write progress events (JSON lines: start, progress every 64 MiB, pass_end, end with
+    /// batch-latency percentiles; CLOCK_MONOTONIC and CLOCK_BOOTTIME stamps) to this fd.
+    #[arg(long)]
+    pub progress_fd: Option<i32>,
     /// The workload.
     #[command(subcommand)]
     pub cmd: WorkloadCmd,
@@ -187,8 +192,8 @@ pub fn run(args: WorkloadArgs) -> anyhow::Result<Exit> {
         })?;
     }
     match args.cmd {
-        WorkloadCmd::Anon(a) => a.run()?,
-        WorkloadCmd::FileRead(a) => a.run()?,
+        WorkloadCmd::Anon(a) => a.run(&mut Progress::new(args.progress_fd))?,
+        WorkloadCmd::FileRead(a) => a.run(&mut Progress::new(args.progress_fd))?,
         WorkloadCmd::FileWrite(a) => a.run()?,
         WorkloadCmd::Shmem(a) => a.run()?,
         WorkloadCmd::Hugetlb(a) => a.run()?,
@@ -203,7 +208,7 @@ pub fn run(args: WorkloadArgs) -> anyhow::Result<Exit> {
 }
 
 impl AnonArgs {
-    fn run(self) -> anyhow::Result<()> {
+    fn run(self, p: &mut Progress) -> anyhow::Result<()> {
         let mut region = AnonRegion::map(bytes_arg("bytes", &self.bytes)?)?;
         if let Some(t) = self.thp {
             region.advise_thp(t == Toggle::On)?;
@@ -211,15 +216,22 @@ impl AnonArgs {
         if self.mlock {
             region.lock()?;
         }
+        let len = region.len() as u64;
+        p.emit("start", 0, 0);
         let start = Instant::now();
-        let pages = region.touch(self.method, self.fill)?;
+        let pages = region.touch_reporting(self.method, self.fill, BATCH_BYTES, &mut |b| {
+            p.emit("progress", b, 0)
+        })?;
         let first_ns = start.elapsed().as_nanos() as u64;
+        p.emit("pass_end", len, 0);
         let mut pass_ns = Vec::new();
-        for _ in 0..self.passes {
+        for pass in 1..=self.passes {
             let t = Instant::now();
-            region.fill_all(self.fill);
+            region.fill_reporting(self.fill, BATCH_BYTES, &mut |b| p.emit("progress", b, pass));
             pass_ns.push(t.elapsed().as_nanos() as u64);
+            p.emit("pass_end", len, pass);
         }
+        p.emit("end", len, self.passes);
         let doc = serde_json::json!({"workload": "anon", "bytes": region.len(), "pages": pages,
             "method": self.method, "fill": self.fill, "first_touch_ns": first_ns, "pass_ns": pass_ns});
         println!("{doc}");
@@ -229,13 +241,24 @@ impl AnonArgs {
 }
 
 impl FileReadArgs {
-    fn run(self) -> anyhow::Result<()> {
+    fn run(self, p: &mut Progress) -> anyhow::Result<()> {
         let mut buf = AnonRegion::map(bytes_arg("block-size", &self.block_size)?.max(4096))?;
         let mut out = Vec::new();
-        for _ in 0..self.passes {
-            let pass = read_pass(&self.path, self.mode, &mut buf, self.fadvise, self.checksum);
-            out.push(pass.map_err(|e| usage(format!("--path {}: {e}", self.path.display())))?);
+        p.emit("start", 0, 0);
+        for n in 0..self.passes {
+            let pass = read_pass_reporting(
+                &self.path,
+                self.mode,
+                &mut buf,
+                self.fadvise,
+                self.checksum,
+                &mut |b| p.emit("progress", b, n),
+            );
+            let pass = pass.map_err(|e| usage(format!("--path {}: {e}", self.path.display())))?;
+            p.emit("pass_end", pass.bytes, n);
+            out.push(pass);
         }
+        p.emit("end", out.last().map(|x| x.bytes).unwrap_or(0), self.passes);
         println!(
             "{}",
             serde_json::json!({"workload": "file-read", "path": self.path, "mode": self.mode, "passes": out})

@@ -3,6 +3,7 @@
 //! treated specially by 6.12+ THP splitting); every write is volatile or a `memset` the
 //! compiler must keep, so the touch loop cannot be optimised away.
 
+use super::progress::BATCH_BYTES;
 use serde::{Deserialize, Serialize};
 use std::ptr::NonNull;
 
@@ -110,44 +111,67 @@ impl AnonRegion {
 
     /// Touches every page by `method` with `fill`; returns pages touched.
     pub fn touch(&mut self, method: Method, fill: Fill) -> std::io::Result<usize> {
+        self.touch_reporting(method, fill, BATCH_BYTES, &mut |_| {})
+    }
+
+    /// Like [`touch`](Self::touch), calling `report(bytes_done)` after every `batch` bytes.
+    pub fn touch_reporting(
+        &mut self,
+        method: Method,
+        fill: Fill,
+        batch: u64,
+        report: &mut dyn FnMut(u64),
+    ) -> std::io::Result<usize> {
         let pages = self.len / PAGE;
-        match method {
-            Method::Word => (0..pages).for_each(|i| self.write_word(i, fill)),
-            Method::Random => {
-                let mut order: Vec<usize> = (0..pages).collect();
-                let mut x = 0x9e37_79b9_7f4a_7c15u64;
-                for i in (1..pages).rev() {
-                    x = xorshift(x);
-                    order.swap(i, (x % (i as u64 + 1)) as usize);
-                }
-                order.into_iter().for_each(|i| self.write_word(i, fill));
+        let batch_pages = (batch as usize / PAGE).max(1);
+        let order: Vec<usize> = match method {
+            Method::Memset => {
+                self.fill_reporting(fill, batch, report);
+                return Ok(pages);
             }
+            Method::Random => shuffled(pages),
             Method::Populate => {
                 const MADV_POPULATE_WRITE: libc::c_int = 23;
                 self.madvise(MADV_POPULATE_WRITE)?;
-                (0..pages).for_each(|i| self.write_word(i, fill));
+                Vec::new()
             }
-            Method::Memset => self.fill_all(fill),
+            Method::Word => Vec::new(),
+        };
+        for n in 0..pages {
+            self.write_word(order.get(n).copied().unwrap_or(n), fill);
+            if (n + 1) % batch_pages == 0 {
+                report(((n + 1) * PAGE) as u64);
+            }
         }
         Ok(pages)
     }
 
     /// Rewrites every byte (a re-touch pass over resident memory, or a first touch by memset).
     pub fn fill_all(&mut self, fill: Fill) {
-        let s = self.as_mut_slice();
-        match fill {
-            Fill::Zero => s.fill(0),
-            Fill::Nonzero => s.fill(0x5a),
-            Fill::Random => {
-                let mut x = 0x2545_f491_4f6c_dd1du64;
-                for chunk in s.chunks_exact_mut(8) {
-                    x = xorshift(x);
-                    chunk.copy_from_slice(&x.to_ne_bytes());
+        self.fill_reporting(fill, BATCH_BYTES, &mut |_| {});
+    }
+
+    /// Like [`fill_all`](Self::fill_all), calling `report(bytes_done)` after every `batch` bytes.
+    pub fn fill_reporting(&mut self, fill: Fill, batch: u64, report: &mut dyn FnMut(u64)) {
+        let batch = (batch as usize).max(PAGE);
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut done = 0;
+        for chunk in self.as_mut_slice().chunks_mut(batch) {
+            match fill {
+                Fill::Zero => chunk.fill(0),
+                Fill::Nonzero => chunk.fill(0x5a),
+                Fill::Random => {
+                    for w in chunk.chunks_exact_mut(8) {
+                        x = xorshift(x);
+                        w.copy_from_slice(&x.to_ne_bytes());
+                    }
                 }
             }
+            // Keep the stores: the region is read by nobody in this process.
+            std::hint::black_box(&mut *chunk);
+            done += chunk.len();
+            report(done as u64);
         }
-        // Keep the stores: the region is read by nobody in this process.
-        std::hint::black_box(&mut *s);
     }
 
     fn write_word(&mut self, page: usize, fill: Fill) {
@@ -159,6 +183,17 @@ impl AnonRegion {
         // SAFETY: page * PAGE < len; the mapping is writable and page-aligned (so u64-aligned).
         unsafe { std::ptr::write_volatile(self.ptr.as_ptr().add(page * PAGE).cast::<u64>(), v) };
     }
+}
+
+/// Page indices in a fixed pseudo-random order.
+fn shuffled(pages: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pages).collect();
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for i in (1..pages).rev() {
+        x = xorshift(x);
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    order
 }
 
 fn xorshift(mut x: u64) -> u64 {

@@ -50,6 +50,18 @@ pub fn read_pass(
     advice: Option<Advice>,
     checksum: bool,
 ) -> std::io::Result<Pass> {
+    read_pass_reporting(path, mode, buf, advice, checksum, &mut |_| {})
+}
+
+/// Like [`read_pass`], calling `report(bytes_done)` about every 64 MiB (read mode).
+pub fn read_pass_reporting(
+    path: &Path,
+    mode: ReadMode,
+    buf: &mut AnonRegion,
+    advice: Option<Advice>,
+    checksum: bool,
+    report: &mut dyn FnMut(u64),
+) -> std::io::Result<Pass> {
     let start = std::time::Instant::now();
     let mut f = File::open(path)?;
     if let Some(a) = advice {
@@ -62,7 +74,7 @@ pub fn read_pass(
     }
     let mut hasher = checksum.then(Md5::new);
     let bytes = match mode {
-        ReadMode::Read => read_loop(&mut f, buf.as_mut_slice(), &mut hasher)?,
+        ReadMode::Read => read_loop(&mut f, buf.as_mut_slice(), &mut hasher, report)?,
         ReadMode::Mmap => mmap_touch(&f, &mut hasher)?,
     };
     Ok(Pass {
@@ -72,8 +84,14 @@ pub fn read_pass(
     })
 }
 
-fn read_loop(f: &mut File, buf: &mut [u8], hasher: &mut Option<Md5>) -> std::io::Result<u64> {
+fn read_loop(
+    f: &mut File,
+    buf: &mut [u8],
+    hasher: &mut Option<Md5>,
+    report: &mut dyn FnMut(u64),
+) -> std::io::Result<u64> {
     let mut total = 0u64;
+    let mut next = super::progress::BATCH_BYTES;
     loop {
         let n = match f.read(buf) {
             Ok(0) => return Ok(total),
@@ -85,6 +103,10 @@ fn read_loop(f: &mut File, buf: &mut [u8], hasher: &mut Option<Md5>) -> std::io:
             h.update(&buf[..n]);
         }
         total += n as u64;
+        if total >= next {
+            report(total);
+            next += super::progress::BATCH_BYTES;
+        }
     }
 }
 

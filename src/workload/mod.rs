@@ -9,6 +9,7 @@ pub mod anon;
 pub mod file_read;
 pub mod file_write;
 pub mod memfs;
+pub mod progress;
 
 use std::time::Duration;
 
