@@ -329,3 +329,48 @@ fn ctrl_c_kills_the_vm_and_leaves_no_qemu() {
         "qemu outlived the interrupted run"
     );
 }
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn a_bzimage_path_with_a_modules_dir_boots() {
+    // A cached Debian 6.1 kernel stands in for a user's own build: its release is read from the
+    // bzImage header and its six virtio modules are resolved from the directory's .modinfo.
+    let fetched = tempfile::tempdir().unwrap();
+    let o = vm(fetched.path(), &[], &["workload", "idle", "--hold-ms", "0"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let cache = std::env::var_os("CGHARNESS_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/cgharness"));
+    let k = std::fs::read_dir(cache.join("kernels"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("6.1.0-")
+        })
+        .expect("debian:6.1 is cached");
+    let out = tempfile::tempdir().unwrap();
+    let o = Command::new(cgharness_bin())
+        .args(["vm", "--quiet", "--kernel"])
+        .arg(k.join("vmlinuz"))
+        .arg("--modules")
+        .arg(k.join("modules"))
+        .arg("--out")
+        .arg(out.path())
+        .args(["--", "doctor"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rec: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(release_dirs(out.path())[0].join("vm.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        rec["kernel"]["release"].as_str().unwrap(),
+        k.file_name().unwrap().to_string_lossy()
+    );
+    assert_eq!(rec["kernel"]["modules"].as_array().unwrap().len(), 6);
+}

@@ -157,6 +157,36 @@ fn file_rep(rows: &mut Vec<Row>, file: &std::path::Path, bytes: usize) -> anyhow
         "md5sum",
         rate(bench::wall_secs(Command::new("md5sum").arg(f))),
     );
+    let out = file.with_extension("w");
+    let mut ours = Command::new(&exe);
+    ours.args([
+        "workload",
+        "file-write",
+        "--bytes",
+        &bytes.to_string(),
+        "--sync-at-end",
+        "--path",
+    ])
+    .arg(&out);
+    push(
+        rows,
+        "file-write + fdatasync (ours)",
+        rate(bench::wall_secs(&mut ours)),
+    );
+    let mut dd = Command::new("dd");
+    dd.args([
+        "if=/dev/zero",
+        &format!("of={}", out.display()),
+        "bs=1M",
+        &format!("count={}", bytes >> 20),
+        "conv=fdatasync",
+    ]);
+    push(
+        rows,
+        "dd bs=1M conv=fdatasync",
+        rate(bench::wall_secs(&mut dd)),
+    );
+    let _ = std::fs::remove_file(&out);
     Ok(())
 }
 
@@ -216,6 +246,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<Exit> {
             ("file-read cached (ours)", "cat", 1.0),
             ("file-read cached (ours)", "dd bs=1M", 0.0),
             ("file-read --checksum (ours)", "md5sum", 1.0),
+            (
+                "file-write + fdatasync (ours)",
+                "dd bs=1M conv=fdatasync",
+                0.0,
+            ),
         ],
     );
     print!("{}", bench::render(&rows, &ratios));

@@ -111,6 +111,8 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results/vm").join(timestamp()));
+    let (args, carried) =
+        crate::vm::plan::carry_named_files(&a.args, &|p| std::path::Path::new(p).is_file());
     let base = VmRequest {
         kernel: String::new(),
         modules: a.modules.clone(),
@@ -121,9 +123,14 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         cmdline: a.cmdline.clone(),
         accel: a.accel,
         timeout,
-        include: a.include.clone(),
+        include: a
+            .include
+            .iter()
+            .cloned()
+            .chain(carried.into_iter().map(PathBuf::from))
+            .collect(),
         exec: a.exec,
-        args: a.args.clone(),
+        args,
         echo: !a.quiet,
         retries: a.retries,
     };

@@ -217,9 +217,12 @@ impl AnonArgs {
             region.lock()?;
         }
         let len = region.len() as u64;
+        // Without a progress reader, touch in one piece: chunking a large memset keeps glibc
+        // below its non-temporal-store threshold (measured: re-touch 19 → 15 GiB/s).
+        let batch = if p.enabled() { BATCH_BYTES } else { u64::MAX };
         p.emit("start", 0, 0);
         let start = Instant::now();
-        let pages = region.touch_reporting(self.method, self.fill, BATCH_BYTES, &mut |b| {
+        let pages = region.touch_reporting(self.method, self.fill, batch, &mut |b| {
             p.emit("progress", b, 0)
         })?;
         let first_ns = start.elapsed().as_nanos() as u64;
@@ -227,7 +230,7 @@ impl AnonArgs {
         let mut pass_ns = Vec::new();
         for pass in 1..=self.passes {
             let t = Instant::now();
-            region.fill_reporting(self.fill, BATCH_BYTES, &mut |b| p.emit("progress", b, pass));
+            region.fill_reporting(self.fill, batch, &mut |b| p.emit("progress", b, pass));
             pass_ns.push(t.elapsed().as_nanos() as u64);
             p.emit("pass_end", len, pass);
         }

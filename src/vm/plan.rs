@@ -50,6 +50,32 @@ pub fn guest_argv(exec: bool, args: &[String]) -> Vec<String> {
     }
 }
 
+/// Host files named in the guest arguments (scenario files: `*.toml` that exist here) are
+/// carried into the guest automatically: returns the rewritten arguments (pointing at
+/// `/cgharness/bin/<name>`) and the host paths to include.
+pub fn carry_named_files(
+    args: &[String],
+    exists: &dyn Fn(&str) -> bool,
+) -> (Vec<String>, Vec<String>) {
+    let mut include = Vec::new();
+    let rewritten = args
+        .iter()
+        .map(|a| {
+            let name = std::path::Path::new(a)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            match name {
+                Some(n) if a.ends_with(".toml") && exists(a) => {
+                    include.push(a.clone());
+                    format!("/cgharness/bin/{n}")
+                }
+                _ => a.clone(),
+            }
+        })
+        .collect();
+    (rewritten, include)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,6 +95,32 @@ mod tests {
             vec!["/cgharness/bin/md5sum", "/data/f"]
         );
         assert_eq!(guest_argv(true, &["/bin/true".into()]), vec!["/bin/true"]);
+    }
+
+    #[test]
+    fn scenario_files_named_on_the_command_line_are_carried_in() {
+        let args: Vec<String> = [
+            "run",
+            "./my/thrash.toml",
+            "--set",
+            "limit=1G",
+            "absent.toml",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (out, inc) = carry_named_files(&args, &|p| p == "./my/thrash.toml");
+        assert_eq!(
+            out,
+            vec![
+                "run",
+                "/cgharness/bin/thrash.toml",
+                "--set",
+                "limit=1G",
+                "absent.toml"
+            ]
+        );
+        assert_eq!(inc, vec!["./my/thrash.toml"]);
     }
 
     #[test]

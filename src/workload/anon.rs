@@ -3,7 +3,6 @@
 //! treated specially by 6.12+ THP splitting); every write is volatile or a `memset` the
 //! compiler must keep, so the touch loop cannot be optimised away.
 
-use super::progress::BATCH_BYTES;
 use serde::{Deserialize, Serialize};
 use std::ptr::NonNull;
 
@@ -111,7 +110,7 @@ impl AnonRegion {
 
     /// Touches every page by `method` with `fill`; returns pages touched.
     pub fn touch(&mut self, method: Method, fill: Fill) -> std::io::Result<usize> {
-        self.touch_reporting(method, fill, BATCH_BYTES, &mut |_| {})
+        self.touch_reporting(method, fill, u64::MAX, &mut |_| {})
     }
 
     /// Like [`touch`](Self::touch), calling `report(bytes_done)` after every `batch` bytes.
@@ -123,7 +122,7 @@ impl AnonRegion {
         report: &mut dyn FnMut(u64),
     ) -> std::io::Result<usize> {
         let pages = self.len / PAGE;
-        let batch_pages = (batch as usize / PAGE).max(1);
+        let batch_pages = (usize::try_from(batch).unwrap_or(usize::MAX) / PAGE).max(1);
         let order: Vec<usize> = match method {
             Method::Memset => {
                 self.fill_reporting(fill, batch, report);
@@ -148,12 +147,12 @@ impl AnonRegion {
 
     /// Rewrites every byte (a re-touch pass over resident memory, or a first touch by memset).
     pub fn fill_all(&mut self, fill: Fill) {
-        self.fill_reporting(fill, BATCH_BYTES, &mut |_| {});
+        self.fill_reporting(fill, u64::MAX, &mut |_| {});
     }
 
     /// Like [`fill_all`](Self::fill_all), calling `report(bytes_done)` after every `batch` bytes.
     pub fn fill_reporting(&mut self, fill: Fill, batch: u64, report: &mut dyn FnMut(u64)) {
-        let batch = (batch as usize).max(PAGE);
+        let batch = usize::try_from(batch).unwrap_or(usize::MAX).max(PAGE);
         let mut x = 0x2545_f491_4f6c_dd1du64;
         let mut done = 0;
         for chunk in self.as_mut_slice().chunks_mut(batch) {
