@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod exit;
 pub mod host;
 pub mod interrupt;
+pub mod record;
 pub mod scratch;
 pub mod size;
 pub mod vm;

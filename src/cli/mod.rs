@@ -21,6 +21,7 @@ Examples:
   cgharness vm --kernel debian:6.12 -- doctor        run cgharness inside that kernel
   cgharness vm --kernel debian:6.1 --kernel debian:sid -- doctor --json
   sudo cgharness clean                               remove subtrees of dead runs
+  cgharness bench --size 1G                          our workloads vs stress-ng, cat, dd, md5sum
 
 Exit codes: 0 ok, 1 expectation failed, 2 usage/input error, 3 host cannot run it,
 4 infrastructure failure (VM crashed or timed out; 125 with --bisect).";

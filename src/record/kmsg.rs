@@ -1,0 +1,218 @@
+//! The kernel log's OOM records, parsed into structured kills. Pure: takes text, returns
+//! values. Input is either `/dev/kmsg` records (`6,1234,12829364,-;text`, with `\xNN` escapes
+//! such as 6.1's one-record "Memory cgroup stats" block) or `dmesg` lines (`[   12.829364] text`).
+//!
+//! Formats covered, all seen in real logs: the `invoked oom-killer` line (invoker and its
+//! oom_score_adj), `oom-kill:constraint=…` (memcg of the OOM and of the victim), the kill line
+//! (`Memory cgroup out of memory: Killed process …` or global `Out of memory: Killed process …`,
+//! with anon/file/shmem rss), older kernels' `Kill process N (comm) score S or sacrifice child`,
+//! `Tasks in /x are going to be killed due to memory.oom.group set`, and the optional
+//! `oom_reaper: reaped process …` line.
+
+use serde::{Deserialize, Serialize};
+
+/// One kernel log record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Time since boot, µs (printk's local clock, *not* CLOCK_MONOTONIC: calibrate).
+    pub usec: u64,
+    /// The message, unescaped (may hold several lines).
+    pub text: String,
+}
+
+/// Parses one `/dev/kmsg` record (`prio,seq,usec,flags;text`); continuation lines (` KEY=v`)
+/// and anything malformed give None.
+pub fn parse_kmsg(line: &str) -> Option<Record> {
+    let (head, text) = line.split_once(';')?;
+    let mut f = head.split(',');
+    let (_prio, _seq, usec) = (f.next()?, f.next()?, f.next()?);
+    Some(Record {
+        usec: usec.parse().ok()?,
+        text: unescape(text),
+    })
+}
+
+/// Parses one `dmesg` line (`[   12.829364] text`).
+pub fn parse_dmesg(line: &str) -> Option<Record> {
+    let rest = line.strip_prefix('[')?;
+    let (ts, text) = rest.split_once(']')?;
+    let (s, us) = ts.trim().split_once('.')?;
+    let usec = s.parse::<u64>().ok()? * 1_000_000 + us.parse::<u64>().ok()?;
+    Some(Record {
+        usec,
+        text: text.strip_prefix(' ').unwrap_or(text).to_string(),
+    })
+}
+
+/// Undoes kmsg's `\xNN` escaping.
+pub fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+            if let Some(v) = b
+                .get(i + 2..i + 4)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whose limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OomKind {
+    /// A memory cgroup's limit (`Memory cgroup out of memory`).
+    Memcg,
+    /// The whole machine (`Out of memory`).
+    Global,
+}
+
+/// One kill by the OOM killer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OomKill {
+    /// Kernel log time of the kill line, µs since boot.
+    pub usec: u64,
+    /// Memcg or global (None if the line did not say).
+    pub kind: Option<OomKind>,
+    /// The victim.
+    pub pid: u32,
+    /// The victim's command name.
+    pub comm: String,
+    /// Who triggered the OOM (`X invoked oom-killer`).
+    pub invoker: Option<String>,
+    /// `constraint=` (CONSTRAINT_MEMCG, CONSTRAINT_NONE, …).
+    pub constraint: Option<String>,
+    /// The cgroup whose limit was hit.
+    pub oom_memcg: Option<String>,
+    /// The victim's cgroup.
+    pub task_memcg: Option<String>,
+    /// Sizes from the kill line, bytes.
+    pub total_vm_bytes: Option<u64>,
+    /// anon-rss.
+    pub anon_rss_bytes: Option<u64>,
+    /// file-rss.
+    pub file_rss_bytes: Option<u64>,
+    /// shmem-rss.
+    pub shmem_rss_bytes: Option<u64>,
+    /// The victim's oom_score_adj.
+    pub oom_score_adj: Option<i32>,
+    /// Older kernels' `score N` of the chosen victim.
+    pub score: Option<u32>,
+    /// Killed as part of a memory.oom.group kill.
+    pub oom_group: bool,
+    /// An `oom_reaper: reaped process` line followed.
+    pub reaped: bool,
+}
+
+/// Extracts every OOM kill from records in log order.
+pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
+    let mut kills: Vec<OomKill> = Vec::new();
+    let mut pending = OomKill::default();
+    let mut group = false;
+    for r in records {
+        for line in r.text.lines() {
+            if let Some(inv) = line.split_once(" invoked oom-killer:") {
+                pending = OomKill {
+                    invoker: Some(inv.0.trim().to_string()),
+                    ..OomKill::default()
+                };
+                group = false;
+            } else if let Some(kv) = line.strip_prefix("oom-kill:") {
+                for (k, v) in kv.split(',').filter_map(|p| p.split_once('=')) {
+                    let v = Some(v.to_string());
+                    match k {
+                        "constraint" => pending.constraint = v,
+                        "oom_memcg" => pending.oom_memcg = v,
+                        "task_memcg" => pending.task_memcg = v,
+                        _ => {}
+                    }
+                }
+            } else if line.contains("are going to be killed due to memory.oom.group set") {
+                group = true;
+            } else if let Some(k) = kill_line(line) {
+                kills.push(OomKill {
+                    usec: r.usec,
+                    oom_group: group,
+                    ..merge(&pending, k)
+                });
+            } else if let Some(rest) = line.strip_prefix("oom_reaper: reaped process ") {
+                let pid = rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok());
+                if let Some(k) = kills.iter_mut().rev().find(|k| Some(k.pid) == pid) {
+                    k.reaped = true;
+                }
+            }
+        }
+    }
+    kills
+}
+
+fn merge(ctx: &OomKill, k: OomKill) -> OomKill {
+    OomKill {
+        invoker: ctx.invoker.clone(),
+        constraint: ctx.constraint.clone(),
+        oom_memcg: ctx.oom_memcg.clone(),
+        task_memcg: ctx.task_memcg.clone(),
+        ..k
+    }
+}
+
+/// Parses `[Memory cgroup out of memory|Out of memory]: Killed process N (comm) total-vm:…`
+/// and the older `…: Kill process N (comm) score S or sacrifice child`.
+fn kill_line(line: &str) -> Option<OomKill> {
+    let (kind, rest) = if let Some(r) = line.strip_prefix("Memory cgroup out of memory: ") {
+        (Some(OomKind::Memcg), r)
+    } else if let Some(r) = line.strip_prefix("Out of memory: ") {
+        (Some(OomKind::Global), r)
+    } else if let Some(i) = line.find("Killed process ") {
+        (None, &line[i..])
+    } else {
+        return None;
+    };
+    let rest = rest
+        .strip_prefix("Killed process ")
+        .or_else(|| rest.strip_prefix("Kill process "))?;
+    let (pid, rest) = rest.split_once(' ')?;
+    let comm_end = rest.rfind(')')?;
+    let comm = rest.get(1..comm_end)?.to_string();
+    let tail = &rest[comm_end + 1..];
+    let kb = |key: &str| {
+        field(tail, key)
+            .and_then(|v| v.trim_end_matches("kB").parse::<u64>().ok())
+            .map(|k| k * 1024)
+    };
+    Some(OomKill {
+        kind,
+        pid: pid.parse().ok()?,
+        comm,
+        total_vm_bytes: kb("total-vm:"),
+        anon_rss_bytes: kb("anon-rss:"),
+        file_rss_bytes: kb("file-rss:"),
+        shmem_rss_bytes: kb("shmem-rss:"),
+        oom_score_adj: field(tail, "oom_score_adj:").and_then(|v| v.parse().ok()),
+        score: field(tail, "score ").and_then(|v| v.parse().ok()),
+        ..OomKill::default()
+    })
+}
+
+/// The value after `key` up to the next comma or space.
+fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    let start = text.find(key)? + key.len();
+    let v = &text[start..];
+    Some(v.split([',', ' ']).next().unwrap_or(v))
+}
+
+#[cfg(test)]
+mod tests;
