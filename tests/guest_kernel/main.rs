@@ -249,3 +249,38 @@ fn kill_and_reap(mut child: std::process::Child) {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn memory_peak_reset_is_per_fd_on_6_12_and_later() {
+    let s = scratch("peak");
+    let cg = s.add_child("ctr").unwrap();
+    let st = ScratchCgroup::spawn_in(
+        &cg,
+        &mut workload(&["anon", "--bytes", "24M", "--hold-ms", "0"]),
+    )
+    .unwrap()
+    .wait()
+    .unwrap();
+    assert!(st.success());
+    let mut watch = cg.watch_memory_peak().unwrap();
+    let before = watch.read().unwrap();
+    assert!(before >= 24 << 20, "the peak saw the 24M touch: {before}");
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    match watch.reset() {
+        Ok(()) => {
+            assert!(!release.starts_with("6.1."), "6.1 has no memory.peak reset");
+            let after = watch.read().unwrap();
+            assert!(
+                after < 4 << 20,
+                "the fd's peak restarts from the current usage: {after}"
+            );
+            assert_eq!(
+                cg.read_memory_peak().unwrap(),
+                before,
+                "another fd still sees the old peak"
+            );
+        }
+        Err(e) => assert!(release.starts_with("6.1."), "{release}: {e}"),
+    }
+}
