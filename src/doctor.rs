@@ -290,7 +290,9 @@ pub fn render(v: &Verdict) -> String {
     }
     out.push('\n');
     if v.can_run_scenarios {
-        out.push_str("This host can run scenarios (cgroup v2 with the memory and io controllers).\n");
+        out.push_str(
+            "This host can run scenarios (cgroup v2 with the memory and io controllers).\n",
+        );
     } else {
         let failed: Vec<&str> = v
             .checks
