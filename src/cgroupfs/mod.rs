@@ -15,6 +15,7 @@ pub mod memory;
 pub mod misc;
 pub mod parse;
 pub mod pressure;
+pub mod snapshot;
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};

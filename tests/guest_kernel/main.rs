@@ -284,3 +284,34 @@ fn memory_peak_reset_is_per_fd_on_6_12_and_later() {
         Err(e) => assert!(release.starts_with("6.1."), "{release}: {e}"),
     }
 }
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn kept_open_readers_follow_a_live_cgroup() {
+    use cgharness::cgroupfs::snapshot::CgroupReader;
+    let s = scratch("sampler");
+    let cg = s.add_child("ctr").unwrap();
+    let mut reader = CgroupReader::open(&cg).unwrap();
+    let idle = reader.sample().unwrap();
+    assert!(idle.memory_current_bytes.unwrap() < 1 << 20);
+    let mut child =
+        ScratchCgroup::spawn_in(&cg, &mut workload(&["anon", "--bytes", "24M"])).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let busy = loop {
+        let sample = reader.sample().unwrap();
+        if sample.memory_current_bytes.unwrap() >= 24 << 20 {
+            break sample;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "memory.current never reached 24M through pread"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(busy.memory_stat.unwrap().anon.unwrap() >= 24 << 20);
+    assert!(
+        busy.memory_events.is_some() && busy.io_stat.is_some() && busy.memory_pressure.is_some()
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

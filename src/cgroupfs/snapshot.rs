@@ -1,0 +1,200 @@
+//! Kept-open readers for the files a sampler reads every tick. Each file is opened once and
+//! re-read with `pread` at offset 0 (2–8× cheaper than reopening on our machines), through the
+//! same parsers as the one-shot readers. A file the kernel lacks is None from the start.
+
+use super::io::{parse_io_stat, IoStat};
+use super::memory::{MemoryEvents, MemoryStat};
+use super::parse::{parse_keyed, parse_single_u64};
+use super::pressure::{parse_pressure, Pressure};
+use super::{memory, pressure, CgError, Cgroup};
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+/// One control file, open for repeated reads.
+#[derive(Debug)]
+pub struct OpenFile {
+    path: PathBuf,
+    file: File,
+    buf: Vec<u8>,
+}
+
+impl OpenFile {
+    /// Opens `path`; None when it does not exist.
+    pub fn open(path: PathBuf) -> Result<Option<OpenFile>, CgError> {
+        match File::open(&path) {
+            Ok(file) => Ok(Some(OpenFile {
+                path,
+                file,
+                buf: vec![0; 4096],
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(CgError::Read { path, source }),
+        }
+    }
+
+    /// Reads the whole file from offset 0, growing the buffer until the text fits.
+    pub fn read(&mut self) -> Result<&str, CgError> {
+        loop {
+            let n = self
+                .file
+                .read_at(&mut self.buf, 0)
+                .map_err(|source| CgError::Read {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            if n < self.buf.len() {
+                return std::str::from_utf8(&self.buf[..n]).map_err(|_| CgError::Parse {
+                    path: self.path.clone(),
+                    line: 0,
+                    text: String::new(),
+                    reason: "not UTF-8".into(),
+                });
+            }
+            let grown = self.buf.len() * 2;
+            self.buf.resize(grown, 0);
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+/// One sample of a cgroup: every value None when its file is absent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// `memory.current`.
+    pub memory_current_bytes: Option<u64>,
+    /// `memory.swap.current`.
+    pub memory_swap_current_bytes: Option<u64>,
+    /// `memory.stat`.
+    pub memory_stat: Option<MemoryStat>,
+    /// `memory.events`.
+    pub memory_events: Option<MemoryEvents>,
+    /// `io.stat`.
+    pub io_stat: Option<IoStat>,
+    /// `memory.pressure`.
+    pub memory_pressure: Option<Pressure>,
+    /// `io.pressure`.
+    pub io_pressure: Option<Pressure>,
+    /// `cpu.pressure`.
+    pub cpu_pressure: Option<Pressure>,
+}
+
+/// The kept-open files of one cgroup.
+#[derive(Debug)]
+pub struct CgroupReader {
+    current: Option<OpenFile>,
+    swap_current: Option<OpenFile>,
+    stat: Option<OpenFile>,
+    events: Option<OpenFile>,
+    io_stat: Option<OpenFile>,
+    memory_pressure: Option<OpenFile>,
+    io_pressure: Option<OpenFile>,
+    cpu_pressure: Option<OpenFile>,
+}
+
+fn read_with<T>(
+    f: &mut Option<OpenFile>,
+    parse: impl Fn(&std::path::Path, &str) -> Result<T, CgError>,
+) -> Result<Option<T>, CgError> {
+    let Some(f) = f.as_mut() else { return Ok(None) };
+    let path = f.path().to_path_buf();
+    let text = f.read()?;
+    parse(&path, text).map(Some)
+}
+
+impl CgroupReader {
+    /// Opens the sampled files of `cg`.
+    pub fn open(cg: &Cgroup) -> Result<CgroupReader, CgError> {
+        let o = |name: &str| OpenFile::open(cg.file(name));
+        Ok(CgroupReader {
+            current: o(memory::CURRENT)?,
+            swap_current: o(memory::SWAP_CURRENT)?,
+            stat: o(memory::STAT)?,
+            events: o(memory::EVENTS)?,
+            io_stat: o(super::io::STAT)?,
+            memory_pressure: o(pressure::MEMORY)?,
+            io_pressure: o(pressure::IO)?,
+            cpu_pressure: o(pressure::CPU)?,
+        })
+    }
+
+    /// Reads every open file once.
+    pub fn sample(&mut self) -> Result<Sample, CgError> {
+        Ok(Sample {
+            memory_current_bytes: read_with(&mut self.current, parse_single_u64)?,
+            memory_swap_current_bytes: read_with(&mut self.swap_current, parse_single_u64)?,
+            memory_stat: read_with(&mut self.stat, parse_keyed)?,
+            memory_events: read_with(&mut self.events, parse_keyed)?,
+            io_stat: read_with(&mut self.io_stat, parse_io_stat)?,
+            memory_pressure: read_with(&mut self.memory_pressure, parse_pressure)?,
+            io_pressure: read_with(&mut self.io_pressure, parse_pressure)?,
+            cpu_pressure: read_with(&mut self.cpu_pressure, parse_pressure)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(kernel: &str) -> Cgroup {
+        Cgroup::new(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(kernel)
+                .join("fx"),
+        )
+    }
+
+    #[test]
+    fn a_sample_equals_the_one_shot_readers_on_real_files() {
+        for k in ["6.1.0-56-cloud-amd64", "7.2.13+deb14-cloud-amd64"] {
+            let cg = fixture(k);
+            let s = CgroupReader::open(&cg).unwrap().sample().unwrap();
+            assert_eq!(
+                s.memory_current_bytes,
+                Some(cg.read_memory_current().unwrap()),
+                "{k}"
+            );
+            assert_eq!(s.memory_stat, Some(cg.read_memory_stat().unwrap()), "{k}");
+            assert_eq!(
+                s.memory_events,
+                Some(cg.read_memory_events().unwrap()),
+                "{k}"
+            );
+            assert_eq!(s.io_stat, Some(cg.read_io_stat().unwrap()), "{k}");
+            assert_eq!(
+                s.memory_pressure,
+                Some(cg.read_memory_pressure().unwrap()),
+                "{k}"
+            );
+        }
+    }
+
+    #[test]
+    fn kept_open_files_see_new_contents_and_long_files_fit() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("memory.current"), "4096\n").unwrap();
+        let long: String = (0..2000).map(|i| format!("key{i} {i}\n")).collect();
+        std::fs::write(dir.path().join("memory.stat"), &long).unwrap();
+        let mut r = CgroupReader::open(&Cgroup::new(dir.path())).unwrap();
+        let s = r.sample().unwrap();
+        assert_eq!(s.memory_current_bytes, Some(4096));
+        assert_eq!(
+            s.memory_stat.unwrap().other.len(),
+            2000,
+            "a stat larger than the first buffer is read whole"
+        );
+        assert!(
+            s.io_stat.is_none() && s.memory_pressure.is_none(),
+            "absent files are None, not zero"
+        );
+        std::fs::write(dir.path().join("memory.current"), "8192\n").unwrap();
+        assert_eq!(r.sample().unwrap().memory_current_bytes, Some(8192));
+    }
+}
