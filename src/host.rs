@@ -263,6 +263,11 @@ fn bracketed(s: &str) -> Option<String> {
     Some(s[start + 1..start + end].to_string())
 }
 
+/// The CPU model name from `/proc/cpuinfo` under `root`.
+pub fn cpu_model(root: &Path) -> Option<String> {
+    read_cpu_model(&root.join("proc/cpuinfo"))
+}
+
 fn read_cpu_model(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     text.lines()

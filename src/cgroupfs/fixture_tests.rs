@@ -6,7 +6,7 @@
 use super::parse::keyed_to_map;
 use super::*;
 use crate::cgroupfs::io::DevId;
-use std::path::PathBuf;
+use crate::cgroupfs::testtree::fixture_path;
 
 const KERNELS: [&str; 3] = [
     "6.1.0-56-cloud-amd64",
@@ -23,21 +23,11 @@ const SWAP: DevId = DevId {
 };
 
 fn fx(kernel: &str) -> Cgroup {
-    Cgroup::new(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(kernel)
-            .join("fx"),
-    )
+    Cgroup::new(fixture_path(kernel, "fx"))
 }
 
 fn root(kernel: &str) -> Cgroup {
-    Cgroup::new(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(kernel)
-            .join("root"),
-    )
+    Cgroup::new(fixture_path(kernel, "root"))
 }
 
 #[test]

@@ -233,6 +233,14 @@ pub(crate) mod testtree {
     use super::Cgroup;
     use std::path::Path;
 
+    /// `tests/fixtures/<kernel>/<rel>`: files captured from real kernels by scripts/capture-fixtures.
+    pub fn fixture_path(kernel: &str, rel: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(kernel)
+            .join(rel)
+    }
+
     /// Creates a cgroup dir under `root` holding `files` (name, content).
     pub fn cgroup_with(root: &Path, name: &str, files: &[(&str, &str)]) -> Cgroup {
         let dir = root.join(name);

@@ -143,12 +143,7 @@ mod tests {
     use super::*;
 
     fn fixture(kernel: &str) -> Cgroup {
-        Cgroup::new(
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/fixtures")
-                .join(kernel)
-                .join("fx"),
-        )
+        Cgroup::new(crate::cgroupfs::testtree::fixture_path(kernel, "fx"))
     }
 
     #[test]

@@ -2,15 +2,10 @@
 //! apt configuration of our own in the cache for sid (the host's sources are never changed).
 //! Only `apt-cache search` and `apt-get download`: nothing is installed.
 
-use super::kernel::{cache_root, newest};
+use super::kernel::{cache_root, ensure_dir, newest};
 use anyhow::{bail, Context};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn ensure_dir(p: &Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
-    Ok(p.to_path_buf())
-}
 
 /// An apt configuration: the host's, or our own for sid.
 pub struct Apt {

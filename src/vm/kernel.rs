@@ -186,7 +186,8 @@ pub fn fetch(spec: &str) -> anyhow::Result<KernelInfo> {
     Ok(info)
 }
 
-fn ensure_dir(p: &Path) -> anyhow::Result<PathBuf> {
+/// Creates a directory (and parents) and returns its path.
+pub(crate) fn ensure_dir(p: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(p).with_context(|| format!("creating {}", p.display()))?;
     Ok(p.to_path_buf())
 }

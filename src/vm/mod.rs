@@ -139,7 +139,7 @@ pub fn run_kernel(
         kernel: k,
         qemu_version: qemu_version(&qemu),
         accel: cfg.accel,
-        host_cpu_model: crate::host::read_facts(Path::new("/")).cpu_model,
+        host_cpu_model: crate::host::cpu_model(Path::new("/")),
         guest_mem_bytes: req.mem_bytes,
         guest_cpus: req.cpus,
         cmdline: cfg.cmdline.clone(),

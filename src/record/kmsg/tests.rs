@@ -4,10 +4,7 @@
 use super::*;
 
 fn fixture(kernel: &str) -> Vec<Record> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(kernel)
-        .join("dmesg.txt");
+    let p = crate::cgroupfs::testtree::fixture_path(kernel, "dmesg.txt");
     std::fs::read_to_string(p)
         .unwrap()
         .lines()
