@@ -58,6 +58,18 @@ fn vm(out: &Path, extra: &[&str], guest: &[&str]) -> Output {
     c.output().unwrap()
 }
 
+/// `cgharness vm --kernel debian:6.12 --quiet EXTRA --out OUT -- GUEST`, not yet run.
+fn vm_6_12(out: &Path, extra: &[&str], guest: &[&str]) -> Command {
+    let mut c = Command::new(cgharness_bin());
+    c.args(["vm", "--kernel", "debian:6.12", "--quiet"])
+        .args(extra)
+        .arg("--out")
+        .arg(out)
+        .arg("--")
+        .args(guest);
+    c
+}
+
 fn release_dirs(out: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(out)
         .unwrap()
@@ -169,18 +181,7 @@ fn guest_kernel_tests_pass_on_each_kernel() {
 #[ignore = "boots VMs; run by scripts/test"]
 fn a_timeout_kills_qemu_and_exits_4() {
     let out = tempfile::tempdir().unwrap();
-    let o = Command::new(cgharness_bin())
-        .args([
-            "vm",
-            "--kernel",
-            "debian:6.12",
-            "--timeout",
-            "1500ms",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out.path())
-        .args(["--", "workload", "idle"])
+    let o = vm_6_12(out.path(), &["--timeout", "1500ms"], &["workload", "idle"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(4), "{}", text(&o.stderr));
@@ -237,10 +238,7 @@ fn a_kernel_that_dies_before_init_is_retried_then_exits_4_or_125() {
 #[ignore = "boots VMs; run by scripts/test"]
 fn guest_exit_codes_pass_through() {
     let out = tempfile::tempdir().unwrap();
-    let o = Command::new(cgharness_bin())
-        .args(["vm", "--kernel", "debian:6.12", "--quiet", "--out"])
-        .arg(out.path())
-        .args(["--", "doctor", "--no-such-flag"])
+    let o = vm_6_12(out.path(), &[], &["doctor", "--no-such-flag"])
         .output()
         .unwrap();
     assert_eq!(
@@ -264,21 +262,13 @@ fn included_dynamic_programs_run_with_their_libraries() {
         .next()
         .unwrap()
         .to_string();
-    let o = Command::new(cgharness_bin())
-        .args([
-            "vm",
-            "--kernel",
-            "debian:6.12",
-            "--quiet",
-            "--include",
-            "/usr/bin/md5sum",
-            "--exec",
-            "--out",
-        ])
-        .arg(out.path())
-        .args(["--", "md5sum", "/init"])
-        .output()
-        .unwrap();
+    let o = vm_6_12(
+        out.path(),
+        &["--include", "/usr/bin/md5sum", "--exec"],
+        &["md5sum", "/init"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let console = std::fs::read_to_string(release_dirs(out.path())[0].join("console.log")).unwrap();
     assert!(
@@ -291,18 +281,7 @@ fn included_dynamic_programs_run_with_their_libraries() {
 #[ignore = "boots VMs; run by scripts/test"]
 fn ctrl_c_kills_the_vm_and_leaves_no_qemu() {
     let out = tempfile::tempdir().unwrap();
-    let child = Command::new(cgharness_bin())
-        .args([
-            "vm",
-            "--kernel",
-            "debian:6.12",
-            "--timeout",
-            "2m",
-            "--quiet",
-            "--out",
-        ])
-        .arg(out.path())
-        .args(["--", "workload", "idle"])
+    let child = vm_6_12(out.path(), &["--timeout", "2m"], &["workload", "idle"])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
