@@ -195,6 +195,26 @@ pub fn format_bytes(b: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
+/// Parses `90s`, `10m`, `1h`, `500ms` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 90s, 10m, 1h"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("invalid duration {s:?}: units are ms, s, m, h")),
+    };
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +305,14 @@ mod tests {
             prop_assert_eq!(parse_quantity(&format!("{n}Mi")).unwrap(), n << 20);
             prop_assert_eq!(parse_quantity(&format!("{n}M")).unwrap(), n * 1_000_000);
         }
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("10 parsecs").is_err());
     }
 }

@@ -1,11 +1,10 @@
 //! `cgharness vm`: parse options, run each kernel serially (or `--jobs N`), report per kernel.
 
 use crate::exit::{usage, Exit};
-use crate::size::parse_memparse;
+use crate::size::{parse_duration, parse_memparse};
 use crate::vm::qemu::Accel;
 use crate::vm::{run_kernel, VmRequest};
 use std::path::PathBuf;
-use std::time::Duration;
 
 const VM_HELP: &str = "\
 The guest runs this same cgharness (a static build) as its init, with cgroup2 mounted at
@@ -73,26 +72,6 @@ pub struct VmArgs {
     /// The guest command: cgharness arguments (or, with --exec, a program and its arguments).
     #[arg(last = true, required = true)]
     pub args: Vec<String>,
-}
-
-/// Parses `90s`, `10m`, `1h`, `500ms` or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: use e.g. 90s, 10m, 1h"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("invalid duration {s:?}: units are ms, s, m, h")),
-    };
-    Ok(Duration::from_secs_f64(secs))
 }
 
 fn size(flag: &str, s: &str) -> anyhow::Result<u64> {
@@ -242,17 +221,4 @@ fn timestamp() -> String {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     format!("{secs}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert!(parse_duration("10 parsecs").is_err());
-    }
 }

@@ -1,0 +1,195 @@
+//! Spec × options × host devices → [`Plan`]: every variant and repetition resolved to
+//! absolute sizes, file paths, cgroup writes, workload command lines, marks and checks, all
+//! validated before anything touches the system. Pure: the caller passes in what it read.
+
+mod resolve;
+mod variants;
+
+use crate::cgroupfs::io::DevId;
+use crate::spec::params::{self, Value};
+use crate::spec::{Source, Spec, SpecError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use resolve::{Mark, MarkEvent};
+
+/// What the user asked for on the command line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Options {
+    /// `--scale` ratio (1 = the documents' sizes).
+    pub scale: f64,
+    /// `--set NAME=VALUE` overrides.
+    pub set: Vec<(String, String)>,
+    /// `--variant NAME=VALUE` filters.
+    pub only: Vec<(String, String)>,
+    /// `--repeat` override.
+    pub repeat: Option<u32>,
+    /// Where created files go.
+    pub data_dir: PathBuf,
+    /// Named disks (`data`, `swap`) for io.max and io.stat.
+    pub devices: BTreeMap<String, DevId>,
+}
+
+/// A file the harness creates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FilePlan {
+    /// Name in the spec.
+    pub name: String,
+    /// Absolute path.
+    pub path: PathBuf,
+    /// Bytes.
+    pub size_bytes: u64,
+    /// `random`, `zero` or `sparse`.
+    pub fill: String,
+}
+
+/// One cgroup: its path under the top and the control-file writes, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CgroupPlan {
+    /// Path under the run's top cgroup.
+    pub name: String,
+    /// (control file, value as the kernel takes it).
+    pub writes: Vec<(String, String)>,
+}
+
+/// One workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadPlan {
+    /// Name.
+    pub name: String,
+    /// Cgroup path under the top.
+    pub cgroup: String,
+    /// Arguments after `cgharness workload`.
+    pub argv: Vec<String>,
+    /// Start when this mark is reached (None: at the run's start).
+    pub after: Option<Mark>,
+    /// Extra delay, ms.
+    pub delay_ms: u64,
+    /// oom_score_adj.
+    pub oom_score_adj: Option<i32>,
+    /// Killed at the end instead of waited for.
+    pub background: bool,
+}
+
+/// A phase between two marks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhasePlan {
+    /// Name.
+    pub name: String,
+    /// Start.
+    pub from: Mark,
+    /// End.
+    pub to: Mark,
+}
+
+/// A check or observation that applies to this run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckPlan {
+    /// The text, parameters substituted.
+    pub text: String,
+    /// The spec's note.
+    pub note: Option<String>,
+}
+
+/// One run: a variant's repetition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunPlan {
+    /// `limit=1G,swap=true` or `default`.
+    pub variant: String,
+    /// 0-based repetition.
+    pub repetition: u32,
+    /// Resolved parameters (sizes in bytes, scaled).
+    pub params: BTreeMap<String, Value>,
+    /// (knob, value) in spec order.
+    pub knobs: Vec<(String, String)>,
+    /// Files to create.
+    pub files: Vec<FilePlan>,
+    /// Cgroups, parents before children.
+    pub cgroups: Vec<CgroupPlan>,
+    /// Workloads in start order.
+    pub workloads: Vec<WorkloadPlan>,
+    /// Phases.
+    pub phases: Vec<PhasePlan>,
+    /// Expectations.
+    pub expects: Vec<CheckPlan>,
+    /// Observations.
+    pub observes: Vec<CheckPlan>,
+    /// Deadline of the run, ms.
+    pub timeout_ms: u64,
+}
+
+/// Everything to run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The spec as parsed.
+    pub spec: Spec,
+    /// Options.
+    pub options: Options,
+    /// A swap device is required.
+    pub requires_swap: bool,
+    /// Minimum RAM.
+    pub requires_memory_bytes: Option<u64>,
+    /// Controllers the tree uses.
+    pub controllers: Vec<String>,
+    /// The runs, in order.
+    pub runs: Vec<RunPlan>,
+}
+
+/// Builds the plan. `check_workload` validates a workload command line (the CLI's parser).
+pub fn build(
+    src: &Source,
+    spec: Spec,
+    opts: Options,
+    check_workload: &dyn Fn(&[String]) -> Result<(), String>,
+) -> Result<Plan, SpecError> {
+    let decls = declare_all(src, &spec)?;
+    let assignments = variants::expand(src, &spec, &decls, &opts)?;
+    let repeat = opts.repeat.unwrap_or(spec.repeat).max(1);
+    let timeout = match &spec.timeout {
+        Some(t) => params::parse_duration_ms(t).map_err(|e| src.error_at("timeout", e))?,
+        None => 600_000,
+    };
+    let mut runs = Vec::new();
+    for (label, values) in &assignments {
+        let base = resolve::run(src, &spec, values, &opts, check_workload)?;
+        for repetition in 0..repeat {
+            runs.push(RunPlan {
+                variant: label.clone(),
+                repetition,
+                timeout_ms: timeout,
+                ..base.clone()
+            });
+        }
+    }
+    let requires_memory_bytes = match &spec.requires.memory {
+        Some(m) => Some(
+            crate::size::parse_memparse(m).map_err(|e| src.error_at("memory", e.to_string()))?,
+        ),
+        None => None,
+    };
+    Ok(Plan {
+        scenario: spec.name.clone(),
+        requires_swap: spec.requires.swap,
+        requires_memory_bytes,
+        controllers: resolve::controllers(&runs),
+        spec,
+        options: opts,
+        runs,
+    })
+}
+
+fn declare_all(src: &Source, spec: &Spec) -> Result<BTreeMap<String, params::Decl>, SpecError> {
+    let mut out = BTreeMap::new();
+    for (name, v) in &spec.params {
+        let d = params::declare(v)
+            .map_err(|e| src.error_at(name, format!("parameter `{name}`: {e}")))?;
+        out.insert(name.clone(), d);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,344 @@
+//! Resolution of one variant: parameters substituted into files, knobs, cgroup writes,
+//! workload command lines, marks, phases and checks, each validated with a file:line error.
+
+use super::{CgroupPlan, FilePlan, Options, PhasePlan, RunPlan, WorkloadPlan};
+use crate::spec::expr::{parse_check, Val};
+use crate::spec::params::{scalar_text, substitute, Value};
+use crate::spec::{knobs, suggest, Source, Spec, SpecError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+mod cgroups;
+mod checks;
+
+/// What happened at a mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkEvent {
+    /// The workload was started (or the run began).
+    Start,
+    /// The workload reported its work done (it may hold memory after this).
+    Done,
+    /// The workload finished pass N.
+    PassEnd(u32),
+    /// The workload exited (or the run ended).
+    Exit,
+}
+
+/// A point in a run: `run:start`, `reader:pass_end:1`, `hog:exit`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mark {
+    /// `run` or a workload name.
+    pub who: String,
+    /// What happened.
+    pub event: MarkEvent,
+}
+
+impl Mark {
+    /// Parses `NAME[:start|done|exit|end|pass_end[:N]]`; a bare name means exit.
+    pub fn parse(text: &str) -> Result<Mark, String> {
+        let mut parts = text.split(':');
+        let who = parts.next().unwrap_or_default().to_string();
+        let ev = parts.next().unwrap_or("exit");
+        let n = parts.next();
+        let event = match (ev, n) {
+            ("start", None) => MarkEvent::Start,
+            ("done", None) => MarkEvent::Done,
+            ("exit" | "end", None) => MarkEvent::Exit,
+            ("pass_end", n) => MarkEvent::PassEnd(
+                n.unwrap_or("0")
+                    .parse()
+                    .map_err(|_| format!("{text:?}: pass_end:N needs a number"))?,
+            ),
+            _ => return Err(format!(
+                "{text:?}: a mark is NAME, NAME:start, NAME:done, NAME:exit or NAME:pass_end[:N]"
+            )),
+        };
+        Ok(Mark { who, event })
+    }
+
+    /// The mark's canonical text.
+    pub fn key(&self) -> String {
+        let ev = match self.event {
+            MarkEvent::Start => "start".to_string(),
+            MarkEvent::Done => "done".to_string(),
+            MarkEvent::PassEnd(n) => format!("pass_end:{n}"),
+            MarkEvent::Exit if self.who == "run" => "end".to_string(),
+            MarkEvent::Exit => "exit".to_string(),
+        };
+        format!("{}:{ev}", self.who)
+    }
+}
+
+/// Controllers the runs' trees need.
+pub fn controllers(runs: &[RunPlan]) -> Vec<String> {
+    let mut out = vec!["memory".to_string(), "io".to_string()];
+    let files = runs
+        .iter()
+        .flat_map(|r| &r.cgroups)
+        .flat_map(|c| &c.writes)
+        .map(|w| w.0.as_str());
+    for f in files {
+        let c = f.split('.').next().unwrap_or_default().to_string();
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn check_name(
+    src: &Source,
+    what: &str,
+    name: &str,
+    seen: &mut Vec<String>,
+) -> Result<(), SpecError> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(src.error_at(
+            name,
+            format!("{what} name {name:?}: use letters, digits, - and _"),
+        ));
+    }
+    if seen.iter().any(|s| s == name) || name == "run" || name == "top" {
+        return Err(src.error_at(
+            name,
+            format!("{what} name {name:?} is used twice or reserved (run, top)"),
+        ));
+    }
+    seen.push(name.to_string());
+    Ok(())
+}
+
+/// Resolves one variant's parameter values into a run plan (variant label and repetition
+/// are filled in by the caller).
+pub fn run(
+    src: &Source,
+    spec: &Spec,
+    values: &BTreeMap<String, Value>,
+    opts: &Options,
+    check_workload: &dyn Fn(&[String]) -> Result<(), String>,
+) -> Result<RunPlan, SpecError> {
+    let mut subst = values.clone();
+    let files = files(src, spec, &mut subst, opts)?;
+    let sub = |text: &str| substitute(text, &subst).map_err(|e| src.error_at(text, e));
+    let mut knobs_out = Vec::new();
+    for (k, v) in &spec.knobs {
+        knobs::find(k).map_err(|e| src.error_at(k, e))?;
+        let text = scalar_text(v)
+            .ok_or_else(|| src.error_at(k, format!("knob `{k}`: a number, bool or string")))?;
+        knobs_out.push((k.clone(), sub(&text)?));
+    }
+    let cgroups = cgroups::resolve(src, spec, &sub, &opts.devices)?;
+    let workloads = workloads(src, spec, &cgroups, &sub, check_workload)?;
+    let phases = phases(src, spec, &workloads)?;
+    let names = checks::Names::new(values, &cgroups, &workloads, &phases);
+    let expects = checks::resolve(
+        src,
+        spec.expect.iter().map(|e| (&e.check, &e.when, &e.note)),
+        &sub,
+        &names,
+        values,
+        true,
+    )?;
+    let observes = checks::resolve(
+        src,
+        spec.observe.iter().map(|e| (&e.value, &e.when, &e.note)),
+        &sub,
+        &names,
+        values,
+        false,
+    )?;
+    Ok(RunPlan {
+        variant: String::new(),
+        repetition: 0,
+        params: values.clone(),
+        knobs: knobs_out,
+        files,
+        cgroups,
+        workloads,
+        phases,
+        expects,
+        observes,
+        timeout_ms: 0,
+    })
+}
+
+fn files(
+    src: &Source,
+    spec: &Spec,
+    subst: &mut BTreeMap<String, Value>,
+    opts: &Options,
+) -> Result<Vec<FilePlan>, SpecError> {
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    for f in &spec.file {
+        check_name(src, "file", &f.name, &mut seen)?;
+        let size_text = substitute(&f.size, subst).map_err(|e| src.error_at(&f.size, e))?;
+        let size_bytes = crate::size::parse_memparse(&size_text)
+            .map_err(|e| src.error_at(&f.size, format!("file `{}` size: {e}", f.name)))?;
+        let fill = f.fill.clone().unwrap_or_else(|| "random".into());
+        if !["random", "zero", "sparse"].contains(&fill.as_str()) {
+            let h = suggest::hint(&fill, ["random", "zero", "sparse"]);
+            return Err(src.error_at(
+                &fill,
+                format!("file `{}`: fill is random, zero or sparse{h}", f.name),
+            ));
+        }
+        let path = opts
+            .data_dir
+            .join(format!("cgharness-{}-{}", spec.name, f.name));
+        subst.insert(
+            format!("file.{}", f.name),
+            Value::Str(path.display().to_string()),
+        );
+        out.push(FilePlan {
+            name: f.name.clone(),
+            path,
+            size_bytes,
+            fill,
+        });
+    }
+    Ok(out)
+}
+
+fn workloads(
+    src: &Source,
+    spec: &Spec,
+    cgroups: &[CgroupPlan],
+    sub: &dyn Fn(&str) -> Result<String, SpecError>,
+    check_workload: &dyn Fn(&[String]) -> Result<(), String>,
+) -> Result<Vec<WorkloadPlan>, SpecError> {
+    let mut out: Vec<WorkloadPlan> = Vec::new();
+    let mut seen = Vec::new();
+    for w in &spec.workload {
+        check_name(src, "workload", &w.name, &mut seen)?;
+        let cgroup = sub(&w.cgroup)?;
+        if !cgroups.iter().any(|c| c.name == cgroup) {
+            let h = suggest::hint(&cgroup, cgroups.iter().map(|c| c.name.as_str()));
+            return Err(src.error_at(
+                &w.cgroup,
+                format!("workload `{}`: no [[cgroup]] named `{cgroup}`{h}", w.name),
+            ));
+        }
+        if cgroups
+            .iter()
+            .any(|c| c.name.starts_with(&format!("{cgroup}/")))
+        {
+            return Err(src.error_at(&w.cgroup, format!("workload `{}`: `{cgroup}` has child cgroups; processes may only live in leaves (cgroup v2's no-internal-process rule)", w.name)));
+        }
+        let argv: Vec<String> = sub(&w.run)?
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if argv
+            .iter()
+            .any(|a| a == "--progress-fd" || a == "--oom-score-adj")
+        {
+            return Err(src.error_at(
+                &w.run,
+                "the harness sets --progress-fd itself; use oom_score_adj = N for --oom-score-adj",
+            ));
+        }
+        check_workload(&argv).map_err(|e| {
+            src.error_at(
+                &w.run,
+                format!(
+                    "workload `{}`: `cgharness workload {}`: {e}",
+                    w.name,
+                    argv.join(" ")
+                ),
+            )
+        })?;
+        let after = match &w.after {
+            Some(a) => Some(mark_of(src, a, &out)?),
+            None => None,
+        };
+        if let Some(adj) = w.oom_score_adj.filter(|a| !(-1000..=1000).contains(a)) {
+            return Err(src.error_at(
+                "oom_score_adj",
+                format!("oom_score_adj {adj}: must be within -1000..1000"),
+            ));
+        }
+        out.push(WorkloadPlan {
+            name: w.name.clone(),
+            cgroup,
+            argv,
+            after,
+            delay_ms: w.delay_ms.unwrap_or(0),
+            oom_score_adj: w.oom_score_adj,
+            background: w.background,
+        });
+    }
+    if out.iter().all(|w| w.background) {
+        return Err(src.error_at(
+            "[[workload]]",
+            "a scenario needs at least one workload that is not background",
+        ));
+    }
+    Ok(out)
+}
+
+fn mark_of(src: &Source, text: &str, known: &[WorkloadPlan]) -> Result<Mark, SpecError> {
+    let m = Mark::parse(text).map_err(|e| src.error_at(text, e))?;
+    if m.who != "run" && !known.iter().any(|w| w.name == m.who) {
+        let h = suggest::hint(&m.who, known.iter().map(|w| w.name.as_str()));
+        return Err(src.error_at(
+            text,
+            format!("mark {text:?}: no earlier workload `{}`{h}", m.who),
+        ));
+    }
+    Ok(m)
+}
+
+fn phases(
+    src: &Source,
+    spec: &Spec,
+    workloads: &[WorkloadPlan],
+) -> Result<Vec<PhasePlan>, SpecError> {
+    let mut seen = Vec::new();
+    spec.phase
+        .iter()
+        .map(|p| {
+            check_name(src, "phase", &p.name, &mut seen)?;
+            Ok(PhasePlan {
+                name: p.name.clone(),
+                from: mark_of(src, &p.from, workloads)?,
+                to: mark_of(src, &p.to, workloads)?,
+            })
+        })
+        .collect()
+}
+
+/// Evaluates a `when` condition over parameters (checks joined by ` and `).
+pub fn when_holds(text: &str, values: &BTreeMap<String, Value>) -> Result<bool, String> {
+    for part in text.split(" and ") {
+        if !when_part(part, values)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn when_part(text: &str, values: &BTreeMap<String, Value>) -> Result<bool, String> {
+    let c = parse_check(text)?;
+    let look = |p: &str| {
+        let v = values.get(p.strip_prefix("param.")?)?;
+        Some(match v {
+            Value::Bytes(b) => Val::Num(*b as f64),
+            Value::Num(n) => Val::Num(*n),
+            Value::Bool(b) => Val::Str(b.to_string()),
+            Value::Str(s) => Val::Str(s.clone()),
+        })
+    };
+    let o = c.eval(&look);
+    o.pass.ok_or_else(|| {
+        format!(
+            "`when = {text:?}` can only use param.* values (missing: {})",
+            o.missing.join(", ")
+        )
+    })
+}
