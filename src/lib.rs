@@ -3,6 +3,7 @@
 //! Data flows one way: host facts → scratch cgroups → (VM) → records → reports. The
 //! `cgroupfs` module is the only code that touches cgroup files.
 
+pub mod analysis;
 pub mod bench;
 pub mod cgroupfs;
 pub mod cli;
@@ -12,6 +13,8 @@ pub mod host;
 pub mod interrupt;
 pub mod plan;
 pub mod record;
+pub mod report;
+pub mod run;
 pub mod scratch;
 pub mod size;
 pub mod spec;

@@ -5,6 +5,7 @@ mod bench;
 mod clean;
 mod doctor;
 mod kernel;
+mod run;
 mod vm;
 mod workload;
 
@@ -63,6 +64,14 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Run one built-in workload in this process (the harness starts these in cgroups).
     Workload(workload::WorkloadArgs),
+    /// Run a scenario: cgroups, workloads, recording, expectations, report.
+    Run(run::RunArgs),
+    /// List the scenario catalogue.
+    List,
+    /// Show a scenario: parameters, variants, tree, workloads, expectations.
+    Show(run::ShowArgs),
+    /// Rebuild the report of a saved record.json offline.
+    Analyze(run::AnalyzeArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -74,7 +83,36 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Vm(a) => vm::run(*a),
         Command::Workload(w) => workload::run(w),
         Command::Bench(a) => bench::run(a),
+        Command::Run(a) => run::run(&cli.host_root, a),
+        Command::List => run::list(),
+        Command::Show(a) => run::show(a),
+        Command::Analyze(a) => run::analyze(a),
     }
+}
+
+/// The current UTC time as `20261124T003226Z`.
+pub fn utc_stamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86400, secs % 86400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The directory holding owner files of live runs.

@@ -50,9 +50,11 @@ impl Mark {
                     .parse()
                     .map_err(|_| format!("{text:?}: pass_end:N needs a number"))?,
             ),
-            _ => return Err(format!(
+            _ => {
+                return Err(format!(
                 "{text:?}: a mark is NAME, NAME:start, NAME:done, NAME:exit or NAME:pass_end[:N]"
-            )),
+            ))
+            }
         };
         Ok(Mark { who, event })
     }

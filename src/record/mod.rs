@@ -1,4 +1,9 @@
-//! Recording what the kernel says during a run. So far: the kernel log's OOM records
-//! (`kmsg`). The sampler and the inotify event watcher come with `run` (issue 6).
+//! Recording what the kernel says during a run: the RawRecord types (`raw`), the sampler
+//! (kept-open cgroup files, vmstat, meminfo, /proc of workloads), the inotify and /dev/kmsg
+//! watchers (`watch`) and the kernel log's OOM records (`kmsg`). Nothing here decides
+//! anything: analysis reads what these modules saved.
 
 pub mod kmsg;
+pub mod raw;
+pub mod sampler;
+pub mod watch;

@@ -210,8 +210,7 @@ pub struct Source {
 }
 
 /// A scenario file that cannot be used, with where and what to do.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{origin}:{line}: {message}")]
+#[derive(Debug, Clone)]
 pub struct SpecError {
     /// File.
     pub origin: String,
@@ -220,6 +219,17 @@ pub struct SpecError {
     /// What is wrong and how to fix it.
     pub message: String,
 }
+
+impl std::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            0 => write!(f, "{}: {}", self.origin, self.message),
+            n => write!(f, "{}:{n}: {}", self.origin, self.message),
+        }
+    }
+}
+
+impl std::error::Error for SpecError {}
 
 /// The 1-based line of byte offset `at` in `text`.
 pub fn line_of_offset(text: &str, at: usize) -> usize {

@@ -25,6 +25,7 @@ const FREE: &[&str] = &[
     "duration_ms",
     "sampler",
     "kmsg",
+    "parent",
 ];
 
 impl Names {

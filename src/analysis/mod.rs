@@ -1,0 +1,137 @@
+//! RawRecord → Analysis (pure): per run, a flat map of values by path (phase and whole-run
+//! deltas, peaks and end values per cgroup, vmstat, workloads, OOM kills); per variant,
+//! statistics over repetitions and every expectation evaluated on the medians.
+//!
+//! Value paths: `param.P`, `kernel.*`, `duration_ms`, `cgroup.C.{memory_stat,memory_events,
+//! io.DISK,pressure.R}.K` (deltas), `cgroup.C.peak.{memory_current,swap_current,charged,
+//! memory_stat.K}`, `cgroup.C.end.…`, `cgroup.C.final.FILE[.K]`, `io.DISK.K` and `vmstat.K`
+//! (the run's top cgroup / system), the same under `phase.NAME.`, `workload.W.*`,
+//! `kmsg.oom_kills`, `sampler.*`.
+
+pub mod scope;
+pub mod stats;
+mod workloads;
+
+use crate::record::kmsg::{oom_kills, parse_kmsg, OomKill};
+use crate::record::raw::{RawRecord, RunRecord, SampleSet};
+use crate::spec::expr::Val;
+use crate::spec::params::Value;
+use scope::Values;
+use serde::{Deserialize, Serialize};
+
+pub use stats::{analyse, Analysis, CheckResult, Stats, VariantResult};
+
+/// One run's values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunAnalysis {
+    /// Variant label.
+    pub variant: String,
+    /// Repetition.
+    pub repetition: u32,
+    /// Every value by path.
+    pub values: Values,
+    /// OOM kills from the kernel log.
+    pub kills: Vec<OomKill>,
+    /// Why the run did not finish normally.
+    pub error: Option<String>,
+}
+
+fn mark<'a>(rec: &'a RunRecord, key: &str) -> Option<&'a SampleSet> {
+    rec.marks.iter().find(|m| m.key == key).map(|m| &m.set)
+}
+
+fn span_values(prefix: &str, rec: &RunRecord, a: &SampleSet, b: &SampleSet) -> Values {
+    let inside: Vec<&SampleSet> = rec
+        .samples
+        .iter()
+        .chain(rec.marks.iter().map(|m| &m.set))
+        .filter(|s| s.t_ns >= a.t_ns && s.t_ns <= b.t_ns)
+        .collect();
+    scope::values(prefix, a, b, &inside, &rec.devices)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> Option<f64> {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).map(|v| *v as f64)
+}
+
+fn sampler_values(out: &mut Values, rec: &RunRecord) {
+    let mut late: Vec<u64> = rec.samples.iter().map(|s| s.late_ns).collect();
+    late.sort_unstable();
+    out.insert("sampler.samples".into(), Val::Num(rec.samples.len() as f64));
+    out.insert(
+        "sampler.interval_ms".into(),
+        Val::Num(rec.interval_ms as f64),
+    );
+    if let Some(p) = percentile(&late, 0.5) {
+        out.insert("sampler.jitter_p50_us".into(), Val::Num(p / 1e3));
+    }
+    if let Some(p) = percentile(&late, 0.99) {
+        out.insert("sampler.jitter_p99_us".into(), Val::Num(p / 1e3));
+    }
+    if let Some(c) = rec.sampler_cpu_usec {
+        out.insert("sampler.cpu_ms".into(), Val::Num(c as f64 / 1e3));
+    }
+}
+
+fn kernel_values(out: &mut Values, record: &RawRecord, rec: &RunRecord) {
+    let mut t = |k: &str, v: Option<&String>| {
+        if let Some(v) = v {
+            out.insert(format!("kernel.{k}"), Val::Str(v.clone()));
+        }
+    };
+    t("release", Some(&record.kernel_release));
+    t("thp_enabled", rec.thp_enabled.as_ref());
+    t("lru_gen", rec.lru_gen.as_ref());
+    t("cgroup2_options", rec.cgroup2_options.as_ref());
+    t("clocksource", record.host.clocksource.as_ref());
+}
+
+/// Analyses one run.
+pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
+    let plan = rec
+        .plan
+        .clone()
+        .unwrap_or_else(|| record.plan.runs[0].clone());
+    let mut values = Values::new();
+    for (k, v) in &plan.params {
+        let val = match v {
+            Value::Bytes(b) => Val::Num(*b as f64),
+            Value::Num(n) => Val::Num(*n),
+            Value::Bool(b) => Val::Str(b.to_string()),
+            Value::Str(s) => Val::Str(s.clone()),
+        };
+        values.insert(format!("param.{k}"), val);
+    }
+    kernel_values(&mut values, record, rec);
+    if let (Some(a), Some(b)) = (mark(rec, "run:start"), mark(rec, "run:end")) {
+        values.extend(span_values("", rec, a, b));
+        values.extend(span_values("phase.run.", rec, a, b));
+    }
+    for ph in &plan.phases {
+        if let (Some(a), Some(b)) = (mark(rec, &ph.from.key()), mark(rec, &ph.to.key())) {
+            values.extend(span_values(&format!("phase.{}.", ph.name), rec, a, b));
+        }
+    }
+    for (cg, m) in &rec.finals {
+        let head = match cg.as_str() {
+            "(parent)" => "parent.final".to_string(),
+            name => format!("cgroup.{}.final", scope::short(name)),
+        };
+        for (k, v) in m {
+            values.insert(format!("{head}.{k}"), Val::Num(*v as f64));
+        }
+    }
+    let records: Vec<_> = rec.kmsg.iter().filter_map(|l| parse_kmsg(&l.raw)).collect();
+    let kills = oom_kills(&records);
+    values.insert("kmsg.oom_kills".into(), Val::Num(kills.len() as f64));
+    workloads::values(&mut values, rec, &kills);
+    sampler_values(&mut values, rec);
+    RunAnalysis {
+        variant: plan.variant.clone(),
+        repetition: plan.repetition,
+        values,
+        kills,
+        error: rec.error.clone(),
+    }
+}

@@ -1,0 +1,265 @@
+//! Over repetitions: summary statistics of every numeric value per variant, and each
+//! expectation evaluated on the medians (text values must agree across repetitions).
+
+use super::scope::Values;
+use super::{analyse_run, RunAnalysis};
+use crate::record::raw::RawRecord;
+use crate::spec::expr::{parse_check, parse_expr, Outcome, Val};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Summary of one value over repetitions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Repetitions that had the value.
+    pub n: usize,
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 for one value).
+    pub stddev: f64,
+    /// Median.
+    pub median: f64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+}
+
+/// Summarises values.
+pub fn stats(mut xs: Vec<f64>) -> Option<Stats> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(|a, b| a.total_cmp(b));
+    let n = xs.len();
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = if n > 1 {
+        xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    let median = if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    };
+    Some(Stats {
+        n,
+        mean,
+        stddev: var.sqrt(),
+        median,
+        min: xs[0],
+        max: xs[n - 1],
+    })
+}
+
+/// One expectation's verdict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// The check.
+    pub text: String,
+    /// Why it should hold.
+    pub note: Option<String>,
+    /// Evaluated on the medians.
+    pub outcome: Outcome,
+    /// Per repetition.
+    pub per_run: Vec<Option<bool>>,
+}
+
+/// An observation's value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Observation {
+    /// The expression.
+    pub text: String,
+    /// What it means.
+    pub note: Option<String>,
+    /// Its value on the medians.
+    pub value: Option<Val>,
+}
+
+/// One variant over its repetitions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VariantResult {
+    /// Label.
+    pub variant: String,
+    /// Repetitions analysed.
+    pub repetitions: usize,
+    /// Numeric values.
+    pub stats: BTreeMap<String, Stats>,
+    /// Text values (`mixed: a | b` when repetitions disagree).
+    pub texts: BTreeMap<String, String>,
+    /// Expectations.
+    pub checks: Vec<CheckResult>,
+    /// Observations.
+    pub observations: Vec<Observation>,
+    /// Run errors (timeouts, interruptions).
+    pub errors: Vec<String>,
+}
+
+impl VariantResult {
+    /// Whether every check passed and every run finished.
+    pub fn passed(&self) -> bool {
+        self.errors.is_empty() && self.checks.iter().all(|c| c.outcome.pass == Some(true))
+    }
+
+    /// The value at `path` on the medians.
+    pub fn value(&self, path: &str) -> Option<Val> {
+        if let Some(s) = self.stats.get(path) {
+            return Some(Val::Num(s.median));
+        }
+        self.texts.get(path).map(|t| Val::Str(t.clone()))
+    }
+}
+
+/// The analysis of a whole record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Analysis {
+    /// Scenario.
+    pub scenario: String,
+    /// Per run.
+    pub runs: Vec<RunAnalysis>,
+    /// Per variant.
+    pub variants: Vec<VariantResult>,
+}
+
+impl Analysis {
+    /// Whether every variant passed.
+    pub fn passed(&self) -> bool {
+        !self.variants.is_empty() && self.variants.iter().all(VariantResult::passed)
+    }
+}
+
+fn summarise(
+    variant: &str,
+    runs: &[&RunAnalysis],
+) -> (BTreeMap<String, Stats>, BTreeMap<String, String>) {
+    let mut nums: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut texts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in runs.iter().filter(|r| r.variant == variant) {
+        for (k, v) in &r.values {
+            match v {
+                Val::Num(n) => nums.entry(k.clone()).or_default().push(*n),
+                Val::Str(s) => texts.entry(k.clone()).or_default().push(s.clone()),
+            }
+        }
+    }
+    let stats = nums
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, stats(v)?)))
+        .collect();
+    let texts = texts
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.dedup();
+            let t = if v.len() == 1 {
+                v.remove(0)
+            } else {
+                format!("mixed: {}", v.join(" | "))
+            };
+            (k, t)
+        })
+        .collect();
+    (stats, texts)
+}
+
+fn lookup(values: &Values) -> impl Fn(&str) -> Option<Val> + '_ {
+    move |p| values.get(p).cloned()
+}
+
+fn evaluate(
+    plan: &crate::plan::RunPlan,
+    v: &VariantResult,
+    mine: &[&RunAnalysis],
+) -> (Vec<CheckResult>, Vec<Observation>) {
+    let look = |p: &str| v.value(p);
+    let checks = plan
+        .expects
+        .iter()
+        .filter_map(|c| {
+            let check = parse_check(&c.text).ok()?;
+            let per_run = mine
+                .iter()
+                .map(|r| check.eval(&lookup(&r.values)).pass)
+                .collect();
+            Some(CheckResult {
+                text: c.text.clone(),
+                note: c.note.clone(),
+                outcome: check.eval(&look),
+                per_run,
+            })
+        })
+        .collect();
+    let observations = plan
+        .observes
+        .iter()
+        .map(|o| {
+            let value = parse_expr(&o.text)
+                .ok()
+                .and_then(|e| e.eval(&look, &mut Vec::new()));
+            Observation {
+                text: o.text.clone(),
+                note: o.note.clone(),
+                value,
+            }
+        })
+        .collect();
+    (checks, observations)
+}
+
+/// Analyses a record.
+pub fn analyse(record: &RawRecord) -> Analysis {
+    let runs: Vec<RunAnalysis> = record.runs.iter().map(|r| analyse_run(record, r)).collect();
+    let mut labels: Vec<String> = Vec::new();
+    for r in &runs {
+        if !labels.contains(&r.variant) {
+            labels.push(r.variant.clone());
+        }
+    }
+    let mut variants = Vec::new();
+    for label in labels {
+        let mine: Vec<&RunAnalysis> = runs.iter().filter(|r| r.variant == label).collect();
+        let (stats, texts) = summarise(&label, &mine);
+        let plan = record
+            .runs
+            .iter()
+            .filter_map(|r| r.plan.as_ref())
+            .find(|p| p.variant == label);
+        let mut v = VariantResult {
+            variant: label.clone(),
+            repetitions: mine.len(),
+            stats,
+            texts,
+            checks: Vec::new(),
+            observations: Vec::new(),
+            errors: mine.iter().filter_map(|r| r.error.clone()).collect(),
+        };
+        if let Some(plan) = plan {
+            let (checks, observations) = evaluate(plan, &v, &mine);
+            v.checks = checks;
+            v.observations = observations;
+        }
+        variants.push(v);
+    }
+    Analysis {
+        scenario: record.plan.scenario.clone(),
+        runs,
+        variants,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_of_values() {
+        let s = stats(vec![3.0, 1.0, 2.0, 10.0]).unwrap();
+        assert_eq!(
+            (s.n, s.median, s.min, s.max, s.mean),
+            (4, 2.5, 1.0, 10.0, 4.0)
+        );
+        assert!((s.stddev - 4.082).abs() < 0.01);
+        assert_eq!(stats(vec![5.0]).unwrap().stddev, 0.0);
+        assert!(stats(vec![]).is_none());
+    }
+}

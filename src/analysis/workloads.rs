@@ -1,0 +1,180 @@
+//! Per-workload values: how it ended (exit, signal, OOM kill matched through the kernel log
+//! or memory.events), runtimes, pass times and rates, the kill line's figures, and how long
+//! after the kernel's kill line the harness saw the memory.events change.
+
+use super::scope::{short, Values};
+use crate::record::kmsg::OomKill;
+use crate::record::raw::{RunRecord, WorkloadRecord};
+use crate::spec::expr::Val;
+
+fn num(out: &mut Values, k: String, v: f64) {
+    out.insert(k, Val::Num(v));
+}
+
+fn text(out: &mut Values, k: String, v: &str) {
+    out.insert(k, Val::Str(v.to_string()));
+}
+
+/// The signal's name (`SIGKILL`), or its number as text.
+pub fn signal_name(sig: i32) -> String {
+    nix::sys::signal::Signal::try_from(sig)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| sig.to_string())
+}
+
+fn oom_events_rose(rec: &RunRecord, cgroup: &str) -> bool {
+    let start = rec
+        .marks
+        .first()
+        .and_then(|m| m.set.cgroups.get(cgroup))
+        .and_then(|s| s.memory_events.as_ref()?.oom_kill);
+    let end = rec
+        .marks
+        .last()
+        .and_then(|m| m.set.cgroups.get(cgroup))
+        .and_then(|s| s.memory_events.as_ref()?.oom_kill);
+    let evented = rec.events.iter().any(|e| {
+        e.cgroup == cgroup && e.values.get("oom_kill").copied().unwrap_or(0) > start.unwrap_or(0)
+    });
+    matches!((start, end), (Some(a), Some(b)) if b > a) || evented
+}
+
+/// `oom`, `harness`, `signal`, `none` or `not-started`.
+pub fn killed_by(rec: &RunRecord, w: &WorkloadRecord, kill: Option<&OomKill>) -> &'static str {
+    match (w.pid, w.signal) {
+        (None, _) => "not-started",
+        (Some(_), None) => "none",
+        (Some(_), Some(libc::SIGKILL)) if kill.is_some() => "oom",
+        (Some(_), Some(_)) if w.killed_by_harness => "harness",
+        (Some(_), Some(libc::SIGKILL)) if oom_events_rose(rec, &w.cgroup) => "oom",
+        _ => "signal",
+    }
+}
+
+fn kill_values(out: &mut Values, p: &str, k: &OomKill, rec: &RunRecord, cgroup: &str) {
+    let sizes = [
+        ("anon_rss_bytes", k.anon_rss_bytes),
+        ("file_rss_bytes", k.file_rss_bytes),
+        ("shmem_rss_bytes", k.shmem_rss_bytes),
+        ("total_vm_bytes", k.total_vm_bytes),
+    ];
+    for (name, v) in sizes {
+        if let Some(v) = v {
+            num(out, format!("{p}oom_kill.{name}"), v as f64);
+        }
+    }
+    if let Some(a) = k.oom_score_adj {
+        num(out, format!("{p}oom_kill.oom_score_adj"), a as f64);
+    }
+    for (name, v) in [
+        ("constraint", &k.constraint),
+        ("oom_memcg", &k.oom_memcg),
+        ("task_memcg", &k.task_memcg),
+    ] {
+        if let Some(v) = v {
+            text(out, format!("{p}oom_kill.{name}"), v);
+        }
+    }
+    text(
+        out,
+        format!("{p}oom_kill.reaped"),
+        if k.reaped { "true" } else { "false" },
+    );
+    text(
+        out,
+        format!("{p}oom_kill.oom_group"),
+        if k.oom_group { "true" } else { "false" },
+    );
+    let Some(offset) = rec.kmsg_offset_ns else {
+        return;
+    };
+    let kill_ns = k.usec as i64 * 1000 + offset;
+    let seen = rec.events.iter().find(|e| {
+        e.cgroup == cgroup
+            && e.file == "memory.events"
+            && e.values.get("oom_kill").copied().unwrap_or(0) > 0
+            && e.t_ns as i64 >= kill_ns - 50_000_000
+    });
+    if let Some(e) = seen {
+        num(
+            out,
+            format!("{p}oom_kill.delay_us"),
+            (e.t_ns as i64 - kill_ns) as f64 / 1000.0,
+        );
+    }
+}
+
+fn pass_values(out: &mut Values, p: &str, w: &WorkloadRecord) {
+    let mut prev = w
+        .progress
+        .iter()
+        .find(|e| e.event == "start")
+        .map(|e| e.t_mono_ns);
+    for e in w.progress.iter().filter(|e| e.event == "pass_end") {
+        if let Some(t0) = prev {
+            let ms = e.t_mono_ns.saturating_sub(t0) as f64 / 1e6;
+            num(out, format!("{p}pass.{}.ms", e.pass), ms);
+            if ms > 0.0 {
+                num(
+                    out,
+                    format!("{p}pass.{}.bytes_per_s", e.pass),
+                    e.bytes as f64 / (ms / 1e3),
+                );
+            }
+            num(out, format!("{p}pass.{}.bytes", e.pass), e.bytes as f64);
+        }
+        prev = Some(e.t_mono_ns);
+    }
+    let passes = w.progress.iter().filter(|e| e.event == "pass_end").count();
+    num(out, format!("{p}passes"), passes as f64);
+}
+
+/// Adds `workload.NAME.*` for every workload of the run.
+pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
+    for w in &rec.workloads {
+        let p = format!("workload.{}.", w.name);
+        let kill = w.pid.and_then(|pid| kills.iter().find(|k| k.pid == pid));
+        text(out, format!("{p}killed_by"), killed_by(rec, w, kill));
+        if let Some(c) = w.exit_code {
+            num(out, format!("{p}exit_code"), c as f64);
+        }
+        if let Some(s) = w.signal {
+            num(out, format!("{p}signal"), s as f64);
+            text(out, format!("{p}signal_name"), &signal_name(s));
+        }
+        if let (Some(a), Some(b)) = (w.start_ns, w.exit_ns) {
+            num(
+                out,
+                format!("{p}runtime_ms"),
+                b.saturating_sub(a) as f64 / 1e6,
+            );
+        }
+        if let (Some(a), Some(e)) = (w.start_ns, w.progress.iter().find(|e| e.event == "end")) {
+            num(
+                out,
+                format!("{p}work_ms"),
+                e.t_mono_ns.saturating_sub(a) as f64 / 1e6,
+            );
+        }
+        pass_values(out, &p, w);
+        if let Some(k) = kill {
+            kill_values(out, &p, k, rec, &w.cgroup);
+        }
+        if let Some(pr) = &w.last_proc {
+            let figures = [
+                ("rss_anon_bytes", pr.rss_anon_bytes),
+                ("rss_file_bytes", pr.rss_file_bytes),
+                ("rss_shmem_bytes", pr.rss_shmem_bytes),
+            ];
+            for (name, v) in figures {
+                if let Some(v) = v {
+                    num(out, format!("{p}last.{name}"), v as f64);
+                }
+            }
+            if let Some(s) = pr.oom_score {
+                num(out, format!("{p}last.oom_score"), s as f64);
+            }
+        }
+        text(out, format!("{p}cgroup"), short(&w.cgroup));
+    }
+}

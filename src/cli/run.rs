@@ -1,0 +1,367 @@
+//! `cgharness run | list | show | analyze`: glue between the command line and
+//! spec → plan → run → analysis → report. The only place that writes run output files.
+
+use crate::exit::{usage, Exit, Failure};
+use crate::host::read_facts;
+use crate::plan::{self, Options};
+use crate::record::raw::{RawRecord, SCHEMA_VERSION};
+use crate::report;
+use crate::run::{self, setup, RunEnv};
+use crate::spec::{self, catalogue, params::parse_scale};
+use anyhow::Context;
+use clap::Parser;
+use std::path::{Path, PathBuf};
+
+/// Options of `run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Scenarios of the catalogue (`cgharness list`), paths to scenario .toml files, or `all`
+    /// (the whole catalogue). Several run one after the other, each into its own directory.
+    #[arg(required = true)]
+    pub scenarios: Vec<String>,
+    /// Shrink every scalable size by this ratio (`1/16`), keeping the original's ratios.
+    #[arg(long, default_value = "1")]
+    pub scale: String,
+    /// Override a parameter (`--set limit=8G`); repeatable. Collapses that variant axis.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Run only variants with this parameter value (`--variant limit=1G`); repeatable.
+    #[arg(long = "variant", value_name = "NAME=VALUE")]
+    pub variant: Vec<String>,
+    /// Repetitions of each variant (default: the scenario's `repeat`).
+    #[arg(long)]
+    pub repeat: Option<u32>,
+    /// Output directory (default results/runs/<UTC time>-<scenario>; with several
+    /// scenarios, one subdirectory per scenario).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Sampling interval (default 100ms inside `cgharness vm`, 20ms elsewhere).
+    #[arg(long)]
+    pub interval: Option<String>,
+    /// Parent cgroup of the run's subtree (default <cgroup2 mount>/cgharness).
+    #[arg(long)]
+    pub parent: Option<PathBuf>,
+    /// Where the scenario's files go (default /data in the VM, else the current directory).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Exploration: show values, do not fail on expectations.
+    #[arg(long)]
+    pub no_expect: bool,
+    /// Only the final summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Options of `show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A scenario name or path.
+    pub scenario: String,
+}
+
+/// Options of `analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// A record.json (or the run directory holding it).
+    pub record: PathBuf,
+    /// Print the report as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn pairs(flag: &str, items: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|s| {
+            s.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .ok_or_else(|| usage(format!("{flag} {s:?}: expected NAME=VALUE")))
+        })
+        .collect()
+}
+
+/// Validates a workload command line with the real parser (no side effects).
+pub fn check_workload(argv: &[String]) -> Result<(), String> {
+    let full = ["cgharness", "workload"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(argv.iter().cloned());
+    super::Cli::try_parse_from(full).map(|_| ()).map_err(|e| {
+        e.to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .replace("error: ", "")
+    })
+}
+
+fn spec_error(e: spec::SpecError) -> anyhow::Error {
+    usage(e.to_string())
+}
+
+/// Runs `run`: every scenario named, the worst exit status wins.
+pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
+    let names: Vec<String> = if a.scenarios == ["all"] {
+        catalogue::BUILTIN.iter().map(|b| b.0.to_string()).collect()
+    } else {
+        a.scenarios.clone()
+    };
+    for n in &names {
+        catalogue::lookup(n).map_err(spec_error)?;
+    }
+    let mut worst = Exit::Ok;
+    let several = names.len() > 1;
+    for n in &names {
+        let out = match (&a.out, several) {
+            (Some(o), true) => {
+                Some(o.join(n.trim_end_matches(".toml").rsplit('/').next().unwrap_or(n)))
+            }
+            (o, _) => o.clone(),
+        };
+        let e = match run_one(host_root, &a, n, out) {
+            Ok(e) => e,
+            Err(err) if several => {
+                eprintln!("error: {n}: {err:#}");
+                err.downcast_ref::<Failure>()
+                    .map(|f| f.exit)
+                    .unwrap_or(Exit::Infrastructure)
+            }
+            Err(err) => return Err(err),
+        };
+        if (e as i32) > (worst as i32) {
+            worst = e;
+        }
+        if crate::interrupt::requested() {
+            break;
+        }
+    }
+    Ok(worst)
+}
+
+fn run_one(
+    host_root: &Path,
+    a: &RunArgs,
+    name: &str,
+    out: Option<PathBuf>,
+) -> anyhow::Result<Exit> {
+    let src = catalogue::lookup(name).map_err(spec_error)?;
+    let spec = spec::parse(&src).map_err(spec_error)?;
+    let facts = read_facts(host_root);
+    let in_vm = crate::vm::guest::in_vm();
+    let data_dir = a
+        .data_dir
+        .clone()
+        .or_else(|| facts.data_dir.clone().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let opts = Options {
+        scale: parse_scale(&a.scale).map_err(usage)?,
+        set: pairs("--set", &a.set)?,
+        only: pairs("--variant", &a.variant)?,
+        repeat: a.repeat,
+        devices: setup::devices(&data_dir, &facts.swap),
+        data_dir,
+    };
+    let plan = plan::build(&src, spec, opts, &check_workload).map_err(spec_error)?;
+    run::check_host(&plan, &facts)?;
+    let interval_ms = match &a.interval {
+        Some(t) => crate::size::parse_duration(t)
+            .map_err(|e| usage(format!("--interval: {e}")))?
+            .as_millis()
+            .max(1) as u64,
+        None if in_vm => 100,
+        None => 20,
+    };
+    let out = out.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "results/runs/{}-{}",
+            super::utc_stamp(),
+            plan.scenario
+        ))
+    });
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mount = PathBuf::from(facts.cgroup2_mount.clone().unwrap_or_default());
+    let env = RunEnv {
+        exe: std::env::current_exe().context("finding the cgharness binary")?,
+        in_vm,
+        interval_ms,
+        parent: a.parent.clone().unwrap_or_else(|| mount.join("cgharness")),
+        mount,
+        state_dir: super::state_dir(),
+        out_dir: out.clone(),
+        quiet: a.quiet,
+    };
+    crate::interrupt::install()?;
+    let record_path = out.join("record.json");
+    let cmdline: Vec<String> = std::env::args().collect();
+    let record = run::execute(&plan, src, facts, &env, cmdline, &mut |r| {
+        write_json(&record_path, r)
+    })?;
+    finish(&record, &out, a.no_expect)
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    let bytes = serde_json::to_vec(value)?;
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow::Result<Exit> {
+    let analysis = crate::analysis::analyse(record);
+    let rep = report::build(record, &analysis);
+    write_json(&out.join("report.json"), &rep)?;
+    print!("{}", report::render(&rep));
+    println!(
+        "record: {}  report: {}",
+        out.join("record.json").display(),
+        out.join("report.json").display()
+    );
+    if let Some(e) = record.runs.iter().find_map(|r| r.error.clone()) {
+        return Err(Failure {
+            exit: Exit::Infrastructure,
+            message: format!(
+                "the run stopped early: {e} (what finished is saved in {})",
+                out.display()
+            ),
+        }
+        .into());
+    }
+    Ok(if rep.passed || no_expect {
+        Exit::Ok
+    } else {
+        Exit::ExpectationFailed
+    })
+}
+
+/// Runs `analyze`.
+pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<Exit> {
+    let path = if a.record.is_dir() {
+        a.record.join("record.json")
+    } else {
+        a.record.clone()
+    };
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+    let head: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| usage(format!("{}: not JSON: {e}", path.display())))?;
+    let version = head.get("schema_version").and_then(|v| v.as_u64());
+    if version != Some(SCHEMA_VERSION as u64) {
+        return Err(usage(format!(
+            "{}: record schema_version {version:?}; this cgharness reads {SCHEMA_VERSION}",
+            path.display()
+        )));
+    }
+    let record: RawRecord = serde_json::from_value(head)
+        .map_err(|e| usage(format!("{}: not a cgharness record: {e}", path.display())))?;
+    let analysis = crate::analysis::analyse(&record);
+    let rep = report::build(&record, &analysis);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&rep)?);
+    } else {
+        print!("{}", report::render(&rep));
+    }
+    Ok(if rep.passed {
+        Exit::Ok
+    } else {
+        Exit::ExpectationFailed
+    })
+}
+
+/// Runs `list`.
+pub fn list() -> anyhow::Result<Exit> {
+    for (name, _) in catalogue::BUILTIN {
+        let src = catalogue::lookup(name).map_err(spec_error)?;
+        let s = spec::parse(&src).map_err(spec_error)?;
+        println!(
+            "{name:<22} {:<16} {}",
+            s.seed.unwrap_or_default(),
+            s.shows.unwrap_or_default()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Runs `show`.
+pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
+    let src = catalogue::lookup(&a.scenario).map_err(spec_error)?;
+    let s = spec::parse(&src).map_err(spec_error)?;
+    println!(
+        "{} — seed {}\n\n{}\n",
+        s.name,
+        s.seed.as_deref().unwrap_or("-"),
+        s.description.trim()
+    );
+    if let Some(x) = &s.shows {
+        println!("must show: {x}\n");
+    }
+    println!("parameters:");
+    for (k, v) in &s.params {
+        let d = spec::params::declare(v).map_err(usage)?;
+        let scaled = matches!(
+            d.kind,
+            spec::params::Kind::Size { scale: true, .. }
+                | spec::params::Kind::Quantity { scale: true }
+        );
+        println!(
+            "  {k:<14} = {:<10} {}",
+            d.default,
+            if scaled { "(scaled by --scale)" } else { "" }
+        );
+    }
+    for (k, vals) in &s.variants {
+        println!(
+            "variants: {k} = {}",
+            vals.iter()
+                .filter_map(spec::params::scalar_text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for v in &s.variant {
+        println!(
+            "variant: {}",
+            v.iter()
+                .map(|(k, x)| format!("{k}={}", spec::params::scalar_text(x).unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    println!("cgroups:");
+    for c in &s.cgroup {
+        println!(
+            "  {}",
+            toml::to_string(c)
+                .unwrap_or_default()
+                .replace('\n', "  ")
+                .trim()
+        );
+    }
+    println!("workloads:");
+    for w in &s.workload {
+        println!(
+            "  {:<14} in {:<10} {}{}",
+            w.name,
+            w.cgroup,
+            w.run,
+            w.after
+                .as_ref()
+                .map(|x| format!("  (after {x})"))
+                .unwrap_or_default()
+        );
+    }
+    println!("expectations:");
+    for e in &s.expect {
+        println!(
+            "  {}{}",
+            e.check,
+            e.when
+                .as_ref()
+                .map(|w| format!("   when {w}"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(n) = &s.notes {
+        println!("\nnotes: {}", n.trim());
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,191 @@
+//! The RawRecord: everything a run saw, saved as is (cumulative counters with timestamps,
+//! events, workload progress and exit status, kernel log lines). `cgharness analyze`
+//! rebuilds every report from it offline. Types only; `run` fills them, `analysis` reads them.
+
+use crate::cgroupfs::io::DevId;
+use crate::cgroupfs::snapshot::Sample;
+use crate::host::HostFacts;
+use crate::plan::{Plan, RunPlan};
+use crate::spec::Source;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the record layout; `analyze` refuses another major.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One process's memory as /proc shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProcSample {
+    /// RssAnon.
+    pub rss_anon_bytes: Option<u64>,
+    /// RssFile.
+    pub rss_file_bytes: Option<u64>,
+    /// RssShmem.
+    pub rss_shmem_bytes: Option<u64>,
+    /// /proc/PID/oom_score.
+    pub oom_score: Option<i64>,
+}
+
+/// One reading of every cgroup of the run plus system-wide counters.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SampleSet {
+    /// CLOCK_MONOTONIC, ns.
+    pub t_ns: u64,
+    /// How late the tick was against its schedule, ns (0 for marks).
+    pub late_ns: u64,
+    /// By cgroup path under the run (`top` is the run's own cgroup).
+    pub cgroups: BTreeMap<String, Sample>,
+    /// /proc/vmstat.
+    pub vmstat: BTreeMap<String, u64>,
+    /// /proc/meminfo, bytes (kB values converted).
+    pub meminfo: BTreeMap<String, u64>,
+    /// Live workloads' /proc figures.
+    pub procs: BTreeMap<String, ProcSample>,
+}
+
+/// A sample taken at a mark (`reader:pass_end:0`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MarkRecord {
+    /// The mark's key.
+    pub key: String,
+    /// The readings.
+    pub set: SampleSet,
+}
+
+/// A change notified by inotify on a cgroup file, re-read at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CgEvent {
+    /// CLOCK_MONOTONIC when the harness woke, ns (inotify carries no time; ±12 ms).
+    pub t_ns: u64,
+    /// Cgroup path under the run.
+    pub cgroup: String,
+    /// `memory.events` or `cgroup.events`.
+    pub file: String,
+    /// The file's keys after the change.
+    pub values: BTreeMap<String, u64>,
+}
+
+/// A progress event from a workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressEvent {
+    /// `start`, `progress`, `pass_end`, `end`.
+    pub event: String,
+    /// CLOCK_MONOTONIC, ns.
+    pub t_mono_ns: u64,
+    /// Bytes in the pass so far.
+    pub bytes: u64,
+    /// Pass number.
+    pub pass: u32,
+    /// Batch latency summary (on `end`).
+    #[serde(default)]
+    pub batch_ns: Option<serde_json::Value>,
+}
+
+/// A workload's life.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadRecord {
+    /// Name.
+    pub name: String,
+    /// Cgroup path under the run.
+    pub cgroup: String,
+    /// Full command line.
+    pub argv: Vec<String>,
+    /// Pid.
+    pub pid: Option<u32>,
+    /// Spawned, CLOCK_MONOTONIC ns.
+    pub start_ns: Option<u64>,
+    /// Reaped, CLOCK_MONOTONIC ns.
+    pub exit_ns: Option<u64>,
+    /// Exit code if it exited.
+    pub exit_code: Option<i32>,
+    /// Signal if killed.
+    pub signal: Option<i32>,
+    /// Killed by the harness (background at the end, timeout, Ctrl-C).
+    pub killed_by_harness: bool,
+    /// Progress events.
+    pub progress: Vec<ProgressEvent>,
+    /// The last /proc reading before it exited.
+    pub last_proc: Option<ProcSample>,
+    /// The end of its stdout/stderr.
+    pub output_tail: String,
+}
+
+/// A kernel log record read during the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KmsgLine {
+    /// The record as /dev/kmsg gave it (`pri,seq,usec,flags;text`).
+    pub raw: String,
+}
+
+/// A kernel knob as found and as set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KnobRecord {
+    /// Knob name.
+    pub name: String,
+    /// Value before.
+    pub before: Option<String>,
+    /// Value during the run.
+    pub during: String,
+}
+
+/// One run (variant × repetition).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Its plan.
+    pub plan: Option<RunPlan>,
+    /// The cgroup path of the run's top.
+    pub top_path: String,
+    /// Named disks.
+    pub devices: BTreeMap<String, DevId>,
+    /// Knobs.
+    pub knobs: Vec<KnobRecord>,
+    /// cgroup2 mount options during the run.
+    pub cgroup2_options: Option<String>,
+    /// THP mode during the run.
+    pub thp_enabled: Option<String>,
+    /// MGLRU during the run.
+    pub lru_gen: Option<String>,
+    /// Sampler interval, ms.
+    pub interval_ms: u64,
+    /// Periodic samples.
+    pub samples: Vec<SampleSet>,
+    /// Samples at marks.
+    pub marks: Vec<MarkRecord>,
+    /// inotify-driven events.
+    pub events: Vec<CgEvent>,
+    /// Workloads.
+    pub workloads: Vec<WorkloadRecord>,
+    /// Kernel log records.
+    pub kmsg: Vec<KmsgLine>,
+    /// kmsg time + this = CLOCK_MONOTONIC, ns (from a marker line); None if uncalibrated.
+    pub kmsg_offset_ns: Option<i64>,
+    /// Files read once at the end, per cgroup: `hugetlb.2MB.events.max`, `memory.peak`, ….
+    pub finals: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Why the run did not finish normally.
+    pub error: Option<String>,
+    /// Sampler CPU time (user + system of the harness thread), µs.
+    pub sampler_cpu_usec: Option<u64>,
+}
+
+/// The whole record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawRecord {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// cgharness version.
+    pub tool_version: String,
+    /// Kernel release.
+    pub kernel_release: String,
+    /// The command line.
+    pub cmdline: Vec<String>,
+    /// Whether it ran inside `cgharness vm`.
+    pub in_vm: bool,
+    /// Host facts at start.
+    pub host: HostFacts,
+    /// The scenario text.
+    pub source: Source,
+    /// The plan.
+    pub plan: Plan,
+    /// Runs, appended as they finish.
+    pub runs: Vec<RunRecord>,
+}

@@ -1,0 +1,156 @@
+//! Workload children: started as `cgharness workload --progress-fd 3 …` inside their cgroup
+//! (placed before exec), their progress pipe read without blocking, reaped without blocking.
+
+use crate::cgroupfs::Cgroup;
+use crate::plan::WorkloadPlan;
+use crate::record::raw::{ProgressEvent, WorkloadRecord};
+use crate::record::sampler::mono_ns;
+use crate::scratch::ScratchCgroup;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A started workload.
+pub struct Running {
+    /// The record being filled.
+    pub rec: WorkloadRecord,
+    pipe: Option<File>,
+    partial: String,
+    log: PathBuf,
+    /// Whether it is a background workload.
+    pub background: bool,
+}
+
+/// The fd number the workload writes progress to.
+const PROGRESS_FD: RawFd = 3;
+
+/// Starts `w` in `cg`; stdout and stderr go to `log`.
+pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::Result<Running> {
+    let (r, wr): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let out = File::create(log)?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("workload").args(["--progress-fd", "3"]);
+    if let Some(adj) = w.oom_score_adj {
+        cmd.arg(format!("--oom-score-adj={adj}"));
+    }
+    cmd.args(&w.argv)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out);
+    let wfd = wr.as_raw_fd();
+    // SAFETY: dup2/fcntl are async-signal-safe and touch only fds opened before fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let ok = if wfd == PROGRESS_FD {
+                libc::fcntl(wfd, libc::F_SETFD, 0) == 0
+            } else {
+                libc::dup2(wfd, PROGRESS_FD) == PROGRESS_FD
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let child = ScratchCgroup::spawn_in(cg, &mut cmd)?;
+    drop(wr);
+    let file = File::from(r);
+    // SAFETY: setting O_NONBLOCK on our own pipe end.
+    unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+    let mut argv = vec![exe.display().to_string(), "workload".into()];
+    argv.extend(w.argv.iter().cloned());
+    Ok(Running {
+        rec: WorkloadRecord {
+            name: w.name.clone(),
+            cgroup: w.cgroup.clone(),
+            argv,
+            pid: Some(child.id()),
+            start_ns: Some(mono_ns()),
+            ..WorkloadRecord::default()
+        },
+        pipe: Some(file),
+        partial: String::new(),
+        log: log.to_path_buf(),
+        background: w.background,
+    })
+}
+
+impl Running {
+    /// The pipe's fd while it is open.
+    pub fn pipe_fd(&self) -> Option<RawFd> {
+        self.pipe.as_ref().map(|p| p.as_raw_fd())
+    }
+
+    /// Reads what the pipe has; returns the new events (closing the pipe at EOF).
+    pub fn read_progress(&mut self) -> Vec<ProgressEvent> {
+        let mut buf = [0u8; 8192];
+        let mut new = Vec::new();
+        while let Some(p) = self.pipe.as_mut() {
+            match p.read(&mut buf) {
+                Ok(0) => self.pipe = None,
+                Ok(n) => self.partial.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        while let Some(i) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=i).collect();
+            if let Ok(e) = serde_json::from_str::<ProgressEvent>(line.trim()) {
+                new.push(e);
+            }
+        }
+        self.rec.progress.extend(new.iter().cloned());
+        new
+    }
+
+    /// Reaps the child if it has exited; true when it has.
+    pub fn try_reap(&mut self) -> bool {
+        let Some(pid) = self.rec.pid else { return true };
+        if self.rec.exit_ns.is_some() {
+            return true;
+        }
+        match waitpid(Pid::from_raw(pid as i32), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => self.finish(Some(code), None),
+            Ok(WaitStatus::Signaled(_, sig, _)) => self.finish(None, Some(sig as i32)),
+            Ok(_) => return false,
+            Err(_) => self.finish(None, None),
+        }
+        true
+    }
+
+    fn finish(&mut self, code: Option<i32>, signal: Option<i32>) {
+        self.rec.exit_ns = Some(mono_ns());
+        self.rec.exit_code = code;
+        self.rec.signal = signal;
+        self.read_progress();
+        self.rec.output_tail = tail(&self.log, 2000);
+    }
+
+    /// SIGKILLs the child (the harness ends it) and reaps it.
+    pub fn kill(&mut self) {
+        if self.try_reap() {
+            return;
+        }
+        if let Some(pid) = self.rec.pid {
+            let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), nix::sys::signal::SIGKILL);
+            self.rec.killed_by_harness = true;
+            let _ = waitpid(Pid::from_raw(pid as i32), None);
+            self.finish(None, Some(libc::SIGKILL));
+        }
+    }
+}
+
+fn tail(path: &Path, max: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let start = text.len().saturating_sub(max);
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    text[start..].to_string()
+}

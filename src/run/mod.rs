@@ -1,0 +1,274 @@
+//! Orchestration: Plan → for each run: files, knobs, scratch cgroup tree, recorders and
+//! workloads → RunRecord, appended to the RawRecord and handed to `save` after every run so
+//! an interrupted or crashed session keeps what finished. Decides nothing about results.
+
+mod children;
+mod one;
+pub mod setup;
+
+use crate::cgroupfs::Cgroup;
+use crate::exit::host_cannot;
+use crate::host::{ControllerState, HostFacts};
+use crate::plan::{Plan, RunPlan};
+use crate::record::raw::{RawRecord, RunRecord, SCHEMA_VERSION};
+use crate::record::sampler::Sampler;
+use crate::record::watch::{Kmsg, Watcher};
+use crate::scratch::ScratchCgroup;
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+
+/// Where and how to run.
+pub struct RunEnv {
+    /// The harness binary.
+    pub exe: PathBuf,
+    /// Inside `cgharness vm` (kernel knobs and drop_caches allowed).
+    pub in_vm: bool,
+    /// Sampling interval, ms.
+    pub interval_ms: u64,
+    /// The cgroup2 mount.
+    pub mount: PathBuf,
+    /// Parent of the run's cgroups.
+    pub parent: PathBuf,
+    /// Owner files of live runs.
+    pub state_dir: PathBuf,
+    /// The run's output directory (workload logs go under it).
+    pub out_dir: PathBuf,
+    /// No progress lines.
+    pub quiet: bool,
+}
+
+/// Everything the host must have for `plan`; exit 3 naming what is missing.
+pub fn check_host(plan: &Plan, facts: &HostFacts) -> anyhow::Result<()> {
+    let vm_hint = "run it in a VM: `cgharness vm --kernel debian:6.12 -- run …`";
+    if facts.cgroup2_mount.is_none() {
+        return Err(host_cannot(format!(
+            "cgroup2 is not mounted here; {vm_hint}"
+        )));
+    }
+    for c in &plan.controllers {
+        match facts.controllers.get(c) {
+            Some(ControllerState::V2) => {}
+            Some(ControllerState::V1 { mount }) => {
+                return Err(host_cannot(format!("the {c} controller is bound to cgroup v1 at {mount} on this host, so cgroup v2 cannot use it; {vm_hint}, or boot with systemd.unified_cgroup_hierarchy=1")))
+            }
+            _ => return Err(host_cannot(format!("this kernel has no {c} controller in cgroup v2; {vm_hint}"))),
+        }
+    }
+    if !facts.root {
+        return Err(host_cannot(
+            "creating cgroups and reading /dev/kmsg needs root: run with sudo",
+        ));
+    }
+    if plan.requires_swap && facts.swap.is_empty() {
+        return Err(host_cannot(format!("scenario {} needs an active swap device and this host has none (swapon, or `cgharness vm --swap 1G`)", plan.scenario)));
+    }
+    if let (Some(need), Some(have)) = (plan.requires_memory_bytes, facts.mem_total_bytes) {
+        if have < need * 9 / 10 {
+            return Err(host_cannot(format!(
+                "scenario {} needs about {} of RAM; this machine has {} (in a VM: --mem)",
+                plan.scenario,
+                crate::size::format_bytes(need),
+                crate::size::format_bytes(have)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs every run of the plan, calling `save` with the record after each.
+pub fn execute(
+    plan: &Plan,
+    source: crate::spec::Source,
+    facts: HostFacts,
+    env: &RunEnv,
+    cmdline: Vec<String>,
+    save: &mut dyn FnMut(&RawRecord) -> anyhow::Result<()>,
+) -> anyhow::Result<RawRecord> {
+    let mut record = RawRecord {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        kernel_release: facts.kernel_release.clone(),
+        cmdline,
+        in_vm: env.in_vm,
+        source,
+        plan: plan.clone(),
+        host: facts,
+        runs: Vec::new(),
+    };
+    save(&record)?;
+    let total = plan.runs.len();
+    for (i, run) in plan.runs.iter().enumerate() {
+        if !env.quiet {
+            eprintln!(
+                "[{}/{total}] {} {} (repetition {})",
+                i + 1,
+                plan.scenario,
+                run.variant,
+                run.repetition + 1
+            );
+        }
+        let rec = one_run(plan, i, run, env)?;
+        let stop = rec.error.is_some();
+        record.runs.push(rec);
+        save(&record)?;
+        if stop {
+            break;
+        }
+    }
+    Ok(record)
+}
+
+fn cgroup2_options() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let line = text.lines().find(|l| l.contains(" - cgroup2 "))?;
+    line.rsplit(' ').next().map(str::to_string)
+}
+
+fn read_setting(path: &str) -> Option<String> {
+    std::fs::read_to_string(path)
+        .ok()
+        .map(|t| crate::spec::knobs::current_setting(&t))
+}
+
+fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Result<RunRecord> {
+    let devices = plan.options.devices.clone();
+    let mut rec = RunRecord {
+        plan: Some(run.clone()),
+        devices: devices.clone(),
+        interval_ms: env.interval_ms,
+        ..RunRecord::default()
+    };
+    for f in &run.files {
+        if !env.quiet {
+            eprintln!(
+                "  creating {} ({})",
+                f.path.display(),
+                crate::size::format_bytes(f.size_bytes)
+            );
+        }
+        setup::create_file(f)?;
+    }
+    if env.in_vm {
+        setup::drop_all_caches();
+    }
+    rec.knobs = setup::apply_knobs(
+        &run.knobs,
+        env.in_vm,
+        &devices,
+        cgroup2_options().as_deref(),
+    )?;
+    rec.cgroup2_options = cgroup2_options();
+    rec.thp_enabled = read_setting("/sys/kernel/mm/transparent_hugepage/enabled");
+    rec.lru_gen = read_setting("/sys/kernel/mm/lru_gen/enabled");
+    let result = record_run(plan, index, run, env, &mut rec);
+    setup::restore_knobs(&rec.knobs, &devices);
+    for f in &run.files {
+        let _ = std::fs::remove_file(&f.path);
+    }
+    result.map(|_| rec)
+}
+
+fn record_run(
+    plan: &Plan,
+    index: usize,
+    run: &RunPlan,
+    env: &RunEnv,
+    rec: &mut RunRecord,
+) -> anyhow::Result<()> {
+    let run_id = format!("{}-{}-{index}", plan.scenario, std::process::id());
+    let mut scratch = ScratchCgroup::create(
+        &env.mount,
+        &env.parent,
+        &run_id,
+        &plan
+            .controllers
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        &env.state_dir,
+    )
+    .context("creating the run's cgroups")?;
+    rec.top_path = scratch.root().path().display().to_string();
+    let cgroups = setup::build_tree(&scratch, &run.cgroups)?;
+    let sampler = Sampler::open(&cgroups, Path::new("/proc"))?;
+    let watcher = Watcher::new(&cgroups).ok();
+    let kmsg_path = Path::new("/dev/kmsg");
+    let mut kmsg = Kmsg::open(kmsg_path).ok();
+    if let Some(k) = kmsg.as_mut() {
+        let (offset, lines) = k.calibrate(kmsg_path, &run_id);
+        rec.kmsg_offset_ns = offset;
+        rec.kmsg.extend(
+            lines
+                .into_iter()
+                .map(|raw| crate::record::raw::KmsgLine { raw }),
+        );
+    }
+    let log_dir = env.out_dir.join("logs").join(format!("run-{index}"));
+    std::fs::create_dir_all(&log_dir).with_context(|| format!("creating {}", log_dir.display()))?;
+    let quiet = env.quiet;
+    let mut status = move |line: String| {
+        if !quiet {
+            eprintln!("  {line}");
+        }
+    };
+    let mut lenv = one::LoopEnv {
+        exe: &env.exe,
+        interval_ns: env.interval_ms * 1_000_000,
+        log_dir,
+        status: &mut status,
+    };
+    let driven = one::drive(&mut lenv, run, &cgroups, sampler, watcher, kmsg, rec);
+    rec.finals = finals(&cgroups);
+    if let Ok(text) = std::fs::read_to_string(env.parent.join("cgroup.stat")) {
+        rec.finals
+            .insert("(parent)".into(), keyed_values("cgroup.stat", &text));
+    }
+    scratch.teardown().context("removing the run's cgroups")?;
+    driven
+}
+
+fn keyed_values(file: &str, text: &str) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if let [single] = words.as_slice() {
+        if let Ok(n) = single.parse() {
+            out.insert(file.to_string(), n);
+        }
+        return out;
+    }
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once(' ') {
+            if let Ok(n) = v.trim().parse() {
+                out.insert(format!("{file}.{k}"), n);
+            }
+        }
+    }
+    out
+}
+
+const FINAL_FILES: &[&str] = &[
+    "memory.peak",
+    "memory.swap.peak",
+    "memory.events.local",
+    "memory.swap.events",
+    "hugetlb.2MB.events",
+    "hugetlb.2MB.events.local",
+    "cgroup.stat",
+];
+
+fn finals(
+    cgroups: &[(String, Cgroup)],
+) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> {
+    cgroups
+        .iter()
+        .map(|(name, cg)| {
+            let mut m = std::collections::BTreeMap::new();
+            for f in FINAL_FILES {
+                if let Ok(text) = std::fs::read_to_string(cg.file(f)) {
+                    m.extend(keyed_values(f, &text));
+                }
+            }
+            (name.clone(), m)
+        })
+        .collect()
+}

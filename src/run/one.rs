@@ -1,0 +1,294 @@
+//! One run's event loop: start workloads when their triggers are reached, read their
+//! progress, take a sample at every mark and every tick, re-read event files on inotify,
+//! collect kernel log records, reap children, stop at the deadline or on Ctrl-C.
+//!
+//! A single thread waits in poll(2) on every source (progress pipes, inotify, /dev/kmsg)
+//! with the next tick as its timeout: marks and ticks are then ordered without locks, and
+//! the sampler thread of the design is this loop (it runs in the harness's own cgroup).
+
+use super::children::{self, Running};
+use crate::cgroupfs::Cgroup;
+use crate::plan::RunPlan;
+use crate::record::raw::{CgEvent, KmsgLine, MarkRecord, RunRecord};
+use crate::record::sampler::{mono_ns, Sampler};
+use crate::record::watch::{Kmsg, Watcher};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What the loop needs from outside.
+pub struct LoopEnv<'a> {
+    /// The harness binary (workloads are its `workload` subcommand).
+    pub exe: &'a Path,
+    /// Sampling interval, ns.
+    pub interval_ns: u64,
+    /// Where workload output logs go.
+    pub log_dir: PathBuf,
+    /// Status lines (progress) sink.
+    pub status: &'a mut dyn FnMut(String),
+}
+
+struct State<'a> {
+    plan: &'a RunPlan,
+    cgroups: &'a [(String, Cgroup)],
+    sampler: Sampler,
+    watcher: Option<Watcher>,
+    kmsg: Option<Kmsg>,
+    running: Vec<Running>,
+    pending: Vec<usize>,
+    seen: BTreeMap<String, u64>,
+    cpu_ns: u64,
+}
+
+fn thread_cpu_ns() -> u64 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
+        .unwrap_or(0)
+}
+
+impl State<'_> {
+    fn pids(&self) -> Vec<(String, u32)> {
+        self.running
+            .iter()
+            .filter(|r| r.rec.exit_ns.is_none())
+            .filter_map(|r| Some((r.rec.name.clone(), r.rec.pid?)))
+            .collect()
+    }
+
+    fn sample(&mut self, late_ns: u64) -> crate::record::raw::SampleSet {
+        let c0 = thread_cpu_ns();
+        let pids = self.pids();
+        let s = self.sampler.take(late_ns, &pids);
+        self.cpu_ns += thread_cpu_ns().saturating_sub(c0);
+        s
+    }
+
+    fn mark(&mut self, rec: &mut RunRecord, key: String) {
+        let set = self.sample(0);
+        self.seen.insert(key.clone(), set.t_ns);
+        rec.marks.push(MarkRecord { key, set });
+    }
+
+    fn drain_sources(&mut self, rec: &mut RunRecord) {
+        if let Some(k) = self.kmsg.as_mut() {
+            rec.kmsg
+                .extend(k.read_available().into_iter().map(|raw| KmsgLine { raw }));
+        }
+        if let Some(w) = &self.watcher {
+            for (t_ns, cgroup, file, values) in w.changes() {
+                rec.events.push(CgEvent {
+                    t_ns,
+                    cgroup,
+                    file,
+                    values,
+                });
+            }
+        }
+    }
+
+    fn handle_children(&mut self, rec: &mut RunRecord) {
+        let mut keys = Vec::new();
+        for r in &mut self.running {
+            for e in r.read_progress() {
+                match e.event.as_str() {
+                    "pass_end" => keys.push(format!("{}:pass_end:{}", r.rec.name, e.pass)),
+                    "end" => keys.push(format!("{}:done", r.rec.name)),
+                    _ => {}
+                }
+            }
+            if r.rec.exit_ns.is_none() && r.try_reap() {
+                keys.push(format!("{}:exit", r.rec.name));
+            }
+        }
+        for k in keys {
+            self.mark(rec, k);
+        }
+    }
+
+    /// Starts pending workloads whose trigger (plus delay) has passed; drops those whose
+    /// trigger can no longer happen. Returns the earliest future start time.
+    fn start_due(
+        &mut self,
+        env: &LoopEnv,
+        rec: &mut RunRecord,
+        t0: u64,
+    ) -> anyhow::Result<Option<u64>> {
+        let mut next = None;
+        let mut still = Vec::new();
+        for &i in &self.pending.clone() {
+            let w = &self.plan.workloads[i];
+            let at = match &w.after {
+                None => Some(t0),
+                Some(m) => self.seen.get(&m.key()).copied(),
+            };
+            let Some(at) = at.map(|t| t + w.delay_ms * 1_000_000) else {
+                let who_done = w
+                    .after
+                    .as_ref()
+                    .is_some_and(|m| self.seen.contains_key(&format!("{}:exit", m.who)));
+                if !who_done {
+                    still.push(i);
+                }
+                continue;
+            };
+            if mono_ns() < at {
+                next = Some(next.map_or(at, |n: u64| n.min(at)));
+                still.push(i);
+                continue;
+            }
+            let cg = &self
+                .cgroups
+                .iter()
+                .find(|(n, _)| *n == w.cgroup)
+                .ok_or_else(|| anyhow::anyhow!("no cgroup {}", w.cgroup))?
+                .1;
+            let log = env.log_dir.join(format!("{}.log", w.name));
+            self.running.push(children::start(env.exe, w, cg, &log)?);
+            self.mark(rec, format!("{}:start", w.name));
+        }
+        self.pending = still;
+        Ok(next)
+    }
+
+    fn foreground_done(&self) -> bool {
+        let waiting = self
+            .pending
+            .iter()
+            .any(|&i| !self.plan.workloads[i].background);
+        !waiting
+            && self
+                .running
+                .iter()
+                .all(|r| r.background || r.rec.exit_ns.is_some())
+    }
+}
+
+fn poll_fds(fds: &[i32], timeout_ns: u64) {
+    let mut p: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = timeout_ns.div_ceil(1_000_000).min(1000) as libc::c_int;
+    // SAFETY: `p` is a valid array of pollfd for the duration of the call.
+    unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, ms) };
+}
+
+/// Runs the loop until every foreground workload has exited, the deadline passes or the user
+/// interrupts; fills `rec`. Every child is dead when it returns.
+pub fn drive(
+    env: &mut LoopEnv,
+    plan: &RunPlan,
+    cgroups: &[(String, Cgroup)],
+    sampler: Sampler,
+    watcher: Option<Watcher>,
+    kmsg: Option<Kmsg>,
+    rec: &mut RunRecord,
+) -> anyhow::Result<()> {
+    let mut st = State {
+        plan,
+        cgroups,
+        sampler,
+        watcher,
+        kmsg,
+        running: Vec::new(),
+        pending: (0..plan.workloads.len()).collect(),
+        seen: BTreeMap::new(),
+        cpu_ns: 0,
+    };
+    let t0 = mono_ns();
+    let deadline = t0 + plan.timeout_ms * 1_000_000;
+    st.mark(rec, "run:start".into());
+    let mut next_tick = t0 + env.interval_ns;
+    let mut next_status = t0 + 2_000_000_000;
+    let result = loop {
+        let next_start = match st.start_due(env, rec, t0) {
+            Ok(n) => n,
+            Err(e) => break Err(e),
+        };
+        if st.foreground_done() {
+            break Ok(());
+        }
+        if crate::interrupt::requested() {
+            rec.error = Some("interrupted (Ctrl-C)".into());
+            break Ok(());
+        }
+        let now = mono_ns();
+        if now >= deadline {
+            rec.error = Some(format!("timed out after {} s", plan.timeout_ms / 1000));
+            break Ok(());
+        }
+        let wake = next_tick.min(next_start.unwrap_or(u64::MAX)).min(deadline);
+        let mut fds: Vec<i32> = st.running.iter().filter_map(|r| r.pipe_fd()).collect();
+        fds.extend(st.watcher.as_ref().map(|w| w.raw_fd()));
+        fds.extend(st.kmsg.as_ref().map(|k| k.raw_fd()));
+        poll_fds(&fds, wake.saturating_sub(now));
+        st.drain_sources(rec);
+        st.handle_children(rec);
+        let now = mono_ns();
+        if now >= next_tick {
+            let s = st.sample(now - next_tick);
+            rec.samples.push(s);
+            while next_tick <= now {
+                next_tick += env.interval_ns;
+            }
+        }
+        if now >= next_status {
+            (env.status)(status_line(&st, rec, now - t0));
+            next_status = now + 2_000_000_000;
+        }
+    };
+    st.mark(rec, "run:end".into());
+    for r in &mut st.running {
+        r.kill();
+    }
+    st.drain_sources(rec);
+    finish_workloads(&mut st, rec);
+    rec.sampler_cpu_usec = Some(st.cpu_ns / 1000);
+    result
+}
+
+fn finish_workloads(st: &mut State, rec: &mut RunRecord) {
+    for r in st.running.drain(..) {
+        let mut w = r.rec;
+        let sets = rec.samples.iter().chain(rec.marks.iter().map(|m| &m.set));
+        w.last_proc = sets
+            .filter(|s| s.procs.contains_key(&w.name))
+            .max_by_key(|s| s.t_ns)
+            .and_then(|s| s.procs.get(&w.name).cloned());
+        rec.workloads.push(w);
+    }
+    for &i in &st.pending {
+        let w = &st.plan.workloads[i];
+        rec.workloads.push(crate::record::raw::WorkloadRecord {
+            name: w.name.clone(),
+            cgroup: w.cgroup.clone(),
+            argv: w.argv.clone(),
+            ..Default::default()
+        });
+    }
+}
+
+fn status_line(st: &State, rec: &RunRecord, elapsed_ns: u64) -> String {
+    let mut parts = vec![format!("{:6.1} s", elapsed_ns as f64 / 1e9)];
+    for r in st.running.iter().filter(|r| r.rec.exit_ns.is_none()) {
+        if let Some(p) = r.rec.progress.last() {
+            parts.push(format!(
+                "{} pass {} {}",
+                r.rec.name,
+                p.pass,
+                crate::size::format_bytes(p.bytes)
+            ));
+        }
+    }
+    if let Some(s) = rec.samples.last() {
+        for (name, c) in s.cgroups.iter().filter(|(n, _)| n.as_str() != "top") {
+            if let Some(cur) = c.memory_current_bytes {
+                parts.push(format!("{name} {}", crate::size::format_bytes(cur)));
+            }
+        }
+    }
+    parts.join("  ")
+}

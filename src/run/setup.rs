@@ -1,0 +1,213 @@
+//! Before and after a run: named disks, the harness's files (written, fsynced, dropped from
+//! the cache so the run starts cold), kernel knobs (inside our VM only, or when the host
+//! already has the wanted value) and the cgroup tree with its limits.
+
+use crate::cgroupfs::io::DevId;
+use crate::cgroupfs::Cgroup;
+use crate::exit::host_cannot;
+use crate::host::SwapArea;
+use crate::plan::{CgroupPlan, FilePlan};
+use crate::record::raw::KnobRecord;
+use crate::scratch::ScratchCgroup;
+use crate::spec::knobs::{self, Target};
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+fn dev_of(raw: u64) -> DevId {
+    DevId {
+        major: libc::major(raw),
+        minor: libc::minor(raw),
+    }
+}
+
+/// The whole disk a (possibly partition) device belongs to: io.max takes disks only.
+pub fn whole_disk(sys: &Path, dev: DevId) -> DevId {
+    let dir = sys.join(format!("dev/block/{dev}"));
+    if !dir.join("partition").exists() {
+        return dev;
+    }
+    std::fs::read_to_string(dir.join("../dev"))
+        .ok()
+        .and_then(|s| DevId::parse(s.trim()))
+        .unwrap_or(dev)
+}
+
+/// `data` (the disk holding `data_dir`) and `swap` (the first swap area's disk).
+pub fn devices(data_dir: &Path, swaps: &[SwapArea]) -> BTreeMap<String, DevId> {
+    let sys = Path::new("/sys");
+    let mut out = BTreeMap::new();
+    if let Ok(m) = std::fs::metadata(data_dir) {
+        out.insert("data".to_string(), whole_disk(sys, dev_of(m.dev())));
+    }
+    if let Some(Ok(m)) = swaps.first().map(|s| std::fs::metadata(&s.path)) {
+        let raw = if m.rdev() != 0 { m.rdev() } else { m.dev() };
+        out.insert("swap".to_string(), whole_disk(sys, dev_of(raw)));
+    }
+    out
+}
+
+fn fill_block(buf: &mut [u8], seed: &mut u64) {
+    for chunk in buf.chunks_exact_mut(8) {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        chunk.copy_from_slice(&seed.to_ne_bytes());
+    }
+}
+
+/// Creates a file as planned, fsyncs it and drops it from the page cache.
+pub fn create_file(f: &FilePlan) -> anyhow::Result<()> {
+    let ctx = || format!("creating {} ({} bytes)", f.path.display(), f.size_bytes);
+    let mut file = std::fs::File::create(&f.path).with_context(ctx)?;
+    if f.fill == "sparse" {
+        file.set_len(f.size_bytes).with_context(ctx)?;
+    } else {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut left = f.size_bytes;
+        while left > 0 {
+            if f.fill == "random" {
+                fill_block(&mut buf, &mut seed);
+            }
+            let n = left.min(buf.len() as u64) as usize;
+            file.write_all(&buf[..n]).with_context(ctx)?;
+            left -= n as u64;
+        }
+    }
+    file.sync_all().with_context(ctx)?;
+    drop_cache(&f.path);
+    Ok(())
+}
+
+/// Drops a file's clean pages from the page cache (POSIX_FADV_DONTNEED).
+pub fn drop_cache(path: &Path) {
+    if let Ok(file) = std::fs::File::open(path) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: advisory call on an fd we own.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    }
+}
+
+/// Inside our VM: writes back dirty pages and drops every clean cache.
+pub fn drop_all_caches() {
+    // SAFETY: sync(2) takes no arguments.
+    unsafe { libc::sync() };
+    let _ = std::fs::write("/proc/sys/vm/drop_caches", "3");
+}
+
+fn knob_path(target: Target, devices: &BTreeMap<String, DevId>) -> Option<PathBuf> {
+    match target {
+        Target::File(p) => Some(PathBuf::from(p)),
+        Target::DataDiskReadAhead => devices
+            .get("data")
+            .map(|d| PathBuf::from(format!("/sys/dev/block/{d}/queue/read_ahead_kb"))),
+        Target::Cgroup2Options => None,
+    }
+}
+
+/// Sets knobs. In our VM they are written; on a host a knob that differs from the wanted
+/// value stops the run (exit 3) — the harness changes nothing outside its own subtree there.
+pub fn apply_knobs(
+    wanted: &[(String, String)],
+    in_vm: bool,
+    devices: &BTreeMap<String, DevId>,
+    cgroup2_options: Option<&str>,
+) -> anyhow::Result<Vec<KnobRecord>> {
+    let mut out = Vec::new();
+    for (name, value) in wanted {
+        let (_, target, _) = knobs::find(name).map_err(anyhow::Error::msg)?;
+        let before = match knob_path(*target, devices) {
+            Some(p) => std::fs::read_to_string(&p)
+                .ok()
+                .map(|t| knobs::current_setting(&t)),
+            None => cgroup2_options.map(str::to_string),
+        };
+        let matches = match *target {
+            Target::Cgroup2Options => before
+                .as_deref()
+                .is_some_and(|b| value.split(',').all(|o| b.split(',').any(|x| x == o))),
+            _ => before.as_deref() == Some(value.as_str()),
+        };
+        if !matches && !in_vm {
+            return Err(host_cannot(format!(
+                "the scenario needs kernel knob {name} = {value} (here: {}); cgharness changes kernel knobs only inside its own VM: run it with `cgharness vm --kernel … -- run …`, or set the knob yourself",
+                before.as_deref().unwrap_or("unreadable")
+            )));
+        }
+        if !matches {
+            write_knob(*target, value, devices)
+                .with_context(|| format!("setting kernel knob {name} = {value}"))?;
+        }
+        out.push(KnobRecord {
+            name: name.clone(),
+            before,
+            during: value.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn write_knob(
+    target: Target,
+    value: &str,
+    devices: &BTreeMap<String, DevId>,
+) -> anyhow::Result<()> {
+    match knob_path(target, devices) {
+        Some(p) => std::fs::write(&p, value)
+            .with_context(|| format!("writing {value:?} to {}", p.display())),
+        None => {
+            let flags = nix::mount::MsFlags::MS_REMOUNT;
+            nix::mount::mount(
+                None::<&str>,
+                "/sys/fs/cgroup",
+                None::<&str>,
+                flags,
+                Some(value),
+            )
+            .context("remounting cgroup2")
+        }
+    }
+}
+
+/// Puts knobs back as they were (inside our VM).
+pub fn restore_knobs(records: &[KnobRecord], devices: &BTreeMap<String, DevId>) {
+    for k in records {
+        if let (Some(before), Ok((_, target, _))) = (&k.before, knobs::find(&k.name)) {
+            if *target != Target::Cgroup2Options && before != &k.during {
+                let _ = write_knob(*target, before, devices);
+            }
+        }
+    }
+}
+
+/// Creates the tree under the run's top and writes each cgroup's limits. Returns every
+/// cgroup by its path (the top as `top`).
+pub fn build_tree(
+    scratch: &ScratchCgroup,
+    plan: &[CgroupPlan],
+) -> anyhow::Result<Vec<(String, Cgroup)>> {
+    let mut out = vec![("top".to_string(), scratch.root().clone())];
+    for c in plan {
+        let cg = scratch.add_child(&c.name)?;
+        for (file, value) in &c.writes {
+            if !cg.file(file).exists() {
+                let why = match file.as_str() {
+                    "io.weight" => "io.weight needs the iocost or BFQ controller on the disk (the VM's virtio disks use `none`)",
+                    "memory.zswap.max" => "this kernel has no zswap (memory.zswap.* is absent)",
+                    f if f.starts_with("hugetlb.") => "this kernel offers no 2 MiB huge pages to cgroups",
+                    _ => "this kernel lacks the file",
+                };
+                return Err(host_cannot(format!(
+                    "cgroup `{}`: cannot set {file}: {why}",
+                    c.name
+                )));
+            }
+            cg.write_text(file, value)?;
+        }
+        out.push((c.name.clone(), cg));
+    }
+    Ok(out)
+}
