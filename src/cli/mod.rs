@@ -21,6 +21,12 @@ Examples:
   cgharness kernel fetch debian:6.12                 cache a Debian kernel for `vm`
   cgharness vm --kernel debian:6.12 -- doctor        run cgharness inside that kernel
   cgharness vm --kernel debian:6.1 --kernel debian:sid -- doctor --json
+  cgharness list                                     the scenario catalogue (seed behaviours)
+  cgharness show page-cache-thrash                   parameters, tree, workloads, expectations
+  sudo cgharness run page-cache-thrash               run it here (needs cgroup v2 memory)
+  cgharness vm --kernel debian:6.12 -- run anon-oom --scale 1/16
+  cgharness vm --kernel debian:6.1 --kernel debian:sid -- run all --scale 1/16 --out .
+  cgharness analyze results/runs/<time>-anon-oom     rebuild a report from its record.json
   sudo cgharness clean                               remove subtrees of dead runs
   cgharness bench --size 1G                          our workloads vs stress-ng, cat, dd, md5sum
 
