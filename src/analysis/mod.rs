@@ -135,3 +135,6 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         error: rec.error.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests;

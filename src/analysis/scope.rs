@@ -95,28 +95,8 @@ fn events_map(s: &Sample) -> BTreeMap<String, u64> {
         .unwrap_or_default()
 }
 
-fn cgroup_values(
-    out: &mut Values,
-    p: &str,
-    a: &Sample,
-    b: &Sample,
-    inside: &[&Sample],
-    devices: &BTreeMap<String, DevId>,
-) {
-    deltas(out, &format!("{p}memory_stat."), &stat_map(a), &stat_map(b));
-    deltas(
-        out,
-        &format!("{p}memory_events."),
-        &events_map(a),
-        &events_map(b),
-    );
-    deltas(
-        out,
-        &format!("{p}io."),
-        &io_map(a, devices),
-        &io_map(b, devices),
-    );
-    deltas(out, &format!("{p}pressure."), &psi_map(a), &psi_map(b));
+/// Largest values over the samples of a span: usage, swap, their sum, every memory.stat key.
+fn peak_values(out: &mut Values, p: &str, inside: &[&Sample]) {
     let peak = |f: &dyn Fn(&Sample) -> Option<u64>| inside.iter().filter_map(|s| f(s)).max();
     if let Some(v) = peak(&|s| s.memory_current_bytes) {
         put(out, format!("{p}peak.memory_current"), v as f64);
@@ -139,6 +119,31 @@ fn cgroup_values(
     for (k, v) in stat_peaks {
         put(out, format!("{p}peak.memory_stat.{k}"), v as f64);
     }
+}
+
+fn cgroup_values(
+    out: &mut Values,
+    p: &str,
+    a: &Sample,
+    b: &Sample,
+    inside: &[&Sample],
+    devices: &BTreeMap<String, DevId>,
+) {
+    deltas(out, &format!("{p}memory_stat."), &stat_map(a), &stat_map(b));
+    deltas(
+        out,
+        &format!("{p}memory_events."),
+        &events_map(a),
+        &events_map(b),
+    );
+    deltas(
+        out,
+        &format!("{p}io."),
+        &io_map(a, devices),
+        &io_map(b, devices),
+    );
+    deltas(out, &format!("{p}pressure."), &psi_map(a), &psi_map(b));
+    peak_values(out, p, inside);
     if let Some(v) = b.memory_current_bytes {
         put(out, format!("{p}end.memory_current"), v as f64);
     }

@@ -85,23 +85,23 @@ fn kill_values(out: &mut Values, p: &str, k: &OomKill, rec: &RunRecord, cgroup: 
         format!("{p}oom_kill.oom_group"),
         if k.oom_group { "true" } else { "false" },
     );
-    let Some(offset) = rec.kmsg_offset_ns else {
-        return;
-    };
+    if let Some(us) = notice_delay_us(k, rec, cgroup) {
+        num(out, format!("{p}oom_kill.delay_us"), us);
+    }
+}
+
+/// How long after the kernel's kill line (calibrated kmsg time) the harness saw the cgroup's
+/// memory.events report the kill, µs.
+fn notice_delay_us(k: &OomKill, rec: &RunRecord, cgroup: &str) -> Option<f64> {
+    let offset = rec.kmsg_offset_ns?;
     let kill_ns = k.usec as i64 * 1000 + offset;
     let seen = rec.events.iter().find(|e| {
         e.cgroup == cgroup
             && e.file == "memory.events"
             && e.values.get("oom_kill").copied().unwrap_or(0) > 0
             && e.t_ns as i64 >= kill_ns - 50_000_000
-    });
-    if let Some(e) = seen {
-        num(
-            out,
-            format!("{p}oom_kill.delay_us"),
-            (e.t_ns as i64 - kill_ns) as f64 / 1000.0,
-        );
-    }
+    })?;
+    Some((seen.t_ns as i64 - kill_ns) as f64 / 1000.0)
 }
 
 fn pass_values(out: &mut Values, p: &str, w: &WorkloadRecord) {

@@ -281,19 +281,8 @@ pub fn list() -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// Runs `show`.
-pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
-    let src = catalogue::lookup(&a.scenario).map_err(spec_error)?;
-    let s = spec::parse(&src).map_err(spec_error)?;
-    println!(
-        "{} — seed {}\n\n{}\n",
-        s.name,
-        s.seed.as_deref().unwrap_or("-"),
-        s.description.trim()
-    );
-    if let Some(x) = &s.shows {
-        println!("must show: {x}\n");
-    }
+/// Parameters (and which scale) and variants, for `show`.
+fn show_params(s: &spec::Spec) -> anyhow::Result<()> {
     println!("parameters:");
     for (k, v) in &s.params {
         let d = spec::params::declare(v).map_err(usage)?;
@@ -326,6 +315,23 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
                 .join(", ")
         );
     }
+    Ok(())
+}
+
+/// Runs `show`.
+pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
+    let src = catalogue::lookup(&a.scenario).map_err(spec_error)?;
+    let s = spec::parse(&src).map_err(spec_error)?;
+    println!(
+        "{} — seed {}\n\n{}\n",
+        s.name,
+        s.seed.as_deref().unwrap_or("-"),
+        s.description.trim()
+    );
+    if let Some(x) = &s.shows {
+        println!("must show: {x}\n");
+    }
+    show_params(&s)?;
     println!("cgroups:");
     for c in &s.cgroup {
         println!(

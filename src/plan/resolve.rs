@@ -207,6 +207,29 @@ fn files(
     Ok(out)
 }
 
+/// The workload's cgroup must be declared and be a leaf (no-internal-process rule).
+fn check_leaf(
+    src: &Source,
+    w: &crate::spec::WorkloadDecl,
+    cgroup: &str,
+    cgroups: &[CgroupPlan],
+) -> Result<(), SpecError> {
+    if !cgroups.iter().any(|c| c.name == cgroup) {
+        let h = suggest::hint(cgroup, cgroups.iter().map(|c| c.name.as_str()));
+        return Err(src.error_at(
+            &w.cgroup,
+            format!("workload `{}`: no [[cgroup]] named `{cgroup}`{h}", w.name),
+        ));
+    }
+    if cgroups
+        .iter()
+        .any(|c| c.name.starts_with(&format!("{cgroup}/")))
+    {
+        return Err(src.error_at(&w.cgroup, format!("workload `{}`: `{cgroup}` has child cgroups; processes may only live in leaves (cgroup v2's no-internal-process rule)", w.name)));
+    }
+    Ok(())
+}
+
 fn workloads(
     src: &Source,
     spec: &Spec,
@@ -219,19 +242,7 @@ fn workloads(
     for w in &spec.workload {
         check_name(src, "workload", &w.name, &mut seen)?;
         let cgroup = sub(&w.cgroup)?;
-        if !cgroups.iter().any(|c| c.name == cgroup) {
-            let h = suggest::hint(&cgroup, cgroups.iter().map(|c| c.name.as_str()));
-            return Err(src.error_at(
-                &w.cgroup,
-                format!("workload `{}`: no [[cgroup]] named `{cgroup}`{h}", w.name),
-            ));
-        }
-        if cgroups
-            .iter()
-            .any(|c| c.name.starts_with(&format!("{cgroup}/")))
-        {
-            return Err(src.error_at(&w.cgroup, format!("workload `{}`: `{cgroup}` has child cgroups; processes may only live in leaves (cgroup v2's no-internal-process rule)", w.name)));
-        }
+        check_leaf(src, w, &cgroup, cgroups)?;
         let argv: Vec<String> = sub(&w.run)?
             .split_whitespace()
             .map(str::to_string)

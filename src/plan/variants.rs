@@ -68,6 +68,32 @@ fn combinations(
     Ok(combos)
 }
 
+/// Each parameter's value for one combination: `--set`, else the combination, else the
+/// default; parsed and scaled.
+fn resolve_values(
+    src: &Source,
+    decls: &BTreeMap<String, Decl>,
+    combo: &[(String, String)],
+    opts: &Options,
+) -> Result<BTreeMap<String, Value>, SpecError> {
+    let mut values = BTreeMap::new();
+    for (name, d) in decls {
+        let chosen = |list: &[(String, String)]| {
+            list.iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let text = chosen(&opts.set)
+            .or_else(|| chosen(combo))
+            .unwrap_or_else(|| d.default.clone());
+        let v = params::parse(d, &text)
+            .map_err(|e| src.error_at(name, format!("parameter `{name}` = {text:?}: {e}")))?;
+        values.insert(name.clone(), params::scale(d, v, opts.scale));
+    }
+    Ok(values)
+}
+
 /// Expands the scenario's variants into resolved parameter sets.
 pub fn expand(
     src: &Source,
@@ -103,25 +129,7 @@ pub fn expand(
                 .collect::<Vec<_>>()
                 .join(",")
         };
-        let mut values = BTreeMap::new();
-        for (name, d) in decls {
-            let text = opts
-                .set
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| {
-                    combo
-                        .iter()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.clone())
-                })
-                .unwrap_or_else(|| d.default.clone());
-            let v = params::parse(d, &text)
-                .map_err(|e| src.error_at(name, format!("parameter `{name}` = {text:?}: {e}")))?;
-            values.insert(name.clone(), params::scale(d, v, opts.scale));
-        }
+        let values = resolve_values(src, decls, &combo, opts)?;
         out.push((label, values));
     }
     if out.is_empty() {

@@ -148,6 +148,44 @@ fn workload_rows(out: &mut String, v: &VariantResult) {
     }
 }
 
+/// Each expectation ✓/✗ with the values it saw, then the observations.
+fn verdicts(out: &mut String, v: &VariantResult) {
+    for c in &v.checks {
+        let mark = if c.outcome.pass == Some(true) {
+            "✓"
+        } else {
+            "✗"
+        };
+        let _ = writeln!(out, "  {mark} {}", c.text);
+        let _ = write!(
+            out,
+            "      observed {} vs {}",
+            show(&c.outcome.lhs, &c.text),
+            show(&c.outcome.rhs, &c.text)
+        );
+        if !c.outcome.missing.is_empty() {
+            let _ = write!(
+                out,
+                "; not reported by this kernel/run: {}",
+                c.outcome.missing.join(", ")
+            );
+        }
+        out.push('\n');
+    }
+    for o in &v.observations {
+        let _ = writeln!(
+            out,
+            "  · {} = {}{}",
+            o.text,
+            show(&o.value, &o.text),
+            o.note
+                .as_ref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default()
+        );
+    }
+}
+
 /// The terminal summary.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -172,40 +210,7 @@ pub fn render(r: &Report) -> String {
         for e in &v.errors {
             let _ = writeln!(out, "  ✗ run error: {e}");
         }
-        for c in &v.checks {
-            let mark = if c.outcome.pass == Some(true) {
-                "✓"
-            } else {
-                "✗"
-            };
-            let _ = writeln!(out, "  {mark} {}", c.text);
-            let _ = write!(
-                out,
-                "      observed {} vs {}",
-                show(&c.outcome.lhs, &c.text),
-                show(&c.outcome.rhs, &c.text)
-            );
-            if !c.outcome.missing.is_empty() {
-                let _ = write!(
-                    out,
-                    "; not reported by this kernel/run: {}",
-                    c.outcome.missing.join(", ")
-                );
-            }
-            out.push('\n');
-        }
-        for o in &v.observations {
-            let _ = writeln!(
-                out,
-                "  · {} = {}{}",
-                o.text,
-                show(&o.value, &o.text),
-                o.note
-                    .as_ref()
-                    .map(|n| format!("  ({n})"))
-                    .unwrap_or_default()
-            );
-        }
+        verdicts(&mut out, v);
     }
     let verdict = if r.passed { "PASS" } else { "FAIL" };
     let _ = writeln!(out, "\n{verdict}: {}", r.scenario);

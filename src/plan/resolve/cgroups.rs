@@ -110,6 +110,23 @@ fn writes(
     Ok(w)
 }
 
+/// Splits a cgroup path, refusing empty, dot or odd components and the reserved `top`.
+fn check_path<'a>(src: &Source, raw: &str, name: &'a str) -> Result<Vec<&'a str>, SpecError> {
+    let parts: Vec<&str> = name.split('/').collect();
+    let bad = parts.iter().any(|p| {
+        p.is_empty()
+            || *p == "."
+            || *p == ".."
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    });
+    if bad || parts[0] == "top" {
+        return Err(src.error_at(raw, format!("cgroup name {name:?}: a path like `pod` or `parent/child` of letters, digits, - and _ (not `top`)")));
+    }
+    Ok(parts)
+}
+
 /// Resolves the tree.
 pub fn resolve(
     src: &Source,
@@ -121,18 +138,7 @@ pub fn resolve(
     let mut explicit: Vec<String> = Vec::new();
     for c in &spec.cgroup {
         let name = sub(&c.name)?;
-        let parts: Vec<&str> = name.split('/').collect();
-        let bad = parts.iter().any(|p| {
-            p.is_empty()
-                || *p == "."
-                || *p == ".."
-                || !p
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        });
-        if bad || parts[0] == "top" {
-            return Err(src.error_at(&c.name, format!("cgroup name {name:?}: a path like `pod` or `parent/child` of letters, digits, - and _ (not `top`)")));
-        }
+        let parts = check_path(src, &c.name, &name)?;
         if explicit.contains(&name) {
             return Err(src.error_at(&c.name, format!("cgroup `{name}` is declared twice")));
         }

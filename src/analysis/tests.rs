@@ -1,0 +1,262 @@
+//! Analysis of a hand-built record: phase deltas between marks, the io.stat zero rule, peaks,
+//! OOM kills matched by pid, workload verdicts and expectations on medians.
+
+use super::*;
+use crate::cgroupfs::io::{DevId, IoDevStat};
+use crate::cgroupfs::memory::{MemoryEvents, MemoryStat};
+use crate::cgroupfs::snapshot::Sample;
+use crate::plan::{build, Options};
+use crate::record::raw::{KmsgLine, MarkRecord, ProgressEvent, RunRecord, WorkloadRecord};
+use crate::spec::{catalogue, parse};
+use std::collections::BTreeMap;
+
+const DATA: DevId = DevId {
+    major: 254,
+    minor: 0,
+};
+
+fn sample(current: u64, file: u64, oom_kill: u64, rbytes: Option<u64>) -> Sample {
+    let mut io = BTreeMap::new();
+    if let Some(r) = rbytes {
+        io.insert(
+            DATA,
+            IoDevStat {
+                rbytes: Some(r),
+                wbytes: Some(0),
+                rios: Some(1),
+                wios: Some(0),
+                ..Default::default()
+            },
+        );
+    }
+    Sample {
+        memory_current_bytes: Some(current),
+        memory_swap_current_bytes: Some(0),
+        memory_stat: Some(MemoryStat {
+            file: Some(file),
+            ..Default::default()
+        }),
+        memory_events: Some(MemoryEvents {
+            oom_kill: Some(oom_kill),
+            ..Default::default()
+        }),
+        io_stat: Some(io),
+        ..Default::default()
+    }
+}
+
+fn set(t_ms: u64, s: Sample) -> SampleSet {
+    let mut cgroups = BTreeMap::new();
+    cgroups.insert("pod".to_string(), s.clone());
+    cgroups.insert("top".to_string(), s);
+    SampleSet {
+        t_ns: t_ms * 1_000_000,
+        cgroups,
+        ..Default::default()
+    }
+}
+
+fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
+    let src = catalogue::lookup(scenario).unwrap();
+    let mut devices = BTreeMap::new();
+    devices.insert("data".to_string(), DATA);
+    let opts = Options {
+        scale: 1.0 / 16.0,
+        set: Vec::new(),
+        only: variant
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        repeat: None,
+        data_dir: "/data".into(),
+        devices,
+    };
+    let plan = build(&src, parse(&src).unwrap(), opts, &|_| Ok(())).unwrap();
+    RawRecord {
+        schema_version: 1,
+        tool_version: "t".into(),
+        kernel_release: "6.12.0".into(),
+        cmdline: Vec::new(),
+        in_vm: true,
+        host: crate::host::read_facts(std::path::Path::new("/nonexistent")),
+        source: src,
+        runs: Vec::new(),
+        plan,
+    }
+}
+
+fn mark(key: &str, s: SampleSet) -> MarkRecord {
+    MarkRecord {
+        key: key.into(),
+        set: s,
+    }
+}
+
+#[test]
+fn phases_take_deltas_between_their_marks_and_a_missing_disk_line_is_zero() {
+    let mut r = record("page-cache-thrash", &[("limit", "1G")]);
+    let mib = 1u64 << 20;
+    let marks = vec![
+        mark("run:start", set(0, sample(0, 0, 0, None))),
+        mark("reader:start", set(10, sample(0, 0, 0, None))),
+        mark(
+            "reader:pass_end:0",
+            set(1000, sample(64 * mib, 62 * mib, 0, Some(256 * mib))),
+        ),
+        mark(
+            "reader:pass_end:1",
+            set(2500, sample(64 * mib, 61 * mib, 0, Some(512 * mib))),
+        ),
+        mark(
+            "reader:exit",
+            set(2510, sample(64 * mib, 61 * mib, 0, Some(512 * mib))),
+        ),
+        mark(
+            "run:end",
+            set(2520, sample(64 * mib, 61 * mib, 0, Some(512 * mib))),
+        ),
+    ];
+    let reader = WorkloadRecord {
+        name: "reader".into(),
+        cgroup: "pod".into(),
+        pid: Some(10),
+        start_ns: Some(10_000_000),
+        exit_ns: Some(2_510_000_000),
+        exit_code: Some(0),
+        ..Default::default()
+    };
+    r.runs.push(RunRecord {
+        plan: Some(r.plan.runs[0].clone()),
+        devices: r.plan.options.devices.clone(),
+        marks,
+        workloads: vec![reader],
+        ..Default::default()
+    });
+    let a = analyse(&r);
+    let v = &a.runs[0].values;
+    assert_eq!(
+        v["phase.first-read.io.data.rbytes"],
+        Val::Num((256 * mib) as f64),
+        "no line at the start counts as 0"
+    );
+    assert_eq!(
+        v["phase.second-read.io.data.rbytes"],
+        Val::Num((256 * mib) as f64)
+    );
+    assert_eq!(v["phase.second-read.duration_ms"], Val::Num(1500.0));
+    assert_eq!(
+        v["cgroup.pod.peak.memory_stat.file"],
+        Val::Num((62 * mib) as f64)
+    );
+    assert_eq!(v["workload.reader.killed_by"], Val::Str("none".into()));
+    assert!(a.passed(), "{:#?}", a.variants[0].checks);
+}
+
+#[test]
+fn a_sigkill_with_a_kill_line_for_its_pid_is_an_oom_kill_with_the_line_s_figures() {
+    let mut r = record("anon-oom", &[]);
+    let mib = 1u64 << 20;
+    let marks = vec![
+        mark("run:start", set(0, sample(0, 0, 0, None))),
+        mark("run:end", set(900, sample(0, 0, 1, None))),
+    ];
+    let hog = WorkloadRecord {
+        name: "hog".into(),
+        cgroup: "pod".into(),
+        pid: Some(4242),
+        start_ns: Some(1),
+        exit_ns: Some(800_000_000),
+        signal: Some(9),
+        progress: vec![ProgressEvent {
+            event: "start".into(),
+            t_mono_ns: 2,
+            bytes: 0,
+            pass: 0,
+            batch_ns: None,
+        }],
+        ..Default::default()
+    };
+    let line = "3,100,500000,-;Memory cgroup out of memory: Killed process 4242 (cgharness) total-vm:300000kB, anon-rss:65280kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:200kB oom_score_adj:1000";
+    let other = WorkloadRecord {
+        name: "x".into(),
+        pid: Some(7),
+        signal: Some(9),
+        killed_by_harness: true,
+        ..Default::default()
+    };
+    r.runs.push(RunRecord {
+        plan: Some(r.plan.runs[0].clone()),
+        marks,
+        workloads: vec![hog, other],
+        kmsg: vec![KmsgLine { raw: line.into() }],
+        kmsg_offset_ns: Some(0),
+        ..Default::default()
+    });
+    let a = analyse(&r);
+    let v = &a.runs[0].values;
+    assert_eq!(v["workload.hog.killed_by"], Val::Str("oom".into()));
+    assert_eq!(
+        v["workload.hog.oom_kill.anon_rss_bytes"],
+        Val::Num((65280 * 1024) as f64)
+    );
+    assert_eq!(v["workload.hog.signal_name"], Val::Str("SIGKILL".into()));
+    assert_eq!(v["workload.x.killed_by"], Val::Str("harness".into()));
+    assert_eq!(v["cgroup.pod.memory_events.oom_kill"], Val::Num(1.0));
+    assert_eq!(v["kmsg.oom_kills"], Val::Num(1.0));
+    assert!(
+        a.variants[0]
+            .checks
+            .iter()
+            .all(|c| c.outcome.pass == Some(true)),
+        "{:#?}",
+        a.variants[0].checks
+    );
+    let _ = mib;
+}
+
+#[test]
+fn expectations_use_medians_over_repetitions_and_errors_fail_a_variant() {
+    let mut r = record("anon-oom", &[]);
+    for (i, adj) in [1000, 1000, 0].iter().enumerate() {
+        let marks = vec![
+            mark("run:start", set(0, sample(0, 0, 0, None))),
+            mark("run:end", set(900, sample(0, 0, 1, None))),
+        ];
+        let hog = WorkloadRecord {
+            name: "hog".into(),
+            cgroup: "pod".into(),
+            pid: Some(100 + i as u32),
+            signal: Some(9),
+            ..Default::default()
+        };
+        let line = format!("3,1,1,-;Memory cgroup out of memory: Killed process {} (c) total-vm:1kB, anon-rss:65280kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1kB oom_score_adj:{adj}", 100 + i);
+        let mut plan = r.plan.runs[0].clone();
+        plan.repetition = i as u32;
+        r.runs.push(RunRecord {
+            plan: Some(plan),
+            marks,
+            workloads: vec![hog],
+            kmsg: vec![KmsgLine { raw: line }],
+            ..Default::default()
+        });
+    }
+    let a = analyse(&r);
+    let v = &a.variants[0];
+    assert_eq!(v.repetitions, 3);
+    assert_eq!(
+        v.stats["workload.hog.oom_kill.oom_score_adj"].median,
+        1000.0
+    );
+    let c = v
+        .checks
+        .iter()
+        .find(|c| c.text.contains("oom_score_adj"))
+        .unwrap();
+    assert_eq!(
+        (c.outcome.pass, c.per_run.clone()),
+        (Some(true), vec![Some(true), Some(true), Some(false)])
+    );
+    assert!(v.passed());
+    r.runs[2].error = Some("timed out after 600 s".into());
+    assert!(!analyse(&r).passed());
+}

@@ -1,0 +1,93 @@
+//! The scenario catalogue on real kernels (Debian 6.1, 6.12 and sid, or
+//! CGHARNESS_TEST_KERNELS): the smoke tier of `scripts/test`. `#[ignore]`d in a plain
+//! `cargo test`; scripts/test runs them with `--ignored`.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+fn report(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("report.json"))
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn the_catalogue_passes_at_scale_1_16_on_each_kernel() {
+    let out = tempfile::tempdir().unwrap();
+    let o = vm(
+        out.path(),
+        &[],
+        &["run", "all", "--scale", "1/16", "--quiet", "--out", "smoke"],
+    );
+    let names: Vec<String> = String::from_utf8(
+        Command::new(cgharness_bin())
+            .arg("list")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .lines()
+    .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+    .collect();
+    assert_eq!(names.len(), 10);
+    let dirs = release_dirs(out.path());
+    assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
+    for d in &dirs {
+        let console = std::fs::read_to_string(d.join("console.log")).unwrap_or_default();
+        for n in &names {
+            let r = report(&d.join("smoke").join(n));
+            assert_eq!(r["passed"], true, "{n} on {}:\n{console}", d.display());
+            assert_eq!(r["schema_version"], 1);
+            assert_eq!(
+                r["kernel_release"].as_str(),
+                d.file_name().and_then(|f| f.to_str())
+            );
+        }
+        // The saved record alone rebuilds the same verdict offline.
+        Command::new(cgharness_bin())
+            .arg("analyze")
+            .arg(d.join("smoke/anon-oom"))
+            .output()
+            .map(|a| assert!(a.status.success() && text(&a.stdout).contains("PASS: anon-oom")))
+            .unwrap();
+    }
+    assert!(o.status.success(), "{}", text(&o.stderr));
+}
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn a_failed_expectation_exits_1_and_shows_the_observed_value() {
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/impossible.toml");
+    let o = vm_6_12(
+        out.path(),
+        &[],
+        &["run", file.to_str().unwrap(), "--out", "r"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let d = &release_dirs(out.path())[0];
+    let r = report(&d.join("r"));
+    assert_eq!(r["passed"], false);
+    let checks = r["variants"][0]["checks"].as_array().unwrap().clone();
+    assert_eq!(
+        checks[0]["outcome"]["pass"], false,
+        "killed_by is 'none', not 'oom'"
+    );
+    assert_eq!(checks[0]["outcome"]["lhs"], "none");
+    assert_eq!(
+        checks[1]["outcome"]["pass"], true,
+        "16M touched shows as ≥ 16M charged"
+    );
+    let console = std::fs::read_to_string(d.join("console.log")).unwrap();
+    assert!(
+        console.contains("✗ workload.hog.killed_by == 'oom'")
+            && console.contains("FAIL: impossible"),
+        "{console}"
+    );
+}
