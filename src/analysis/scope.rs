@@ -150,6 +150,18 @@ fn cgroup_values(
     if let Some(v) = b.memory_swap_current_bytes {
         put(out, format!("{p}end.swap_current"), v as f64);
     }
+    if let Some(v) = b.memory_current_bytes {
+        let charged = v + b.memory_swap_current_bytes.unwrap_or(0);
+        put(out, format!("{p}end.charged"), charged as f64);
+        // A page in the swap cache is charged to memory and holds a swap slot: count it once.
+        if let Some(sc) = b.memory_stat.as_ref().and_then(|m| m.swapcached) {
+            put(
+                out,
+                format!("{p}end.charged_once"),
+                charged.saturating_sub(sc) as f64,
+            );
+        }
+    }
     for (k, v) in stat_map(b) {
         put(out, format!("{p}end.memory_stat.{k}"), v as f64);
     }

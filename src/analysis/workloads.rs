@@ -134,7 +134,13 @@ pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
     for w in &rec.workloads {
         let p = format!("workload.{}.", w.name);
         let kill = w.pid.and_then(|pid| kills.iter().find(|k| k.pid == pid));
-        text(out, format!("{p}killed_by"), killed_by(rec, w, kill));
+        let by = killed_by(rec, w, kill);
+        text(out, format!("{p}killed_by"), by);
+        num(
+            out,
+            format!("{p}oom_killed"),
+            f64::from(u8::from(by == "oom")),
+        );
         if let Some(c) = w.exit_code {
             num(out, format!("{p}exit_code"), c as f64);
         }

@@ -5,6 +5,7 @@ mod bench;
 mod clean;
 mod doctor;
 mod kernel;
+mod probe;
 mod run;
 mod vm;
 mod workload;
@@ -78,6 +79,9 @@ pub enum Command {
     Show(run::ShowArgs),
     /// Rebuild the report of a saved record.json offline.
     Analyze(run::AnalyzeArgs),
+    /// The recorder's pieces alone, for scripts/bench-recorder.
+    #[command(subcommand, hide = true)]
+    Probe(probe::ProbeCmd),
 }
 
 /// Runs the chosen subcommand.
@@ -93,6 +97,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::List => run::list(),
         Command::Show(a) => run::show(a),
         Command::Analyze(a) => run::analyze(a),
+        Command::Probe(p) => probe::run(p),
     }
 }
 

@@ -156,7 +156,13 @@ fn verdicts(out: &mut String, v: &VariantResult) {
         } else {
             "✗"
         };
-        let _ = writeln!(out, "  {mark} {}", c.text);
+        let held = c.per_run.iter().filter(|p| **p == Some(true)).count();
+        let runs = if c.per_run.len() > 1 {
+            format!("   ({held} of {} runs held)", c.per_run.len())
+        } else {
+            String::new()
+        };
+        let _ = writeln!(out, "  {mark} {}{runs}", c.text);
         let _ = write!(
             out,
             "      observed {} vs {}",

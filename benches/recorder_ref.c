@@ -1,0 +1,186 @@
+/* Reference programs for the recorder targets of issue 6, built static and run inside the
+ * guest by scripts/bench-recorder:
+ *
+ *   recorder_ref sampler CGHARNESS TICKS INTERVAL_MS REPS
+ *     A minimal C loop that preads the same files our sampler reads (8 per cgroup, for 3
+ *     cgroups, plus /proc/meminfo and /proc/vmstat) at the same interval, against
+ *     `CGHARNESS probe sampler` on the same cgroups; interleaved REPS times. Prints CPU µs per
+ *     tick of each and the ratio.
+ *
+ *   recorder_ref oom CGHARNESS REPS
+ *     A minimal C inotify watcher on a cgroup's memory.events and `CGHARNESS probe oom-notice`
+ *     on the same file, while `CGHARNESS workload anon` is OOM-killed in that cgroup. Prints
+ *     how much later than the C watcher ours saw the kill (µs, CLOCK_MONOTONIC).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *FILES[] = {"memory.current", "memory.swap.current", "memory.stat",
+                              "memory.events", "io.stat", "memory.pressure", "io.pressure",
+                              "cpu.pressure"};
+static char buf[1 << 16];
+
+static long long now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static long long cpu_us(void) {
+  struct rusage r;
+  getrusage(RUSAGE_SELF, &r);
+  return (r.ru_utime.tv_sec + r.ru_stime.tv_sec) * 1000000LL + r.ru_utime.tv_usec + r.ru_stime.tv_usec;
+}
+
+static void put(const char *path, const char *v) {
+  int fd = open(path, O_WRONLY);
+  if (fd < 0 || write(fd, v, strlen(v)) < 0) { perror(path); exit(1); }
+  close(fd);
+}
+
+static double c_sampler(char **cgs, int n, int ticks, int interval_ms) {
+  int fds[64], nf = 0;
+  char p[512];
+  for (int i = 0; i < n; i++)
+    for (int f = 0; f < 8; f++) {
+      snprintf(p, sizeof p, "%s/%s", cgs[i], FILES[f]);
+      int fd = open(p, O_RDONLY);
+      if (fd >= 0) fds[nf++] = fd;
+    }
+  fds[nf++] = open("/proc/meminfo", O_RDONLY);
+  fds[nf++] = open("/proc/vmstat", O_RDONLY);
+  long long c0 = cpu_us(), next = now_ns();
+  for (int t = 0; t < ticks; t++) {
+    next += interval_ms * 1000000LL;
+    struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    for (int i = 0; i < nf; i++) (void)!pread(fds[i], buf, sizeof buf, 0);
+  }
+  double per = (double)(cpu_us() - c0) / ticks;
+  for (int i = 0; i < nf; i++) close(fds[i]);
+  return per;
+}
+
+static double ours_sampler(const char *bin, char **cgs, int n, int ticks, int interval_ms) {
+  int pfd[2];
+  if (pipe(pfd)) exit(1);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char t[32], iv[32];
+    snprintf(t, sizeof t, "%d", ticks);
+    snprintf(iv, sizeof iv, "%d", interval_ms);
+    char *argv[16] = {(char *)bin, "probe", "sampler", "--ticks", t, "--interval-ms", iv};
+    for (int i = 0; i < n; i++) argv[7 + i] = cgs[i];
+    dup2(pfd[1], 1);
+    execv(bin, argv);
+    _exit(127);
+  }
+  close(pfd[1]);
+  ssize_t k = read(pfd[0], buf, sizeof buf - 1);
+  buf[k > 0 ? k : 0] = 0;
+  close(pfd[0]);
+  waitpid(pid, NULL, 0);
+  char *s = strstr(buf, "cpu_us_per_tick=");
+  return s ? atof(s + 16) : -1;
+}
+
+static int sampler(const char *bin, int ticks, int interval_ms, int reps) {
+  static char a[] = "/sys/fs/cgroup/refbench/a", b[] = "/sys/fs/cgroup/refbench/b",
+              c[] = "/sys/fs/cgroup/refbench/c";
+  char *cgs[] = {a, b, c};
+  put("/sys/fs/cgroup/cgroup.subtree_control", "+memory +io");
+  mkdir("/sys/fs/cgroup/refbench", 0755);
+  put("/sys/fs/cgroup/refbench/cgroup.subtree_control", "+memory +io");
+  for (int i = 0; i < 3; i++) mkdir(cgs[i], 0755);
+  for (int r = 0; r < reps; r++) {
+    double cc = c_sampler(cgs, 3, ticks, interval_ms);
+    double oc = ours_sampler(bin, cgs, 3, ticks, interval_ms);
+    printf("sampler rep=%d c_us_per_tick=%.1f ours_us_per_tick=%.1f ratio=%.3f\n", r, cc, oc, oc / cc);
+    fflush(stdout);
+  }
+  for (int i = 0; i < 3; i++) rmdir(cgs[i]);
+  rmdir("/sys/fs/cgroup/refbench");
+  return 0;
+}
+
+static long oom_kills(const char *events) {
+  int fd = open(events, O_RDONLY);
+  ssize_t k = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[k > 0 ? k : 0] = 0;
+  char *s = strstr(buf, "oom_kill ");
+  return s ? atol(s + 9) : 0;
+}
+
+static int oom_once(const char *bin, int rep) {
+  char cg[256], ev[300], procs[300];
+  snprintf(cg, sizeof cg, "/sys/fs/cgroup/refoom-%d", rep);
+  snprintf(ev, sizeof ev, "%s/memory.events", cg);
+  snprintf(procs, sizeof procs, "%s/cgroup.procs", cg);
+  mkdir(cg, 0755);
+  char p[300];
+  snprintf(p, sizeof p, "%s/memory.max", cg); put(p, "33554432");
+  snprintf(p, sizeof p, "%s/memory.swap.max", cg); put(p, "0");
+  int pfd[2];
+  if (pipe(pfd)) exit(1);
+  pid_t watcher = fork();
+  if (watcher == 0) {
+    dup2(pfd[1], 1);
+    execl(bin, bin, "probe", "oom-notice", cg, (char *)NULL);
+    _exit(127);
+  }
+  close(pfd[1]);
+  ssize_t k = read(pfd[0], buf, 64); /* "ready\n" */
+  (void)k;
+  int in = inotify_init1(IN_NONBLOCK);
+  inotify_add_watch(in, ev, IN_MODIFY);
+  pid_t victim = fork();
+  if (victim == 0) {
+    char me[32];
+    snprintf(me, sizeof me, "%d", getpid());
+    put(procs, me);
+    execl(bin, bin, "workload", "anon", "--bytes", "128M", "--hold-ms", "1000", (char *)NULL);
+    _exit(127);
+  }
+  long long t_c = 0;
+  while (!t_c) {
+    struct pollfd pf = {in, POLLIN, 0};
+    poll(&pf, 1, 5000);
+    while (read(in, buf, sizeof buf) > 0) {}
+    if (oom_kills(ev) > 0) t_c = now_ns();
+  }
+  waitpid(victim, NULL, 0);
+  char out[256];
+  k = read(pfd[0], out, sizeof out - 1);
+  out[k > 0 ? k : 0] = 0;
+  waitpid(watcher, NULL, 0);
+  char *s = strstr(out, "t_ns=");
+  long long t_r = s ? atoll(s + 5) : 0;
+  printf("oom rep=%d ours_minus_c_us=%.1f\n", rep, (t_r - t_c) / 1000.0);
+  fflush(stdout);
+  close(in);
+  close(pfd[0]);
+  rmdir(cg);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 6 && !strcmp(argv[1], "sampler"))
+    return sampler(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+  if (argc >= 4 && !strcmp(argv[1], "oom")) {
+    for (int r = 0; r < atoi(argv[3]); r++) oom_once(argv[2], r);
+    return 0;
+  }
+  fprintf(stderr, "usage: %s sampler CGHARNESS TICKS INTERVAL_MS REPS | oom CGHARNESS REPS\n", argv[0]);
+  return 2;
+}
