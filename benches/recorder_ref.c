@@ -178,6 +178,7 @@ int main(int argc, char **argv) {
   if (argc >= 6 && !strcmp(argv[1], "sampler"))
     return sampler(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
   if (argc >= 4 && !strcmp(argv[1], "oom")) {
+    put("/sys/fs/cgroup/cgroup.subtree_control", "+memory +io");
     for (int r = 0; r < atoi(argv[3]); r++) oom_once(argv[2], r);
     return 0;
   }

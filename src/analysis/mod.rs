@@ -13,7 +13,7 @@ pub mod stats;
 mod workloads;
 
 use crate::record::kmsg::{oom_kills, parse_kmsg, OomKill};
-use crate::record::raw::{RawRecord, RunRecord, SampleSet};
+use crate::record::raw::{Parsed, RawRecord, RunRecord};
 use crate::spec::expr::Val;
 use crate::spec::params::Value;
 use scope::Values;
@@ -36,18 +36,37 @@ pub struct RunAnalysis {
     pub error: Option<String>,
 }
 
-fn mark<'a>(rec: &'a RunRecord, key: &str) -> Option<&'a SampleSet> {
-    rec.marks.iter().find(|m| m.key == key).map(|m| &m.set)
+/// A run's samples and marks, parsed once.
+struct Sets {
+    marks: Vec<(String, Parsed)>,
+    all: Vec<Parsed>,
 }
 
-fn span_values(prefix: &str, rec: &RunRecord, a: &SampleSet, b: &SampleSet) -> Values {
-    let inside: Vec<&SampleSet> = rec
-        .samples
-        .iter()
-        .chain(rec.marks.iter().map(|m| &m.set))
-        .filter(|s| s.t_ns >= a.t_ns && s.t_ns <= b.t_ns)
-        .collect();
-    scope::values(prefix, a, b, &inside, &rec.devices)
+impl Sets {
+    fn new(rec: &RunRecord) -> Sets {
+        let marks: Vec<(String, Parsed)> = rec
+            .marks
+            .iter()
+            .map(|m| (m.key.clone(), m.set.parse()))
+            .collect();
+        let mut all: Vec<Parsed> = rec.samples.iter().map(|s| s.parse()).collect();
+        all.extend(marks.iter().map(|(_, p)| p.clone()));
+        all.sort_by_key(|p| p.t_ns);
+        Sets { marks, all }
+    }
+
+    fn mark(&self, key: &str) -> Option<&Parsed> {
+        self.marks.iter().find(|(k, _)| k == key).map(|(_, p)| p)
+    }
+
+    fn span(&self, prefix: &str, rec: &RunRecord, a: &Parsed, b: &Parsed) -> Values {
+        let inside: Vec<&Parsed> = self
+            .all
+            .iter()
+            .filter(|s| s.t_ns >= a.t_ns && s.t_ns <= b.t_ns)
+            .collect();
+        scope::values(prefix, a, b, &inside, &rec.devices)
+    }
 }
 
 fn percentile(sorted: &[u64], p: f64) -> Option<f64> {
@@ -104,13 +123,14 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         values.insert(format!("param.{k}"), val);
     }
     kernel_values(&mut values, record, rec);
-    if let (Some(a), Some(b)) = (mark(rec, "run:start"), mark(rec, "run:end")) {
-        values.extend(span_values("", rec, a, b));
-        values.extend(span_values("phase.run.", rec, a, b));
+    let sets = Sets::new(rec);
+    if let (Some(a), Some(b)) = (sets.mark("run:start"), sets.mark("run:end")) {
+        values.extend(sets.span("", rec, a, b));
+        values.extend(sets.span("phase.run.", rec, a, b));
     }
     for ph in &plan.phases {
-        if let (Some(a), Some(b)) = (mark(rec, &ph.from.key()), mark(rec, &ph.to.key())) {
-            values.extend(span_values(&format!("phase.{}.", ph.name), rec, a, b));
+        if let (Some(a), Some(b)) = (sets.mark(&ph.from.key()), sets.mark(&ph.to.key())) {
+            values.extend(sets.span(&format!("phase.{}.", ph.name), rec, a, b));
         }
     }
     for (cg, m) in &rec.finals {

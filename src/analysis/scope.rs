@@ -5,7 +5,7 @@ use crate::cgroupfs::io::DevId;
 use crate::cgroupfs::parse::keyed_to_map;
 use crate::cgroupfs::pressure::Pressure;
 use crate::cgroupfs::snapshot::Sample;
-use crate::record::raw::SampleSet;
+use crate::record::raw::Parsed;
 use crate::spec::expr::Val;
 use std::collections::BTreeMap;
 
@@ -174,9 +174,9 @@ fn cgroup_values(
 /// included), each path prefixed with `prefix` (`""` or `phase.NAME.`).
 pub fn values(
     prefix: &str,
-    a: &SampleSet,
-    b: &SampleSet,
-    inside: &[&SampleSet],
+    a: &Parsed,
+    b: &Parsed,
+    inside: &[&Parsed],
     devices: &BTreeMap<String, DevId>,
 ) -> Values {
     let mut out = Values::new();

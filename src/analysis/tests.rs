@@ -2,11 +2,12 @@
 //! OOM kills matched by pid, workload verdicts and expectations on medians.
 
 use super::*;
-use crate::cgroupfs::io::{DevId, IoDevStat};
-use crate::cgroupfs::memory::{MemoryEvents, MemoryStat};
-use crate::cgroupfs::snapshot::Sample;
+use crate::cgroupfs::io::DevId;
+use crate::cgroupfs::snapshot::RawSample;
 use crate::plan::{build, Options};
-use crate::record::raw::{KmsgLine, MarkRecord, ProgressEvent, RunRecord, WorkloadRecord};
+use crate::record::raw::{
+    KmsgLine, MarkRecord, ProgressEvent, RunRecord, SampleSet, WorkloadRecord,
+};
 use crate::spec::{catalogue, parse};
 use std::collections::BTreeMap;
 
@@ -15,37 +16,21 @@ const DATA: DevId = DevId {
     minor: 0,
 };
 
-fn sample(current: u64, file: u64, oom_kill: u64, rbytes: Option<u64>) -> Sample {
-    let mut io = BTreeMap::new();
-    if let Some(r) = rbytes {
-        io.insert(
-            DATA,
-            IoDevStat {
-                rbytes: Some(r),
-                wbytes: Some(0),
-                rios: Some(1),
-                wios: Some(0),
-                ..Default::default()
-            },
-        );
-    }
-    Sample {
-        memory_current_bytes: Some(current),
-        memory_swap_current_bytes: Some(0),
-        memory_stat: Some(MemoryStat {
-            file: Some(file),
-            ..Default::default()
-        }),
-        memory_events: Some(MemoryEvents {
-            oom_kill: Some(oom_kill),
-            ..Default::default()
-        }),
-        io_stat: Some(io),
+fn sample(current: u64, file: u64, oom_kill: u64, rbytes: Option<u64>) -> RawSample {
+    let io = rbytes.map(|r| format!("254:0 rbytes={r} wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n"));
+    RawSample {
+        current: Some(format!("{current}\n")),
+        swap_current: Some("0\n".into()),
+        stat: Some(format!("anon 0\nfile {file}\n")),
+        events: Some(format!(
+            "low 0\nhigh 0\nmax 0\noom 0\noom_kill {oom_kill}\n"
+        )),
+        io_stat: Some(io.unwrap_or_default()),
         ..Default::default()
     }
 }
 
-fn set(t_ms: u64, s: Sample) -> SampleSet {
+fn set(t_ms: u64, s: RawSample) -> SampleSet {
     let mut cgroups = BTreeMap::new();
     cgroups.insert("pod".to_string(), s.clone());
     cgroups.insert("top".to_string(), s);

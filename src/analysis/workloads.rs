@@ -27,12 +27,12 @@ fn oom_events_rose(rec: &RunRecord, cgroup: &str) -> bool {
         .marks
         .first()
         .and_then(|m| m.set.cgroups.get(cgroup))
-        .and_then(|s| s.memory_events.as_ref()?.oom_kill);
+        .and_then(|s| s.parse().memory_events?.oom_kill);
     let end = rec
         .marks
         .last()
         .and_then(|m| m.set.cgroups.get(cgroup))
-        .and_then(|s| s.memory_events.as_ref()?.oom_kill);
+        .and_then(|s| s.parse().memory_events?.oom_kill);
     let evented = rec.events.iter().any(|e| {
         e.cgroup == cgroup && e.values.get("oom_kill").copied().unwrap_or(0) > start.unwrap_or(0)
     });

@@ -3,7 +3,7 @@
 //! rebuilds every report from it offline. Types only; `run` fills them, `analysis` reads them.
 
 use crate::cgroupfs::io::DevId;
-use crate::cgroupfs::snapshot::Sample;
+use crate::cgroupfs::snapshot::{RawSample, Sample};
 use crate::host::HostFacts;
 use crate::plan::{Plan, RunPlan};
 use crate::spec::Source;
@@ -26,7 +26,8 @@ pub struct ProcSample {
     pub oom_score: Option<i64>,
 }
 
-/// One reading of every cgroup of the run plus system-wide counters.
+/// One reading of every cgroup of the run plus system-wide counters, as the kernel printed
+/// them (parsed offline by [`SampleSet::parse`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SampleSet {
     /// CLOCK_MONOTONIC, ns.
@@ -34,13 +35,52 @@ pub struct SampleSet {
     /// How late the tick was against its schedule, ns (0 for marks).
     pub late_ns: u64,
     /// By cgroup path under the run (`top` is the run's own cgroup).
+    pub cgroups: BTreeMap<String, RawSample>,
+    /// /proc/vmstat.
+    #[serde(default)]
+    pub vmstat: Option<String>,
+    /// /proc/meminfo.
+    #[serde(default)]
+    pub meminfo: Option<String>,
+    /// Live workloads' /proc figures.
+    pub procs: BTreeMap<String, ProcSample>,
+}
+
+/// A [`SampleSet`] parsed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed {
+    /// CLOCK_MONOTONIC, ns.
+    pub t_ns: u64,
+    /// By cgroup path.
     pub cgroups: BTreeMap<String, Sample>,
     /// /proc/vmstat.
     pub vmstat: BTreeMap<String, u64>,
     /// /proc/meminfo, bytes (kB values converted).
     pub meminfo: BTreeMap<String, u64>,
-    /// Live workloads' /proc figures.
-    pub procs: BTreeMap<String, ProcSample>,
+}
+
+impl SampleSet {
+    /// Parses every file of the set.
+    pub fn parse(&self) -> Parsed {
+        Parsed {
+            t_ns: self.t_ns,
+            cgroups: self
+                .cgroups
+                .iter()
+                .map(|(k, v)| (k.clone(), v.parse()))
+                .collect(),
+            vmstat: self
+                .vmstat
+                .as_deref()
+                .map(super::sampler::parse_vmstat)
+                .unwrap_or_default(),
+            meminfo: self
+                .meminfo
+                .as_deref()
+                .map(super::sampler::parse_meminfo)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// A sample taken at a mark (`reader:pass_end:0`).

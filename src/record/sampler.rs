@@ -83,8 +83,8 @@ impl Sampler {
         })
     }
 
-    /// Reads everything once. A cgroup that cannot be read this tick is left out (it may be
-    /// being removed); a missing file stays None inside the sample.
+    /// Reads everything once, keeping the text (parsed offline). A cgroup that cannot be read
+    /// this tick is left out (it may be being removed); a missing file stays None.
     pub fn take(&mut self, late_ns: u64, pids: &[(String, u32)]) -> SampleSet {
         let t_ns = mono_ns();
         let mut set = SampleSet {
@@ -93,16 +93,18 @@ impl Sampler {
             ..SampleSet::default()
         };
         for (name, r) in &mut self.cgroups {
-            if let Ok(s) = r.sample() {
+            if let Ok(s) = r.sample_raw() {
                 set.cgroups.insert(name.clone(), s);
             }
         }
-        if let Some(Ok(t)) = self.vmstat.as_mut().map(|f| f.read().map(parse_vmstat)) {
-            set.vmstat = t;
-        }
-        if let Some(Ok(t)) = self.meminfo.as_mut().map(|f| f.read().map(parse_meminfo)) {
-            set.meminfo = t;
-        }
+        set.vmstat = self
+            .vmstat
+            .as_mut()
+            .and_then(|f| f.read().ok().map(str::to_string));
+        set.meminfo = self
+            .meminfo
+            .as_mut()
+            .and_then(|f| f.read().ok().map(str::to_string));
         for (name, pid) in pids {
             if let Some(p) = read_proc(&self.proc_root, *pid) {
                 set.procs.insert(name.clone(), p);

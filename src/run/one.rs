@@ -285,7 +285,11 @@ fn status_line(st: &State, rec: &RunRecord, elapsed_ns: u64) -> String {
     }
     if let Some(s) = rec.samples.last() {
         for (name, c) in s.cgroups.iter().filter(|(n, _)| n.as_str() != "top") {
-            if let Some(cur) = c.memory_current_bytes {
+            let cur = c
+                .current
+                .as_deref()
+                .and_then(|t| t.trim().parse::<u64>().ok());
+            if let Some(cur) = cur {
                 parts.push(format!("{name} {}", crate::size::format_bytes(cur)));
             }
         }
