@@ -11,6 +11,15 @@ fn num(out: &mut Values, k: String, v: f64) {
     out.insert(k, Val::Num(v));
 }
 
+/// Every present value of `pairs` as `prefix + name`.
+fn nums(out: &mut Values, prefix: &str, pairs: &[(&str, Option<u64>)]) {
+    for (name, v) in pairs {
+        if let Some(v) = v {
+            num(out, format!("{prefix}{name}"), *v as f64);
+        }
+    }
+}
+
 fn text(out: &mut Values, k: String, v: &str) {
     out.insert(k, Val::Str(v.to_string()));
 }
@@ -58,11 +67,7 @@ fn kill_values(out: &mut Values, p: &str, k: &OomKill, rec: &RunRecord, cgroup: 
         ("shmem_rss_bytes", k.shmem_rss_bytes),
         ("total_vm_bytes", k.total_vm_bytes),
     ];
-    for (name, v) in sizes {
-        if let Some(v) = v {
-            num(out, format!("{p}oom_kill.{name}"), v as f64);
-        }
-    }
+    nums(out, &format!("{p}oom_kill."), &sizes);
     if let Some(a) = k.oom_score_adj {
         num(out, format!("{p}oom_kill.oom_score_adj"), a as f64);
     }
@@ -172,11 +177,7 @@ pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
                 ("rss_file_bytes", pr.rss_file_bytes),
                 ("rss_shmem_bytes", pr.rss_shmem_bytes),
             ];
-            for (name, v) in figures {
-                if let Some(v) = v {
-                    num(out, format!("{p}last.{name}"), v as f64);
-                }
-            }
+            nums(out, &format!("{p}last."), &figures);
             if let Some(s) = pr.oom_score {
                 num(out, format!("{p}last.oom_score"), s as f64);
             }
