@@ -30,6 +30,15 @@ impl Exit {
         }
     }
 
+    /// The worse of two statuses (the higher code).
+    pub fn worse(self, other: Exit) -> Exit {
+        if (other as i32) > (self as i32) {
+            other
+        } else {
+            self
+        }
+    }
+
     /// The status for a raw exit code reported by a guest (0–4; anything else is infrastructure).
     pub fn from_code(code: i32) -> Exit {
         match code {

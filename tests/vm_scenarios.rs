@@ -91,3 +91,57 @@ fn a_failed_expectation_exits_1_and_shows_the_observed_value() {
         "{console}"
     );
 }
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn boots_shuffle_the_runs_and_merge_into_one_report() {
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/boots.toml");
+    let o = vm_6_12(
+        out.path(),
+        &["--boots", "2", "--disk", "1G"],
+        &["run", file.to_str().unwrap(), "--out", "r"],
+    )
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let rel = std::fs::read_dir(out.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.join("boot-1/vm.json").is_file())
+        .expect("<release>/boot-1/vm.json");
+    let mut seeds = Vec::new();
+    for b in ["boot-1", "boot-2"] {
+        let rec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(rel.join(b).join("r/record.json")).unwrap())
+                .unwrap();
+        assert_eq!(rec["runs"].as_array().unwrap().len(), 2);
+        assert!(
+            rec["cmdline"].to_string().contains("random"),
+            "{}",
+            rec["cmdline"]
+        );
+        seeds.push(rec["order_seed"].as_u64().expect("a recorded seed"));
+        let console = std::fs::read_to_string(rel.join(b).join("console.log")).unwrap();
+        assert!(
+            console.contains("[holding]") && console.contains(" / 64.0 MiB"),
+            "the progress line names the phase and the limit:\n{console}"
+        );
+    }
+    assert_ne!(seeds[0], seeds[1], "each boot draws its own order");
+    let r = report(&rel.join("boots"));
+    assert_eq!(
+        (r["boots"].as_u64(), r["passed"].as_bool()),
+        (Some(2), Some(true))
+    );
+    for v in r["variants"].as_array().unwrap() {
+        assert_eq!(v["repetitions"], 2, "one run of each variant per boot");
+        assert_eq!(
+            v["stats"]["cleanup.nr_dying_descendants"]["n"], 2,
+            "the kernel's dying-cgroup count after cleanup is recorded: {}",
+            v["stats"]["cleanup.nr_dying_descendants"]
+        );
+    }
+    assert!(text(&o.stdout).contains("runs from 2 fresh boots"));
+}

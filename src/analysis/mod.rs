@@ -6,7 +6,8 @@
 //! io.DISK,pressure.R}.K` (deltas), `cgroup.C.peak.{memory_current,swap_current,charged,
 //! memory_stat.K}`, `cgroup.C.end.…`, `cgroup.C.final.FILE[.K]`, `io.DISK.K` and `vmstat.K`
 //! (the run's top cgroup / system), the same under `phase.NAME.`, `workload.W.*`,
-//! `kmsg.oom_kills`, `sampler.*`.
+//! `kmsg.oom_kills`, `sampler.*`, `cleanup.nr_dying_descendants` (the parent's, after the
+//! run's cgroups were removed and its files deleted).
 
 pub mod scope;
 pub mod stats;
@@ -28,6 +29,9 @@ pub struct RunAnalysis {
     pub variant: String,
     /// Repetition.
     pub repetition: u32,
+    /// Boot of `vm --boots` (merged records).
+    #[serde(default)]
+    pub boot: Option<u32>,
     /// Every value by path.
     pub values: Values,
     /// OOM kills from the kernel log.
@@ -147,9 +151,13 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     values.insert("kmsg.oom_kills".into(), Val::Num(kills.len() as f64));
     workloads::values(&mut values, rec, &kills);
     sampler_values(&mut values, rec);
+    if let Some(n) = rec.dying_after_cleanup {
+        values.insert("cleanup.nr_dying_descendants".into(), Val::Num(n as f64));
+    }
     RunAnalysis {
         variant: plan.variant.clone(),
         repetition: plan.repetition,
+        boot: rec.boot,
         values,
         kills,
         error: rec.error.clone(),

@@ -66,6 +66,8 @@ fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
         host: crate::host::read_facts(std::path::Path::new("/nonexistent")),
         source: src,
         runs: Vec::new(),
+        order_seed: None,
+        boots: 1,
         plan,
     }
 }
@@ -244,4 +246,82 @@ fn expectations_use_medians_over_repetitions_and_errors_fail_a_variant() {
     assert!(v.passed());
     r.runs[2].error = Some("timed out after 600 s".into());
     assert!(!analyse(&r).passed());
+}
+
+/// An anon-oom run whose hog was OOM-killed (`killed`) or exited normally.
+fn hog_run(r: &RawRecord, killed: bool) -> RunRecord {
+    let hog = WorkloadRecord {
+        name: "hog".into(),
+        cgroup: "pod".into(),
+        pid: Some(100),
+        signal: killed.then_some(9),
+        exit_code: (!killed).then_some(0),
+        ..Default::default()
+    };
+    let line = "3,1,1,-;Memory cgroup out of memory: Killed process 100 (c) total-vm:1kB, anon-rss:65280kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1kB oom_score_adj:1000";
+    RunRecord {
+        plan: Some(r.plan.runs[0].clone()),
+        marks: vec![
+            mark("run:start", set(0, sample(0, 0, 0, None))),
+            mark("run:end", set(900, sample(0, 0, killed as u64, None))),
+        ],
+        workloads: vec![hog],
+        kmsg: if killed {
+            vec![KmsgLine { raw: line.into() }]
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn records_of_separate_boots_merge_into_one_verdict_over_all_runs() {
+    use crate::record::merge::merge;
+    let base = record("anon-oom", &[]);
+    let boot = |killed: &[bool]| {
+        let mut r = base.clone();
+        r.runs = killed.iter().map(|k| hog_run(&base, *k)).collect();
+        r
+    };
+    let m = merge(vec![
+        ("a".into(), boot(&[true])),
+        ("b".into(), boot(&[false])),
+        ("c".into(), boot(&[true, true])),
+    ])
+    .unwrap();
+    assert_eq!(m.boots, 3);
+    let boots: Vec<Option<u32>> = m.runs.iter().map(|r| r.boot).collect();
+    assert_eq!(boots, vec![Some(1), Some(2), Some(3), Some(3)]);
+    let a = analyse(&m);
+    assert_eq!(a.variants[0].repetitions, 4);
+    let killed = a.variants[0]
+        .checks
+        .iter()
+        .find(|c| c.text.contains("killed_by"))
+        .unwrap();
+    assert_eq!(
+        (killed.outcome.pass, killed.per_run.clone()),
+        (
+            Some(false),
+            vec![Some(true), Some(false), Some(true), Some(true)]
+        ),
+        "the boots disagree on the text value, so it is mixed and fails"
+    );
+    let again = merge(vec![("m".into(), m), ("d".into(), boot(&[true]))]).unwrap();
+    assert_eq!(again.runs.last().unwrap().boot, Some(4), "merges renumber");
+}
+
+#[test]
+fn records_of_different_experiments_do_not_merge() {
+    use crate::record::merge::merge;
+    let a = record("anon-oom", &[]);
+    let mut other_kernel = a.clone();
+    other_kernel.kernel_release = "7.2.0".into();
+    let e = merge(vec![("x".into(), a.clone()), ("y".into(), other_kernel)]).unwrap_err();
+    assert!(e.0.contains("kernel") && e.0.contains('y'), "{e}");
+    let thrash = record("page-cache-thrash", &[]);
+    let e = merge(vec![("x".into(), a), ("z".into(), thrash)]).unwrap_err();
+    assert!(e.0.contains("scenario"), "{e}");
+    assert!(merge(Vec::new()).is_err());
 }

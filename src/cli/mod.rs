@@ -2,11 +2,13 @@
 //! the work is done by the library modules they call.
 
 mod bench;
+mod boots;
 mod clean;
 mod doctor;
 mod kernel;
 mod probe;
 mod run;
+mod scenario;
 mod vm;
 mod workload;
 
@@ -76,9 +78,9 @@ pub enum Command {
     /// List the scenario catalogue.
     List,
     /// Show a scenario: parameters, variants, tree, workloads, expectations.
-    Show(run::ShowArgs),
+    Show(scenario::ShowArgs),
     /// Rebuild the report of a saved record.json offline.
-    Analyze(run::AnalyzeArgs),
+    Analyze(scenario::AnalyzeArgs),
     /// The recorder's pieces alone, for scripts/bench-recorder.
     #[command(subcommand, hide = true)]
     Probe(probe::ProbeCmd),
@@ -94,9 +96,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Workload(w) => workload::run(w),
         Command::Bench(a) => bench::run(a),
         Command::Run(a) => run::run(&cli.host_root, a),
-        Command::List => run::list(),
-        Command::Show(a) => run::show(a),
-        Command::Analyze(a) => run::analyze(a),
+        Command::List => scenario::list(),
+        Command::Show(a) => scenario::show(a),
+        Command::Analyze(a) => scenario::analyze(a),
         Command::Probe(p) => probe::run(p),
     }
 }

@@ -4,7 +4,7 @@
 use crate::exit::{usage, Exit, Failure};
 use crate::host::read_facts;
 use crate::plan::{self, Options};
-use crate::record::raw::{RawRecord, SCHEMA_VERSION};
+use crate::record::raw::RawRecord;
 use crate::report;
 use crate::run::{self, setup, RunEnv};
 use crate::spec::{self, catalogue, params::parse_scale};
@@ -47,26 +47,43 @@ pub struct RunArgs {
     /// Exploration: show values, do not fail on expectations.
     #[arg(long)]
     pub no_expect: bool,
+    /// Order of the runs: `declared` (variants in the file's order, repetitions together)
+    /// or `random` (all runs shuffled; the seed is printed and recorded). `vm --boots`
+    /// uses random so no variant always runs first after boot.
+    #[arg(long, value_enum, default_value = "declared")]
+    pub order: Order,
+    /// Seed for `--order random` (default: a fresh one), to replay a recorded order.
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Only the final summary.
     #[arg(long)]
     pub quiet: bool,
 }
 
-/// Options of `show`.
-#[derive(Debug, clap::Args)]
-pub struct ShowArgs {
-    /// A scenario name or path.
-    pub scenario: String,
+/// Run order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    /// As the scenario declares them.
+    Declared,
+    /// Shuffled.
+    Random,
 }
 
-/// Options of `analyze`.
-#[derive(Debug, clap::Args)]
-pub struct AnalyzeArgs {
-    /// A record.json (or the run directory holding it).
-    pub record: PathBuf,
-    /// Print the report as JSON instead of the table.
-    #[arg(long)]
-    pub json: bool,
+/// A fresh seed: /dev/urandom, else the clock and pid.
+fn fresh_seed() -> u64 {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok()
+    {
+        return u64::from_le_bytes(b);
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    t ^ (std::process::id() as u64).rotate_left(32)
 }
 
 fn pairs(flag: &str, items: &[String]) -> anyhow::Result<Vec<(String, String)>> {
@@ -95,7 +112,7 @@ pub fn check_workload(argv: &[String]) -> Result<(), String> {
     })
 }
 
-fn spec_error(e: spec::SpecError) -> anyhow::Error {
+pub(super) fn spec_error(e: spec::SpecError) -> anyhow::Error {
     usage(e.to_string())
 }
 
@@ -128,9 +145,7 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
             }
             Err(err) => return Err(err),
         };
-        if (e as i32) > (worst as i32) {
-            worst = e;
-        }
+        worst = worst.worse(e);
         if crate::interrupt::requested() {
             break;
         }
@@ -189,7 +204,17 @@ fn run_one(
         state_dir: super::state_dir(),
         out_dir: out.clone(),
         quiet: a.quiet,
+        order_seed: match (a.order, a.seed) {
+            (Order::Declared, None) => None,
+            (Order::Declared, Some(_)) => {
+                return Err(usage("--seed goes with --order random"));
+            }
+            (Order::Random, s) => Some(s.unwrap_or_else(fresh_seed)),
+        },
     };
+    if let (Some(seed), false) = (env.order_seed, a.quiet) {
+        eprintln!("runs in random order (--order random --seed {seed})");
+    }
     crate::interrupt::install()?;
     let record_path = out.join("record.json");
     let cmdline: Vec<String> = std::env::args().collect();
@@ -231,143 +256,4 @@ fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow::Result<Exi
     } else {
         Exit::ExpectationFailed
     })
-}
-
-/// Runs `analyze`.
-pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<Exit> {
-    let path = if a.record.is_dir() {
-        a.record.join("record.json")
-    } else {
-        a.record.clone()
-    };
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-    let head: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| usage(format!("{}: not JSON: {e}", path.display())))?;
-    let version = head.get("schema_version").and_then(|v| v.as_u64());
-    if version != Some(SCHEMA_VERSION as u64) {
-        return Err(usage(format!(
-            "{}: record schema_version {version:?}; this cgharness reads {SCHEMA_VERSION}",
-            path.display()
-        )));
-    }
-    let record: RawRecord = serde_json::from_value(head)
-        .map_err(|e| usage(format!("{}: not a cgharness record: {e}", path.display())))?;
-    let analysis = crate::analysis::analyse(&record);
-    let rep = report::build(&record, &analysis);
-    if a.json {
-        println!("{}", serde_json::to_string_pretty(&rep)?);
-    } else {
-        print!("{}", report::render(&rep));
-    }
-    Ok(if rep.passed {
-        Exit::Ok
-    } else {
-        Exit::ExpectationFailed
-    })
-}
-
-/// Runs `list`.
-pub fn list() -> anyhow::Result<Exit> {
-    for (name, _) in catalogue::BUILTIN {
-        let src = catalogue::lookup(name).map_err(spec_error)?;
-        let s = spec::parse(&src).map_err(spec_error)?;
-        println!(
-            "{name:<22} {:<16} {}",
-            s.seed.unwrap_or_default(),
-            s.shows.unwrap_or_default()
-        );
-    }
-    Ok(Exit::Ok)
-}
-
-/// Parameters (and which scale) and variants, for `show`.
-fn show_params(s: &spec::Spec) -> anyhow::Result<()> {
-    println!("parameters:");
-    for (k, v) in &s.params {
-        let d = spec::params::declare(v).map_err(usage)?;
-        let scaled = matches!(
-            d.kind,
-            spec::params::Kind::Size { scale: true, .. }
-                | spec::params::Kind::Quantity { scale: true }
-        );
-        println!(
-            "  {k:<14} = {:<10} {}",
-            d.default,
-            if scaled { "(scaled by --scale)" } else { "" }
-        );
-    }
-    for (k, vals) in &s.variants {
-        println!(
-            "variants: {k} = {}",
-            vals.iter()
-                .filter_map(spec::params::scalar_text)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    for v in &s.variant {
-        println!(
-            "variant: {}",
-            v.iter()
-                .map(|(k, x)| format!("{k}={}", spec::params::scalar_text(x).unwrap_or_default()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// Runs `show`.
-pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
-    let src = catalogue::lookup(&a.scenario).map_err(spec_error)?;
-    let s = spec::parse(&src).map_err(spec_error)?;
-    println!(
-        "{} — seed {}\n\n{}\n",
-        s.name,
-        s.seed.as_deref().unwrap_or("-"),
-        s.description.trim()
-    );
-    if let Some(x) = &s.shows {
-        println!("must show: {x}\n");
-    }
-    show_params(&s)?;
-    println!("cgroups:");
-    for c in &s.cgroup {
-        println!(
-            "  {}",
-            toml::to_string(c)
-                .unwrap_or_default()
-                .replace('\n', "  ")
-                .trim()
-        );
-    }
-    println!("workloads:");
-    for w in &s.workload {
-        println!(
-            "  {:<14} in {:<10} {}{}",
-            w.name,
-            w.cgroup,
-            w.run,
-            w.after
-                .as_ref()
-                .map(|x| format!("  (after {x})"))
-                .unwrap_or_default()
-        );
-    }
-    println!("expectations:");
-    for e in &s.expect {
-        println!(
-            "  {}{}",
-            e.check,
-            e.when
-                .as_ref()
-                .map(|w| format!("   when {w}"))
-                .unwrap_or_default()
-        );
-    }
-    if let Some(n) = &s.notes {
-        println!("\nnotes: {}", n.trim());
-    }
-    Ok(Exit::Ok)
 }

@@ -16,7 +16,8 @@ Examples:
   cgharness vm --kernel debian:6.12 -- doctor
   cgharness vm --kernel debian:6.1 --kernel debian:6.12 --kernel debian:sid -- doctor --json
   cgharness vm --kernel ./bzImage --modules ./mods --cmdline transparent_hugepage=never -- doctor
-  cgharness vm --kernel debian:6.12 --include /usr/bin/md5sum --exec -- md5sum /init";
+  cgharness vm --kernel debian:6.12 --include /usr/bin/md5sum --exec -- md5sum /init
+  cgharness vm --kernel debian:6.12 --boots 5 -- run reclaim-protection --scale 1/16";
 
 /// Options of `vm`.
 #[derive(Debug, clap::Args)]
@@ -69,6 +70,11 @@ pub struct VmArgs {
     /// Boots to retry when a kernel dies before init starts (≈1 in 60 under TCG).
     #[arg(long, default_value_t = 2)]
     pub retries: u32,
+    /// Run the command on N fresh boots of each kernel, into <out>/<release>/boot-K/. For
+    /// `run`, the runs go in random order on each boot and each scenario's records are then
+    /// merged into <out>/<release>/<scenario>/report.json, judged on medians over all boots.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub boots: u32,
     /// The guest command: cgharness arguments (or, with --exec, a program and its arguments).
     #[arg(last = true, required = true)]
     pub args: Vec<String>,
@@ -90,8 +96,12 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results/vm").join(timestamp()));
-    let (args, carried) =
+    let (mut args, carried) =
         crate::vm::plan::carry_named_files(&a.args, &|p| std::path::Path::new(p).is_file());
+    let combine = a.boots > 1 && super::boots::is_run(a.exec, &args);
+    if combine {
+        args = super::boots::shuffled_args(&args);
+    }
     let base = VmRequest {
         kernel: String::new(),
         modules: a.modules.clone(),
@@ -123,7 +133,7 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(spec) = a.kernels.get(i) else { break };
-                let r = one_kernel(i, n, spec, &base, &out, &memo);
+                let r = boots_of(i, n, spec, &base, &out, &memo, (a.boots, combine));
                 if let Ok(mut v) = results.lock() {
                     v.push(r);
                 }
@@ -133,23 +143,69 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
     let mut worst = Exit::Ok;
     for r in results.into_inner().unwrap_or_default() {
         match r {
-            Ok(status) => worst = worse(worst, status),
+            Ok(status) => worst = worst.worse(status),
             Err(e) if n == 1 => return Err(e),
-            Err(e) => worst = worse(worst, crate::exit::exit_of(&e)),
+            Err(e) => worst = worst.worse(crate::exit::exit_of(&e)),
         }
     }
     Ok(worst)
 }
 
-/// Runs kernel `i` of `n`, moves its results to `<out>/<release>/` and prints one line.
+type Memo = std::sync::Mutex<Option<crate::vm::qemu::Accel>>;
+
+/// Runs kernel `i` of `n` on `boots` fresh boots (`<out>/<release>/boot-K/` when more than
+/// one); with `combine`, merges the boots' run records and the merged verdict decides.
+fn boots_of(
+    i: usize,
+    n: usize,
+    spec: &str,
+    base: &VmRequest,
+    out: &std::path::Path,
+    memo: &Memo,
+    (boots, combine): (u32, bool),
+) -> anyhow::Result<Exit> {
+    if boots == 1 {
+        return one_kernel(i, n, spec, base, out, memo, None).map(|(e, _)| e);
+    }
+    let mut worst = Exit::Ok;
+    let mut release = None;
+    for b in 1..=boots {
+        if crate::interrupt::requested() {
+            return Ok(worst.worse(Exit::Infrastructure));
+        }
+        eprintln!("[{}/{n}] {spec}: boot {b} of {boots}", i + 1);
+        let (status, rel) = match one_kernel(i, n, spec, base, out, memo, Some(b)) {
+            Ok(r) => r,
+            Err(e) => {
+                // A crashed boot is reported; the other boots still count.
+                eprintln!("[{}/{n}] {spec}: boot {b}: error: {e:#}", i + 1);
+                worst = worst.worse(crate::exit::exit_of(&e));
+                continue;
+            }
+        };
+        release = Some(rel);
+        // Per-boot expectation failures are judged again over all boots below.
+        if !(combine && status == Exit::ExpectationFailed) {
+            worst = worst.worse(status);
+        }
+    }
+    match (combine, release) {
+        (true, Some(rel)) => Ok(worst.worse(super::boots::combine(&out.join(rel), boots)?)),
+        _ => Ok(worst),
+    }
+}
+
+/// Runs kernel `i` of `n` once, moves its results to `<out>/<release>/` (or its `boot-K/`)
+/// and prints one line. Returns the status and the kernel release.
 fn one_kernel(
     i: usize,
     n: usize,
     spec: &str,
     base: &VmRequest,
     out: &std::path::Path,
-    memo: &std::sync::Mutex<Option<crate::vm::qemu::Accel>>,
-) -> anyhow::Result<Exit> {
+    memo: &Memo,
+    boot: Option<u32>,
+) -> anyhow::Result<(Exit, String)> {
     let req = VmRequest {
         kernel: spec.to_string(),
         ..base.clone()
@@ -176,8 +232,14 @@ fn one_kernel(
             return Err(e.context(kept));
         }
     };
-    let dest = out.join(&rec.kernel.release);
+    let dest = match boot {
+        Some(b) => out.join(&rec.kernel.release).join(format!("boot-{b}")),
+        None => out.join(&rec.kernel.release),
+    };
     let _ = std::fs::remove_dir_all(&dest);
+    if let Some(parent) = dest.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
     std::fs::rename(&staging, &dest)?;
     let boot_ms = rec.exit.command_start_uptime_ms.unwrap_or(0);
     eprintln!(
@@ -190,7 +252,7 @@ fn one_kernel(
         boot_ms as f64 / 1000.0,
         dest.display()
     );
-    Ok(status)
+    Ok((status, rec.kernel.release))
 }
 
 /// Keeps a failed run's console log and partial results for inspection; says where.
@@ -204,14 +266,6 @@ fn keep_failed(staging: &std::path::Path, out: &std::path::Path, i: usize, spec:
     match std::fs::rename(staging, &dest) {
         Ok(()) => format!("console log and partial results kept in {}", dest.display()),
         Err(_) => "no console log was written".to_string(),
-    }
-}
-
-fn worse(a: Exit, b: Exit) -> Exit {
-    if (b as i32) > (a as i32) {
-        b
-    } else {
-        a
     }
 }
 

@@ -181,6 +181,27 @@ pub fn build(
     })
 }
 
+/// The order to execute `n` runs in: as declared (`None`), or shuffled by `seed` with a
+/// Fisher–Yates walk over splitmix64, so a seed in a record reproduces its order.
+pub fn run_order(n: usize, seed: Option<u64>) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    let Some(mut state) = seed else {
+        return order;
+    };
+    let mut next = move || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
 fn declare_all(src: &Source, spec: &Spec) -> Result<BTreeMap<String, params::Decl>, SpecError> {
     let mut out = BTreeMap::new();
     for (name, v) in &spec.params {

@@ -190,3 +190,23 @@ fn workload_lines_are_checked_by_the_given_parser() {
         "{e}"
     );
 }
+
+#[test]
+fn run_order_is_declared_without_a_seed_and_a_reproducible_permutation_with_one() {
+    assert_eq!(run_order(4, None), vec![0, 1, 2, 3]);
+    let a = run_order(8, Some(7));
+    assert_eq!(a, run_order(8, Some(7)), "same seed, same order");
+    let mut sorted = a.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, (0..8).collect::<Vec<_>>(), "a permutation");
+    let distinct: std::collections::BTreeSet<Vec<usize>> =
+        (0..20).map(|s| run_order(8, Some(s))).collect();
+    assert!(
+        distinct.len() >= 15,
+        "seeds give different orders: {distinct:?}"
+    );
+    assert!(
+        distinct.iter().any(|o| o[0] != 0),
+        "the first run moves too"
+    );
+}

@@ -4,6 +4,7 @@
 //! anything: analysis reads what these modules saved.
 
 pub mod kmsg;
+pub mod merge;
 pub mod raw;
 pub mod sampler;
 pub mod watch;

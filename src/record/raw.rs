@@ -205,6 +205,13 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// Sampler CPU time (user + system of the harness thread), µs.
     pub sampler_cpu_usec: Option<u64>,
+    /// The parent's `nr_dying_descendants` after this run was cleaned up (files deleted,
+    /// caches dropped in a VM, up to 2 s of waiting); `None` where unreadable.
+    #[serde(default)]
+    pub dying_after_cleanup: Option<u64>,
+    /// Which boot of `vm --boots` it came from (set when records are merged).
+    #[serde(default)]
+    pub boot: Option<u32>,
 }
 
 /// The whole record.
@@ -226,6 +233,16 @@ pub struct RawRecord {
     pub source: Source,
     /// The plan.
     pub plan: Plan,
+    /// Seed of `--order random` (runs then appear in the order they ran); `None`: declared.
+    #[serde(default)]
+    pub order_seed: Option<u64>,
+    /// Boots merged into this record (`vm --boots`, `analyze A B …`); 1 for a single run.
+    #[serde(default = "one")]
+    pub boots: u32,
     /// Runs, appended as they finish.
     pub runs: Vec<RunRecord>,
+}
+
+fn one() -> u32 {
+    1
 }

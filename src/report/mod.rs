@@ -36,10 +36,20 @@ pub struct Report {
     pub notes: Option<String>,
     /// `--scale`.
     pub scale: f64,
+    /// Fresh boots the runs came from (`vm --boots`).
+    #[serde(default = "one")]
+    pub boots: u32,
+    /// Seed of `--order random`, if the runs were shuffled.
+    #[serde(default)]
+    pub order_seed: Option<u64>,
     /// Every expectation of every variant held.
     pub passed: bool,
     /// Per variant.
     pub variants: Vec<VariantResult>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Builds the report.
@@ -56,6 +66,8 @@ pub fn build(record: &RawRecord, analysis: &Analysis) -> Report {
         shows: spec.shows.clone(),
         notes: spec.notes.clone(),
         scale: record.plan.options.scale,
+        boots: record.boots,
+        order_seed: record.order_seed,
         passed: analysis.passed(),
         variants: analysis.variants.clone(),
     }
@@ -197,11 +209,21 @@ pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} (seed {}) on {} — scale {}",
+        "{} (seed {}) on {} — scale {}{}{}",
         r.scenario,
         r.seed.as_deref().unwrap_or("-"),
         r.kernel_release,
-        r.scale
+        r.scale,
+        if r.boots > 1 {
+            format!(", runs from {} fresh boots", r.boots)
+        } else {
+            String::new()
+        },
+        if r.order_seed.is_some() {
+            ", random run order"
+        } else {
+            ""
+        }
     );
     for v in &r.variants {
         let _ = writeln!(
@@ -215,6 +237,18 @@ pub fn render(r: &Report) -> String {
         workload_rows(&mut out, v);
         for e in &v.errors {
             let _ = writeln!(out, "  ✗ run error: {e}");
+        }
+        if let Some(d) = v
+            .stats
+            .get("cleanup.nr_dying_descendants")
+            .filter(|d| d.max > 0.0)
+        {
+            let _ = writeln!(
+                out,
+                "  ! up to {} removed cgroups were still dying after cleanup (memory still \
+                 charged to them; repetitions are not independent)",
+                d.max
+            );
         }
         verdicts(&mut out, v);
     }

@@ -1,5 +1,8 @@
 //! Workload children: started as `cgharness workload --progress-fd 3 …` inside their cgroup
 //! (placed before exec), their progress pipe read without blocking, reaped without blocking.
+//! Their stdout and stderr come through a pipe that the harness copies into the log file: a
+//! log the workload wrote itself would be page cache (shmem on the guest's tmpfs) charged to
+//! the measured cgroup, and would keep that cgroup dying after removal.
 
 use crate::cgroupfs::Cgroup;
 use crate::plan::WorkloadPlan;
@@ -20,6 +23,8 @@ pub struct Running {
     /// The record being filled.
     pub rec: WorkloadRecord,
     pipe: Option<File>,
+    output: Option<File>,
+    log_file: Option<File>,
     partial: String,
     log: PathBuf,
     /// Whether it is a background workload.
@@ -32,7 +37,8 @@ const PROGRESS_FD: RawFd = 3;
 /// Starts `w` in `cg`; stdout and stderr go to `log`.
 pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::Result<Running> {
     let (r, wr): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
-    let out = File::create(log)?;
+    let (out_r, out): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    let log_file = File::create(log)?;
     let mut cmd = Command::new(exe);
     cmd.arg("workload").args(["--progress-fd", "3"]);
     if let Some(adj) = w.oom_score_adj {
@@ -42,6 +48,7 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
         .stdin(Stdio::null())
         .stdout(out.try_clone()?)
         .stderr(out);
+    // `cmd` holds the write end of the output pipe until it is dropped below.
     let wfd = wr.as_raw_fd();
     // SAFETY: dup2/fcntl are async-signal-safe and touch only fds opened before fork.
     unsafe {
@@ -59,10 +66,10 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
         });
     }
     let child = ScratchCgroup::spawn_in(cg, &mut cmd)?;
+    drop(cmd);
     drop(wr);
-    let file = File::from(r);
-    // SAFETY: setting O_NONBLOCK on our own pipe end.
-    unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+    let file = nonblocking(File::from(r));
+    let output = nonblocking(File::from(out_r));
     let mut argv = vec![exe.display().to_string(), "workload".into()];
     argv.extend(w.argv.iter().cloned());
     Ok(Running {
@@ -75,20 +82,50 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
             ..WorkloadRecord::default()
         },
         pipe: Some(file),
+        output: Some(output),
+        log_file: Some(log_file),
         partial: String::new(),
         log: log.to_path_buf(),
         background: w.background,
     })
 }
 
+fn nonblocking(f: File) -> File {
+    // SAFETY: setting O_NONBLOCK on our own pipe end.
+    unsafe { libc::fcntl(f.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+    f
+}
+
 impl Running {
-    /// The pipe's fd while it is open.
-    pub fn pipe_fd(&self) -> Option<RawFd> {
-        self.pipe.as_ref().map(|p| p.as_raw_fd())
+    /// The fds of its pipes (progress, output) while they are open.
+    pub fn pipe_fds(&self) -> impl Iterator<Item = RawFd> + '_ {
+        [&self.pipe, &self.output]
+            .into_iter()
+            .filter_map(|p| p.as_ref().map(|f| f.as_raw_fd()))
     }
 
-    /// Reads what the pipe has; returns the new events (closing the pipe at EOF).
+    /// Copies what the output pipe has into the log (closing the pipe at EOF).
+    fn copy_output(&mut self) {
+        use std::io::Write;
+        let mut buf = [0u8; 8192];
+        while let Some(p) = self.output.as_mut() {
+            match p.read(&mut buf) {
+                Ok(0) => self.output = None,
+                Ok(n) => {
+                    if let Some(f) = self.log_file.as_mut() {
+                        let _ = f.write_all(&buf[..n]);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Reads what the pipes have: output goes to the log; returns the new progress events
+    /// (closing each pipe at EOF).
     pub fn read_progress(&mut self) -> Vec<ProgressEvent> {
+        self.copy_output();
         let mut buf = [0u8; 8192];
         let mut new = Vec::new();
         while let Some(p) = self.pipe.as_mut() {

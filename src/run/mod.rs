@@ -35,6 +35,8 @@ pub struct RunEnv {
     pub out_dir: PathBuf,
     /// No progress lines.
     pub quiet: bool,
+    /// `--order random`: the shuffle's seed (recorded); `None` runs in declared order.
+    pub order_seed: Option<u64>,
 }
 
 /// Everything the host must have for `plan`; exit 3 naming what is missing.
@@ -93,15 +95,21 @@ pub fn execute(
         source,
         plan: plan.clone(),
         host: facts,
+        order_seed: env.order_seed,
+        boots: 1,
         runs: Vec::new(),
     };
     save(&record)?;
     let total = plan.runs.len();
-    for (i, run) in plan.runs.iter().enumerate() {
+    for (k, i) in crate::plan::run_order(total, env.order_seed)
+        .into_iter()
+        .enumerate()
+    {
+        let run = &plan.runs[i];
         if !env.quiet {
             eprintln!(
                 "[{}/{total}] {} {} (repetition {})",
-                i + 1,
+                k + 1,
                 plan.scenario,
                 run.variant,
                 run.repetition + 1
@@ -165,7 +173,36 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
     for f in &run.files {
         let _ = std::fs::remove_file(&f.path);
     }
+    if env.in_vm {
+        setup::drop_all_caches();
+    }
+    rec.dying_after_cleanup = wait_dying_gone(&env.parent);
+    if let (Some(n @ 1..), false) = (rec.dying_after_cleanup, env.quiet) {
+        eprintln!(
+            "  note: {n} removed cgroups under {} are still dying 2 s after cleanup \
+             (memory still charged to them; later repetitions may see it)",
+            env.parent.display()
+        );
+    }
     result.map(|_| rec)
+}
+
+/// The parent's `nr_dying_descendants`, polled for up to 2 s until it reaches 0.
+fn wait_dying_gone(parent: &Path) -> Option<u64> {
+    let read = || {
+        let text = std::fs::read_to_string(parent.join("cgroup.stat")).ok()?;
+        keyed_values("cgroup.stat", &text)
+            .get("cgroup.stat.nr_dying_descendants")
+            .copied()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let n = read();
+        if n.map_or(true, |n| n == 0) || std::time::Instant::now() >= deadline {
+            return n;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 fn record_run(

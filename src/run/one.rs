@@ -221,7 +221,7 @@ pub fn drive(
             break Ok(());
         }
         let wake = next_tick.min(next_start.unwrap_or(u64::MAX)).min(deadline);
-        let mut fds: Vec<i32> = st.running.iter().filter_map(|r| r.pipe_fd()).collect();
+        let mut fds: Vec<i32> = st.running.iter().flat_map(|r| r.pipe_fds()).collect();
         fds.extend(st.watcher.as_ref().map(|w| w.raw_fd()));
         fds.extend(st.kmsg.as_ref().map(|k| k.raw_fd()));
         poll_fds(&fds, wake.saturating_sub(now));
@@ -271,8 +271,20 @@ fn finish_workloads(st: &mut State, rec: &mut RunRecord) {
     }
 }
 
+/// `12.0 s  [second-read]  reader pass 1 96 MiB  pod 250 MiB / 256 MiB`: elapsed, phases
+/// under way, workload progress, memory.current against memory.max.
 fn status_line(st: &State, rec: &RunRecord, elapsed_ns: u64) -> String {
     let mut parts = vec![format!("{:6.1} s", elapsed_ns as f64 / 1e9)];
+    let phases: Vec<&str> = st
+        .plan
+        .phases
+        .iter()
+        .filter(|p| st.seen.contains_key(&p.from.key()) && !st.seen.contains_key(&p.to.key()))
+        .map(|p| p.name.as_str())
+        .collect();
+    if !phases.is_empty() {
+        parts.push(format!("[{}]", phases.join(", ")));
+    }
     for r in st.running.iter().filter(|r| r.rec.exit_ns.is_none()) {
         if let Some(p) = r.rec.progress.last() {
             parts.push(format!(
@@ -290,9 +302,22 @@ fn status_line(st: &State, rec: &RunRecord, elapsed_ns: u64) -> String {
                 .as_deref()
                 .and_then(|t| t.trim().parse::<u64>().ok());
             if let Some(cur) = cur {
-                parts.push(format!("{name} {}", crate::size::format_bytes(cur)));
+                parts.push(format!(
+                    "{name} {}{}",
+                    crate::size::format_bytes(cur),
+                    limit_of(st.plan, name)
+                        .map(|l| format!(" / {l}"))
+                        .unwrap_or_default()
+                ));
             }
         }
     }
     parts.join("  ")
+}
+
+/// The cgroup's memory.max as planned, human-sized (`None` when unlimited or unset).
+fn limit_of(plan: &RunPlan, cgroup: &str) -> Option<String> {
+    let c = plan.cgroups.iter().find(|c| c.name == cgroup)?;
+    let (_, v) = c.writes.iter().rev().find(|(f, _)| f == "memory.max")?;
+    v.trim().parse::<u64>().ok().map(crate::size::format_bytes)
 }

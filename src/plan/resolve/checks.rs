@@ -26,6 +26,7 @@ const FREE: &[&str] = &[
     "sampler",
     "kmsg",
     "parent",
+    "cleanup",
 ];
 
 impl Names {

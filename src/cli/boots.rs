@@ -1,0 +1,107 @@
+//! `vm --boots N` with a `run` command: the guest command runs once per fresh boot (in random
+//! run order), each boot's output in `<release>/boot-K/`; afterwards the records of each
+//! scenario are merged across boots into `<release>/<scenario>/report.json`, whose medians
+//! and verdicts span every boot (boot-to-boot variance dominates some behaviours).
+
+use crate::exit::Exit;
+use crate::record::raw::RawRecord;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Whether the guest command is cgharness `run`.
+pub fn is_run(exec: bool, args: &[String]) -> bool {
+    !exec && args.first().map(String::as_str) == Some("run")
+}
+
+/// The guest arguments for several boots of `run`: `--order random` unless an order was
+/// given, so no variant always runs first after boot (each boot draws its own seed).
+pub fn shuffled_args(args: &[String]) -> Vec<String> {
+    if args
+        .iter()
+        .any(|a| a == "--order" || a.starts_with("--order="))
+    {
+        return args.to_vec();
+    }
+    let mut v = args.to_vec();
+    v.splice(1..1, ["--order".to_string(), "random".to_string()]);
+    v
+}
+
+/// Every `record.json` at most three directories below `dir`, sorted by path.
+fn records_under(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() && depth > 0 {
+            records_under(&p, depth - 1, out);
+        } else if p.file_name().is_some_and(|n| n == "record.json") {
+            out.push(p);
+        }
+    }
+}
+
+/// Merges the records of `boots` boots under `dir` (`boot-1` … `boot-N`) per scenario, writes
+/// `<dir>/<scenario>/report.json`, prints each report, and returns the worst verdict.
+pub fn combine(dir: &Path, boots: u32) -> anyhow::Result<Exit> {
+    let mut by_scenario: BTreeMap<String, Vec<(String, RawRecord)>> = BTreeMap::new();
+    for b in 1..=boots {
+        let mut found = Vec::new();
+        records_under(&dir.join(format!("boot-{b}")), 3, &mut found);
+        for p in found {
+            let (name, rec) = super::scenario::load_record(&p)?;
+            by_scenario
+                .entry(rec.plan.scenario.clone())
+                .or_default()
+                .push((name, rec));
+        }
+    }
+    if by_scenario.is_empty() {
+        eprintln!("no run records came back from the boots; nothing to combine");
+        return Ok(Exit::Infrastructure);
+    }
+    let mut worst = Exit::Ok;
+    for (scenario, records) in by_scenario {
+        let n = records.len() as u32;
+        let rep = super::scenario::report_over(records)?;
+        let dest = dir.join(&scenario);
+        std::fs::create_dir_all(&dest)?;
+        let path = dest.join("report.json");
+        std::fs::write(&path, serde_json::to_vec(&rep)?)?;
+        println!("\n== {scenario} over {n} of {boots} boots");
+        print!("{}", crate::report::render(&rep));
+        println!("report: {}", path.display());
+        if n < boots {
+            eprintln!("{scenario}: only {n} of {boots} boots left a record");
+            worst = worst.worse(Exit::Infrastructure);
+        }
+        if !rep.passed {
+            worst = worst.worse(Exit::ExpectationFailed);
+        }
+    }
+    Ok(worst)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn several_boots_of_run_shuffle_unless_an_order_was_given() {
+        assert!(is_run(false, &words("run anon-oom")));
+        assert!(!is_run(true, &words("run")));
+        assert!(!is_run(false, &words("doctor")));
+        assert_eq!(
+            shuffled_args(&words("run all --scale 1/16")),
+            words("run --order random all --scale 1/16")
+        );
+        let given = words("run x --order declared");
+        assert_eq!(shuffled_args(&given), given);
+    }
+}

@@ -1,0 +1,182 @@
+//! `cgharness list | show | analyze`: the catalogue and saved records, read-only. `analyze`
+//! merges several records of one scenario (separate boots) into one report.
+
+use super::run::spec_error;
+use crate::exit::{usage, Exit};
+use crate::record::raw::{RawRecord, SCHEMA_VERSION};
+use crate::report;
+use crate::spec::{self, catalogue};
+use std::path::{Path, PathBuf};
+
+/// Options of `show`.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// A scenario name or path.
+    pub scenario: String,
+}
+
+/// Options of `analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// A record.json (or the run directory holding it). Several records of the same scenario
+    /// and kernel (e.g. one per fresh boot) are merged: statistics and verdicts span them all.
+    #[arg(required = true)]
+    pub records: Vec<PathBuf>,
+    /// Print the report as JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads a record.json (or the run directory holding it), checking its schema version.
+pub fn load_record(given: &Path) -> anyhow::Result<(String, RawRecord)> {
+    let path = if given.is_dir() {
+        given.join("record.json")
+    } else {
+        given.to_path_buf()
+    };
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(&path).map_err(|e| usage(format!("{name}: {e}")))?;
+    let head: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| usage(format!("{name}: not JSON: {e}")))?;
+    let version = head.get("schema_version").and_then(|v| v.as_u64());
+    if version != Some(SCHEMA_VERSION as u64) {
+        return Err(usage(format!(
+            "{name}: record schema_version {version:?}; this cgharness reads {SCHEMA_VERSION}"
+        )));
+    }
+    let record: RawRecord = serde_json::from_value(head)
+        .map_err(|e| usage(format!("{name}: not a cgharness record: {e}")))?;
+    Ok((name, record))
+}
+
+/// One report over `records` (merged as separate boots when there are several).
+pub fn report_over(records: Vec<(String, RawRecord)>) -> anyhow::Result<report::Report> {
+    let record = crate::record::merge::merge(records).map_err(|e| usage(e.to_string()))?;
+    let analysis = crate::analysis::analyse(&record);
+    Ok(report::build(&record, &analysis))
+}
+
+/// Runs `analyze`.
+pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<Exit> {
+    let records = a
+        .records
+        .iter()
+        .map(|p| load_record(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let rep = report_over(records)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&rep)?);
+    } else {
+        print!("{}", report::render(&rep));
+    }
+    Ok(if rep.passed {
+        Exit::Ok
+    } else {
+        Exit::ExpectationFailed
+    })
+}
+
+/// Runs `list`.
+pub fn list() -> anyhow::Result<Exit> {
+    for (name, _) in catalogue::BUILTIN {
+        let src = catalogue::lookup(name).map_err(spec_error)?;
+        let s = spec::parse(&src).map_err(spec_error)?;
+        println!(
+            "{name:<22} {:<16} {}",
+            s.seed.unwrap_or_default(),
+            s.shows.unwrap_or_default()
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+/// Parameters (and which scale) and variants, for `show`.
+fn show_params(s: &spec::Spec) -> anyhow::Result<()> {
+    println!("parameters:");
+    for (k, v) in &s.params {
+        let d = spec::params::declare(v).map_err(usage)?;
+        let scaled = matches!(
+            d.kind,
+            spec::params::Kind::Size { scale: true, .. }
+                | spec::params::Kind::Quantity { scale: true }
+        );
+        println!(
+            "  {k:<14} = {:<10} {}",
+            d.default,
+            if scaled { "(scaled by --scale)" } else { "" }
+        );
+    }
+    for (k, vals) in &s.variants {
+        println!(
+            "variants: {k} = {}",
+            vals.iter()
+                .filter_map(spec::params::scalar_text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    for v in &s.variant {
+        println!(
+            "variant: {}",
+            v.iter()
+                .map(|(k, x)| format!("{k}={}", spec::params::scalar_text(x).unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Runs `show`.
+pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
+    let src = catalogue::lookup(&a.scenario).map_err(spec_error)?;
+    let s = spec::parse(&src).map_err(spec_error)?;
+    println!(
+        "{} — seed {}\n\n{}\n",
+        s.name,
+        s.seed.as_deref().unwrap_or("-"),
+        s.description.trim()
+    );
+    if let Some(x) = &s.shows {
+        println!("must show: {x}\n");
+    }
+    show_params(&s)?;
+    println!("cgroups:");
+    for c in &s.cgroup {
+        println!(
+            "  {}",
+            toml::to_string(c)
+                .unwrap_or_default()
+                .replace('\n', "  ")
+                .trim()
+        );
+    }
+    println!("workloads:");
+    for w in &s.workload {
+        println!(
+            "  {:<14} in {:<10} {}{}",
+            w.name,
+            w.cgroup,
+            w.run,
+            w.after
+                .as_ref()
+                .map(|x| format!("  (after {x})"))
+                .unwrap_or_default()
+        );
+    }
+    println!("expectations:");
+    for e in &s.expect {
+        println!(
+            "  {}{}",
+            e.check,
+            e.when
+                .as_ref()
+                .map(|w| format!("   when {w}"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(n) = &s.notes {
+        println!("\nnotes: {}", n.trim());
+    }
+    Ok(Exit::Ok)
+}
