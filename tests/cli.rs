@@ -357,3 +357,87 @@ fn progress_events_cover_every_pass_with_both_clocks() {
             >= 4
     );
 }
+
+/// Runs `workload --progress-fd 2 ARGS…` and returns its progress events.
+fn progress_events(args: &[&str]) -> Vec<serde_json::Value> {
+    let out = cgharness()
+        .args(["workload", "--progress-fd", "2"])
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stderr
+        .clone();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn anon_paces_its_growth_repeats_cycles_and_spikes() {
+    let ev = progress_events(&[
+        "anon",
+        "--bytes",
+        "16M",
+        "--rate",
+        "32M",
+        "--step",
+        "4M",
+        "--cycles",
+        "2",
+        "--spike",
+        "8M",
+        "--spike-ms",
+        "50",
+        "--hold-ms",
+        "0",
+    ]);
+    let at = |kind: &str| -> Vec<&serde_json::Value> {
+        ev.iter().filter(|e| e["event"] == kind).collect()
+    };
+    let t = |e: &serde_json::Value| e["t_mono_ns"].as_u64().unwrap();
+    let ends = at("pass_end");
+    assert_eq!(ends.len(), 2, "one first touch per cycle");
+    // 16 MiB at 32 MiB/s takes at least half a second per cycle, in 4 MiB steps.
+    assert!(t(ends[0]) - t(at("start")[0]) >= 450_000_000, "{ev:?}");
+    assert_eq!(at("progress").len(), 8, "4 steps per cycle");
+    let (spike, spike_end) = (at("spike"), at("spike_end"));
+    assert_eq!(spike[0]["bytes"], 8 << 20);
+    assert!(t(spike_end[0]) - t(spike[0]) >= 50_000_000);
+}
+
+#[test]
+fn shared_read_reports_how_much_was_already_cached_before_each_pass() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let f = dir.path().join("f");
+    std::fs::write(&f, vec![7u8; 4 << 20]).unwrap();
+    let path = f.to_str().unwrap();
+    let ev = progress_events(&[
+        "shared-read",
+        "--path",
+        path,
+        "--mode",
+        "random",
+        "--passes",
+        "2",
+    ]);
+    let resident: Vec<u64> = ev
+        .iter()
+        .filter(|e| e["event"] == "resident")
+        .map(|e| e["bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(resident.len(), 2);
+    assert_eq!(resident[1], 4 << 20, "after a full pass it is all cached");
+    let passes: Vec<u64> = ev
+        .iter()
+        .filter(|e| e["event"] == "pass_end")
+        .map(|e| e["bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        passes,
+        vec![4 << 20, 4 << 20],
+        "random order reads every byte"
+    );
+}

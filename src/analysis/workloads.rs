@@ -130,6 +130,10 @@ fn pass_values(out: &mut Values, p: &str, w: &WorkloadRecord) {
         }
         prev = Some(e.t_mono_ns);
     }
+    for e in w.progress.iter().filter(|e| e.event == "resident") {
+        let key = format!("{p}pass.{}.resident_before_bytes", e.pass);
+        num(out, key, e.bytes as f64);
+    }
     let passes = w.progress.iter().filter(|e| e.event == "pass_end").count();
     num(out, format!("{p}passes"), passes as f64);
 }

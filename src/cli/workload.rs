@@ -4,14 +4,17 @@
 
 use crate::exit::{usage, Exit};
 use crate::size::parse_memparse;
-use crate::workload::anon::{AnonRegion, Fill, Method};
-use crate::workload::file_read::{read_pass_reporting, Advice, ReadMode};
+mod anon;
+
+use crate::workload::anon::{AnonRegion, Fill};
+use crate::workload::file_read::{read_pass_reporting, resident_bytes, Advice, ReadMode};
 use crate::workload::file_write::{write_file, WriteSpec};
 use crate::workload::memfs::{hugetlb_touch, shmem_fill};
-use crate::workload::progress::{Progress, BATCH_BYTES};
+use crate::workload::progress::Progress;
 use crate::workload::{hold, Hold};
+use anon::AnonArgs;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `workload` options common to all workloads.
 #[derive(Debug, clap::Args)]
@@ -36,6 +39,10 @@ pub enum WorkloadCmd {
     Anon(AnonArgs),
     /// Stream a file through the page cache (like cat or md5sum).
     FileRead(FileReadArgs),
+    /// file-read of a file other cgroups also read, reporting before each pass how much of it
+    /// is already in the page cache (charged to whoever touched it first), as a `resident`
+    /// progress event (`workload.W.pass.N.resident_before_bytes`).
+    SharedRead(FileReadArgs),
     /// Buffered (or O_DIRECT) writes that dirty the page cache.
     FileWrite(FileWriteArgs),
     /// Fill a file on tmpfs (charged as shmem; a memory-backed emptyDir), then hold it.
@@ -55,32 +62,6 @@ pub enum WorkloadCmd {
         #[arg(long)]
         hold_ms: Option<u64>,
     },
-}
-
-/// Options of `workload anon`.
-#[derive(Debug, clap::Args)]
-pub struct AnonArgs {
-    /// Bytes to map and touch (memparse: 4G = 4 GiB).
-    #[arg(long)]
-    bytes: String,
-    /// How pages are first touched.
-    #[arg(long, value_enum, default_value = "word")]
-    method: Method,
-    /// What the pages hold (non-zero by default: 6.12+ treats zero pages specially).
-    #[arg(long, value_enum, default_value = "nonzero")]
-    fill: Fill,
-    /// Ask for (on) or against (off) transparent huge pages (madvise).
-    #[arg(long)]
-    thp: Option<Toggle>,
-    /// mlock the region.
-    #[arg(long)]
-    mlock: bool,
-    /// Re-touch passes (every byte rewritten) after the first touch.
-    #[arg(long, default_value_t = 0)]
-    passes: u32,
-    /// Hold time after touching, ms (default: until killed).
-    #[arg(long)]
-    hold_ms: Option<u64>,
 }
 
 /// Options of `workload file-read`.
@@ -104,6 +85,9 @@ pub struct FileReadArgs {
     /// Compute MD5 (md5sum's CPU work).
     #[arg(long)]
     checksum: bool,
+    /// Before each pass, report the bytes of the file already in the page cache (mincore).
+    #[arg(long)]
+    resident: bool,
 }
 
 /// Options of `workload file-write`.
@@ -194,6 +178,11 @@ pub fn run(args: WorkloadArgs) -> anyhow::Result<Exit> {
     match args.cmd {
         WorkloadCmd::Anon(a) => a.run(&mut Progress::new(args.progress_fd))?,
         WorkloadCmd::FileRead(a) => a.run(&mut Progress::new(args.progress_fd))?,
+        WorkloadCmd::SharedRead(a) => FileReadArgs {
+            resident: true,
+            ..a
+        }
+        .run(&mut Progress::new(args.progress_fd))?,
         WorkloadCmd::FileWrite(a) => a.run()?,
         WorkloadCmd::Shmem(a) => a.run()?,
         WorkloadCmd::Hugetlb(a) => a.run()?,
@@ -207,48 +196,17 @@ pub fn run(args: WorkloadArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-impl AnonArgs {
-    fn run(self, p: &mut Progress) -> anyhow::Result<()> {
-        let mut region = AnonRegion::map(bytes_arg("bytes", &self.bytes)?)?;
-        if let Some(t) = self.thp {
-            region.advise_thp(t == Toggle::On)?;
-        }
-        if self.mlock {
-            region.lock()?;
-        }
-        let len = region.len() as u64;
-        // Without a progress reader, touch in one piece: chunking a large memset keeps glibc
-        // below its non-temporal-store threshold (measured: re-touch 19 → 15 GiB/s).
-        let batch = if p.enabled() { BATCH_BYTES } else { u64::MAX };
-        p.emit("start", 0, 0);
-        let start = Instant::now();
-        let pages = region.touch_reporting(self.method, self.fill, batch, &mut |b| {
-            p.emit("progress", b, 0)
-        })?;
-        let first_ns = start.elapsed().as_nanos() as u64;
-        p.emit("pass_end", len, 0);
-        let mut pass_ns = Vec::new();
-        for pass in 1..=self.passes {
-            let t = Instant::now();
-            region.fill_reporting(self.fill, batch, &mut |b| p.emit("progress", b, pass));
-            pass_ns.push(t.elapsed().as_nanos() as u64);
-            p.emit("pass_end", len, pass);
-        }
-        p.emit("end", len, self.passes);
-        let doc = serde_json::json!({"workload": "anon", "bytes": region.len(), "pages": pages,
-            "method": self.method, "fill": self.fill, "first_touch_ns": first_ns, "pass_ns": pass_ns});
-        println!("{doc}");
-        hold(hold_of(self.hold_ms));
-        Ok(())
-    }
-}
-
 impl FileReadArgs {
     fn run(self, p: &mut Progress) -> anyhow::Result<()> {
         let mut buf = AnonRegion::map(bytes_arg("block-size", &self.block_size)?.max(4096))?;
         let mut out = Vec::new();
         p.emit("start", 0, 0);
         for n in 0..self.passes {
+            if self.resident {
+                let r = resident_bytes(&self.path)
+                    .map_err(|e| usage(format!("--path {}: {e}", self.path.display())))?;
+                p.emit("resident", r, n);
+            }
             let pass = read_pass_reporting(
                 &self.path,
                 self.mode,

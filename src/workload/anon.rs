@@ -185,7 +185,7 @@ impl AnonRegion {
 }
 
 /// Page indices in a fixed pseudo-random order.
-fn shuffled(pages: usize) -> Vec<usize> {
+pub(super) fn shuffled(pages: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..pages).collect();
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     for i in (1..pages).rev() {

@@ -19,6 +19,9 @@ pub enum ReadMode {
     Read,
     /// `mmap` and touch every page.
     Mmap,
+    /// `pread(2)` of block-sized pieces at every offset once, in a random order (a database's
+    /// random reads; readahead mostly wasted). A checksum is then of the pieces in read order.
+    Random,
 }
 
 /// `posix_fadvise` before each pass.
@@ -29,6 +32,8 @@ pub enum Advice {
     Sequential,
     /// `POSIX_FADV_DONTNEED`: drop this file's clean cache first (a cold pass).
     Dontneed,
+    /// `POSIX_FADV_RANDOM`: no readahead.
+    Random,
 }
 
 /// One pass's outcome.
@@ -68,6 +73,7 @@ pub fn read_pass_reporting(
         let adv = match a {
             Advice::Sequential => libc::POSIX_FADV_SEQUENTIAL,
             Advice::Dontneed => libc::POSIX_FADV_DONTNEED,
+            Advice::Random => libc::POSIX_FADV_RANDOM,
         };
         // SAFETY: fadvise on an open fd over the whole file.
         unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, adv) };
@@ -76,6 +82,7 @@ pub fn read_pass_reporting(
     let bytes = match mode {
         ReadMode::Read => read_loop(&mut f, buf.as_mut_slice(), &mut hasher, report)?,
         ReadMode::Mmap => mmap_touch(&f, &mut hasher)?,
+        ReadMode::Random => read_random(&f, buf.as_mut_slice(), &mut hasher, report)?,
     };
     Ok(Pass {
         bytes,
@@ -108,6 +115,66 @@ fn read_loop(
             next += super::progress::BATCH_BYTES;
         }
     }
+}
+
+fn read_random(
+    f: &File,
+    buf: &mut [u8],
+    hasher: &mut Option<Md5>,
+    report: &mut dyn FnMut(u64),
+) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let len = f.metadata()?.len();
+    let block = buf.len() as u64;
+    let blocks = len.div_ceil(block) as usize;
+    let mut total = 0u64;
+    let mut next = super::progress::BATCH_BYTES;
+    for i in super::anon::shuffled(blocks) {
+        let n = f.read_at(buf, i as u64 * block)?;
+        if let Some(h) = hasher.as_mut() {
+            h.update(&buf[..n]);
+        }
+        total += n as u64;
+        if total >= next {
+            report(total);
+            next += super::progress::BATCH_BYTES;
+        }
+    }
+    Ok(total)
+}
+
+/// Bytes of `path` in the page cache now (`mincore` over a mapping that faults nothing in).
+pub fn resident_bytes(path: &Path) -> std::io::Result<u64> {
+    let f = File::open(path)?;
+    let len = f.metadata()?.len() as usize;
+    if len == 0 {
+        return Ok(0);
+    }
+    // SAFETY: read-only shared mapping of an open file; checked below, unmapped at the end.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            f.as_raw_fd(),
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut vec = vec![0u8; len.div_ceil(4096)];
+    // SAFETY: `vec` has one byte per page of the mapping.
+    let rc = unsafe { libc::mincore(p, len, vec.as_mut_ptr()) };
+    let err = std::io::Error::last_os_error();
+    // SAFETY: unmapping exactly what was mapped.
+    unsafe { libc::munmap(p, len) };
+    if rc != 0 {
+        return Err(err);
+    }
+    let pages = vec.iter().filter(|b| *b & 1 == 1).count() as u64;
+    Ok((pages * 4096).min(len as u64))
 }
 
 fn mmap_touch(f: &File, hasher: &mut Option<Md5>) -> std::io::Result<u64> {
@@ -176,6 +243,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.bytes, p.md5), (data.len() as u64, None));
+    }
+
+    #[test]
+    fn random_order_reads_every_block_once_and_residency_follows_the_cache() {
+        // On the project's disk: DONTNEED cannot drop a tmpfs /tmp's pages.
+        let mut f = tempfile::NamedTempFile::new_in(concat!(env!("CARGO_MANIFEST_DIR"), "/target"))
+            .unwrap();
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
+        f.write_all(&data).unwrap();
+        f.as_file().sync_all().unwrap();
+        let mut buf = AnonRegion::map(64 << 10).unwrap();
+        let p = read_pass(f.path(), ReadMode::Random, &mut buf, None, true).unwrap();
+        assert_eq!(p.bytes, data.len() as u64);
+        let seq = read_pass(f.path(), ReadMode::Read, &mut buf, None, true).unwrap();
+        assert_ne!(p.md5, seq.md5, "pieces hashed in a shuffled order");
+        assert_eq!(resident_bytes(f.path()).unwrap(), data.len() as u64);
+        read_pass(
+            f.path(),
+            ReadMode::Read,
+            &mut buf,
+            Some(Advice::Dontneed),
+            false,
+        )
+        .unwrap();
+        // DONTNEED before the pass, then the pass reads it all back in.
+        assert_eq!(resident_bytes(f.path()).unwrap(), data.len() as u64);
+        // SAFETY: dropping our own clean file's cache.
+        unsafe { libc::posix_fadvise(f.as_file().as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        assert!(resident_bytes(f.path()).unwrap() < data.len() as u64 / 2);
     }
 
     #[test]
