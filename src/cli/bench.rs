@@ -9,6 +9,8 @@ use std::process::Command;
 const BENCH_HELP: &str = "\
 Targets: anon first touch ≥ 1.0× stress-ng --vm (write64) and ≥ 0.9× a plain page-touch loop;
 re-touch ≥ 0.9× memset; progress events cost ≤ 1%; cached file-read ≥ 1.0× cat; checksum mode ≥ 1.0× md5sum.
+Cold file-read drops only its own file's cache (POSIX_FADV_DONTNEED; no drop_caches on a host)
+and is shown next to the device's sequential read (dd iflag=direct), without a target.
 Peers that are not installed are skipped with a note. Figures drift with load: compare the
 ratios, which are measured side by side in one run.";
 
@@ -121,57 +123,67 @@ fn anon_rep(rows: &mut Vec<Row>, bytes: usize) {
     push(rows, "memset, resident buffer", bench::memset_rate(bytes));
 }
 
-fn file_rep(rows: &mut Vec<Row>, file: &std::path::Path, bytes: usize) -> anyhow::Result<()> {
-    let exe = me()?;
-    let rate = |secs: Option<f64>| secs.map(|s| bytes as f64 / s);
+fn rate_of(bytes: usize, secs: Option<f64>) -> Option<f64> {
+    secs.map(|s| bytes as f64 / s)
+}
+
+/// Cached reads: ours vs cat and dd; checksum mode vs md5sum.
+fn cached_rows(rows: &mut Vec<Row>, exe: &std::path::Path, file: &std::path::Path, bytes: usize) {
     let f = file.as_os_str();
-    push(
-        rows,
-        "file-read cached (ours)",
-        rate(bench::wall_secs(
-            Command::new(&exe)
-                .args(["workload", "file-read", "--path"])
-                .arg(f),
-        )),
-    );
-    push(
-        rows,
-        "cat",
-        rate(bench::wall_secs(Command::new("cat").arg(f))),
-    );
+    let ours = |extra: &[&str]| {
+        let mut c = Command::new(exe);
+        c.args(["workload", "file-read"])
+            .args(extra)
+            .arg("--path")
+            .arg(f);
+        rate_of(bytes, bench::wall_secs(&mut c))
+    };
+    push(rows, "file-read cached (ours)", ours(&[]));
+    let cat = bench::wall_secs(Command::new("cat").arg(f));
+    push(rows, "cat", rate_of(bytes, cat));
     let mut dd = Command::new("dd");
     dd.arg(format!("if={}", file.display()))
         .args(["of=/dev/null", "bs=1M"]);
-    push(rows, "dd bs=1M", rate(bench::wall_secs(&mut dd)));
+    push(rows, "dd bs=1M", rate_of(bytes, bench::wall_secs(&mut dd)));
+    push(rows, "file-read --checksum (ours)", ours(&["--checksum"]));
+    let md5 = bench::wall_secs(Command::new("md5sum").arg(f));
+    push(rows, "md5sum", rate_of(bytes, md5));
+}
+
+/// Cold reads: ours after dropping this file's cache (POSIX_FADV_DONTNEED on our own file;
+/// no system-wide drop_caches on a host) vs the device's sequential read (dd iflag=direct).
+/// Ours leaves the file cached again for the next repetition.
+fn cold_rows(rows: &mut Vec<Row>, exe: &std::path::Path, file: &std::path::Path, bytes: usize) {
+    let mut dd = Command::new("dd");
+    dd.arg(format!("if={}", file.display()))
+        .args(["of=/dev/null", "bs=1M", "iflag=direct"]);
     push(
         rows,
-        "file-read --checksum (ours)",
-        rate(bench::wall_secs(
-            Command::new(&exe)
-                .args(["workload", "file-read", "--checksum", "--path"])
-                .arg(f),
-        )),
+        "dd bs=1M iflag=direct (device)",
+        rate_of(bytes, bench::wall_secs(&mut dd)),
     );
+    let mut ours = Command::new(exe);
+    ours.args(["workload", "file-read", "--fadvise", "dontneed", "--path"])
+        .arg(file);
     push(
         rows,
-        "md5sum",
-        rate(bench::wall_secs(Command::new("md5sum").arg(f))),
+        "file-read cold (ours)",
+        rate_of(bytes, bench::wall_secs(&mut ours)),
     );
+}
+
+/// Buffered writes + fdatasync: ours vs dd.
+fn write_rows(rows: &mut Vec<Row>, exe: &std::path::Path, file: &std::path::Path, bytes: usize) {
     let out = file.with_extension("w");
-    let mut ours = Command::new(&exe);
-    ours.args([
-        "workload",
-        "file-write",
-        "--bytes",
-        &bytes.to_string(),
-        "--sync-at-end",
-        "--path",
-    ])
-    .arg(&out);
+    let mut ours = Command::new(exe);
+    ours.args(["workload", "file-write", "--sync-at-end", "--bytes"])
+        .arg(bytes.to_string())
+        .arg("--path")
+        .arg(&out);
     push(
         rows,
         "file-write + fdatasync (ours)",
-        rate(bench::wall_secs(&mut ours)),
+        rate_of(bytes, bench::wall_secs(&mut ours)),
     );
     let mut dd = Command::new("dd");
     dd.args([
@@ -184,9 +196,16 @@ fn file_rep(rows: &mut Vec<Row>, file: &std::path::Path, bytes: usize) -> anyhow
     push(
         rows,
         "dd bs=1M conv=fdatasync",
-        rate(bench::wall_secs(&mut dd)),
+        rate_of(bytes, bench::wall_secs(&mut dd)),
     );
     let _ = std::fs::remove_file(&out);
+}
+
+fn file_rep(rows: &mut Vec<Row>, file: &std::path::Path, bytes: usize) -> anyhow::Result<()> {
+    let exe = me()?;
+    cached_rows(rows, &exe, file, bytes);
+    cold_rows(rows, &exe, file, bytes);
+    write_rows(rows, &exe, file, bytes);
     Ok(())
 }
 
@@ -246,6 +265,11 @@ pub fn run(a: BenchArgs) -> anyhow::Result<Exit> {
             ("file-read cached (ours)", "cat", 1.0),
             ("file-read cached (ours)", "dd bs=1M", 0.0),
             ("file-read --checksum (ours)", "md5sum", 1.0),
+            (
+                "file-read cold (ours)",
+                "dd bs=1M iflag=direct (device)",
+                0.0,
+            ),
             (
                 "file-write + fdatasync (ours)",
                 "dd bs=1M conv=fdatasync",
