@@ -133,7 +133,15 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(spec) = a.kernels.get(i) else { break };
-                let r = boots_of(i, n, spec, &base, &out, &memo, (a.boots, combine));
+                let job = Job {
+                    i,
+                    n,
+                    spec,
+                    base: &base,
+                    out: &out,
+                    memo: &memo,
+                };
+                let r = boots_of(&job, (a.boots, combine));
                 if let Ok(mut v) = results.lock() {
                     v.push(r);
                 }
@@ -153,19 +161,24 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
 
 type Memo = std::sync::Mutex<Option<crate::vm::qemu::Accel>>;
 
-/// Runs kernel `i` of `n` on `boots` fresh boots (`<out>/<release>/boot-K/` when more than
-/// one); with `combine`, merges the boots' run records and the merged verdict decides.
-fn boots_of(
+/// Kernel `i` of `n` (`spec`), with the shared request, output directory and accel memo.
+struct Job<'a> {
     i: usize,
     n: usize,
-    spec: &str,
-    base: &VmRequest,
-    out: &std::path::Path,
-    memo: &Memo,
-    (boots, combine): (u32, bool),
-) -> anyhow::Result<Exit> {
+    spec: &'a str,
+    base: &'a VmRequest,
+    out: &'a std::path::Path,
+    memo: &'a Memo,
+}
+
+/// Runs kernel `i` of `n` on `boots` fresh boots (`<out>/<release>/boot-K/` when more than
+/// one); with `combine`, merges the boots' run records and the merged verdict decides.
+fn boots_of(job: &Job, (boots, combine): (u32, bool)) -> anyhow::Result<Exit> {
+    let Job {
+        i, n, spec, out, ..
+    } = *job;
     if boots == 1 {
-        return one_kernel(i, n, spec, base, out, memo, None).map(|(e, _)| e);
+        return one_kernel(job, None).map(|(e, _)| e);
     }
     let mut worst = Exit::Ok;
     let mut release = None;
@@ -174,7 +187,7 @@ fn boots_of(
             return Ok(worst.worse(Exit::Infrastructure));
         }
         eprintln!("[{}/{n}] {spec}: boot {b} of {boots}", i + 1);
-        let (status, rel) = match one_kernel(i, n, spec, base, out, memo, Some(b)) {
+        let (status, rel) = match one_kernel(job, Some(b)) {
             Ok(r) => r,
             Err(e) => {
                 // A crashed boot is reported; the other boots still count.
@@ -197,15 +210,15 @@ fn boots_of(
 
 /// Runs kernel `i` of `n` once, moves its results to `<out>/<release>/` (or its `boot-K/`)
 /// and prints one line. Returns the status and the kernel release.
-fn one_kernel(
-    i: usize,
-    n: usize,
-    spec: &str,
-    base: &VmRequest,
-    out: &std::path::Path,
-    memo: &Memo,
-    boot: Option<u32>,
-) -> anyhow::Result<(Exit, String)> {
+fn one_kernel(job: &Job, boot: Option<u32>) -> anyhow::Result<(Exit, String)> {
+    let Job {
+        i,
+        n,
+        spec,
+        base,
+        out,
+        memo,
+    } = *job;
     let req = VmRequest {
         kernel: spec.to_string(),
         ..base.clone()

@@ -91,28 +91,50 @@ pub fn read_pass_reporting(
     })
 }
 
+/// Bytes read so far: hashes each chunk when asked and reports about every 64 MiB.
+struct Tally<'a> {
+    total: u64,
+    next: u64,
+    hasher: &'a mut Option<Md5>,
+    report: &'a mut dyn FnMut(u64),
+}
+
+impl<'a> Tally<'a> {
+    fn new(hasher: &'a mut Option<Md5>, report: &'a mut dyn FnMut(u64)) -> Tally<'a> {
+        let next = super::progress::BATCH_BYTES;
+        Tally {
+            total: 0,
+            next,
+            hasher,
+            report,
+        }
+    }
+
+    fn add(&mut self, chunk: &[u8]) {
+        if let Some(h) = self.hasher.as_mut() {
+            h.update(chunk);
+        }
+        self.total += chunk.len() as u64;
+        if self.total >= self.next {
+            (self.report)(self.total);
+            self.next += super::progress::BATCH_BYTES;
+        }
+    }
+}
+
 fn read_loop(
     f: &mut File,
     buf: &mut [u8],
     hasher: &mut Option<Md5>,
     report: &mut dyn FnMut(u64),
 ) -> std::io::Result<u64> {
-    let mut total = 0u64;
-    let mut next = super::progress::BATCH_BYTES;
+    let mut t = Tally::new(hasher, report);
     loop {
-        let n = match f.read(buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => n,
+        match f.read(buf) {
+            Ok(0) => return Ok(t.total),
+            Ok(n) => t.add(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
-        };
-        if let Some(h) = hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
-        total += n as u64;
-        if total >= next {
-            report(total);
-            next += super::progress::BATCH_BYTES;
         }
     }
 }
@@ -124,23 +146,53 @@ fn read_random(
     report: &mut dyn FnMut(u64),
 ) -> std::io::Result<u64> {
     use std::os::unix::fs::FileExt;
-    let len = f.metadata()?.len();
     let block = buf.len() as u64;
-    let blocks = len.div_ceil(block) as usize;
-    let mut total = 0u64;
-    let mut next = super::progress::BATCH_BYTES;
+    let blocks = f.metadata()?.len().div_ceil(block) as usize;
+    let mut t = Tally::new(hasher, report);
     for i in super::anon::shuffled(blocks) {
         let n = f.read_at(buf, i as u64 * block)?;
-        if let Some(h) = hasher.as_mut() {
-            h.update(&buf[..n]);
-        }
-        total += n as u64;
-        if total >= next {
-            report(total);
-            next += super::progress::BATCH_BYTES;
-        }
+        t.add(&buf[..n]);
     }
-    Ok(total)
+    Ok(t.total)
+}
+
+/// A read-only shared mapping of a whole file, unmapped on drop.
+struct FileMap {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+impl FileMap {
+    /// Maps `len` (> 0) bytes of `f`; mapping faults nothing in.
+    fn new(f: &File, len: usize) -> std::io::Result<FileMap> {
+        // SAFETY: read-only shared mapping of an open file; checked below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_SHARED,
+                f.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(FileMap { ptr, len })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is `len` readable bytes until drop.
+        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+    }
+}
+
+impl Drop for FileMap {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly what was mapped.
+        unsafe { libc::munmap(self.ptr, self.len) };
+    }
 }
 
 /// Bytes of `path` in the page cache now (`mincore` over a mapping that faults nothing in).
@@ -150,28 +202,11 @@ pub fn resident_bytes(path: &Path) -> std::io::Result<u64> {
     if len == 0 {
         return Ok(0);
     }
-    // SAFETY: read-only shared mapping of an open file; checked below, unmapped at the end.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ,
-            libc::MAP_SHARED,
-            f.as_raw_fd(),
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return Err(std::io::Error::last_os_error());
-    }
+    let map = FileMap::new(&f, len)?;
     let mut vec = vec![0u8; len.div_ceil(4096)];
     // SAFETY: `vec` has one byte per page of the mapping.
-    let rc = unsafe { libc::mincore(p, len, vec.as_mut_ptr()) };
-    let err = std::io::Error::last_os_error();
-    // SAFETY: unmapping exactly what was mapped.
-    unsafe { libc::munmap(p, len) };
-    if rc != 0 {
-        return Err(err);
+    if unsafe { libc::mincore(map.ptr, len, vec.as_mut_ptr()) } != 0 {
+        return Err(std::io::Error::last_os_error());
     }
     let pages = vec.iter().filter(|b| *b & 1 == 1).count() as u64;
     Ok((pages * 4096).min(len as u64))
@@ -182,22 +217,8 @@ fn mmap_touch(f: &File, hasher: &mut Option<Md5>) -> std::io::Result<u64> {
     if len == 0 {
         return Ok(0);
     }
-    // SAFETY: read-only shared mapping of an open file; checked below, unmapped at the end.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ,
-            libc::MAP_SHARED,
-            f.as_raw_fd(),
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: the mapping is `len` readable bytes until munmap below.
-    let s = unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) };
+    let map = FileMap::new(f, len)?;
+    let s = map.bytes();
     match hasher.as_mut() {
         Some(h) => h.update(s),
         None => {
@@ -209,8 +230,6 @@ fn mmap_touch(f: &File, hasher: &mut Option<Md5>) -> std::io::Result<u64> {
             std::hint::black_box(acc);
         }
     }
-    // SAFETY: unmapping exactly what was mapped.
-    unsafe { libc::munmap(p, len) };
     Ok(len as u64)
 }
 
