@@ -206,7 +206,7 @@ pub struct RunRecord {
     /// Sampler CPU time (user + system of the harness thread), µs.
     pub sampler_cpu_usec: Option<u64>,
     /// The parent's `nr_dying_descendants` after this run was cleaned up (files deleted,
-    /// caches dropped in a VM, up to 2 s of waiting); `None` where unreadable.
+    /// caches dropped in a VM, up to 0.5 s of waiting); `None` where unreadable.
     #[serde(default)]
     pub dying_after_cleanup: Option<u64>,
     /// Which boot of `vm --boots` it came from (set when records are merged).
