@@ -8,6 +8,7 @@
 pub mod anon;
 pub mod file_read;
 pub mod file_write;
+pub mod md5;
 pub mod memfs;
 pub mod progress;
 
