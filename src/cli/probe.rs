@@ -1,5 +1,6 @@
 //! `cgharness probe …` (hidden): the recorder's pieces run alone, so scripts/bench-recorder
-//! can hold them against minimal C programs reading the same files in the same guest.
+//! can hold them against minimal C programs reading the same files in the same guest; and
+//! `bench`'s plain touch loop in a process of its own.
 
 use crate::cgroupfs::Cgroup;
 use crate::exit::Exit;
@@ -29,6 +30,13 @@ pub enum ProbeCmd {
     OomNotice {
         /// The cgroup directory.
         cgroup: PathBuf,
+    },
+    /// The plain page-touch loop (`bench`'s peer for first touch), in a process of its own
+    /// like every other candidate: map N bytes, write one byte per page; print `bytes_per_s=`.
+    TouchLoop {
+        /// Bytes to map and touch.
+        #[arg(long)]
+        bytes: usize,
     },
 }
 
@@ -67,6 +75,12 @@ pub fn run(cmd: ProbeCmd) -> anyhow::Result<Exit> {
                 "cpu_us_per_tick={:.1}",
                 (cpu_us() - c0) as f64 / f64::from(ticks.max(1))
             );
+            Ok(Exit::Ok)
+        }
+        ProbeCmd::TouchLoop { bytes } => {
+            let rate = crate::bench::plain_touch_rate(bytes)
+                .ok_or_else(|| anyhow::anyhow!("could not map {bytes} bytes"))?;
+            println!("bytes_per_s={rate:.0}");
             Ok(Exit::Ok)
         }
         ProbeCmd::OomNotice { cgroup } => {
