@@ -206,9 +206,14 @@ pub struct RunRecord {
     /// Sampler CPU time (user + system of the harness thread), µs.
     pub sampler_cpu_usec: Option<u64>,
     /// The parent's `nr_dying_descendants` after this run was cleaned up (files deleted,
-    /// caches dropped in a VM, up to 0.5 s of waiting); `None` where unreadable.
+    /// caches dropped and swap cache released in a VM, up to 3 s of waiting); `None` where
+    /// unreadable.
     #[serde(default)]
     pub dying_after_cleanup: Option<u64>,
+    /// Whether cleanup (in a VM) turned swap off and on again to free swap cache that kept
+    /// this run's removed cgroups dying.
+    #[serde(default)]
+    pub swap_cycled_in_cleanup: bool,
     /// Which boot of `vm --boots` it came from (set when records are merged).
     #[serde(default)]
     pub boot: Option<u32>,

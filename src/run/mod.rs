@@ -175,11 +175,12 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
     }
     if env.in_vm {
         setup::drop_all_caches();
+        rec.swap_cycled_in_cleanup = setup::release_swap_cache();
     }
     rec.dying_after_cleanup = wait_dying_gone(&env.parent);
     if let (Some(n @ 1..), false) = (rec.dying_after_cleanup, env.quiet) {
         eprintln!(
-            "  note: {n} removed cgroups under {} are still dying 0.5 s after cleanup \
+            "  note: {n} removed cgroups under {} are still dying 3 s after cleanup \
              (memory still charged to them; later repetitions may see it)",
             env.parent.display()
         );
@@ -187,7 +188,8 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
     result.map(|_| rec)
 }
 
-/// The parent's `nr_dying_descendants`, polled for up to 0.5 s until it reaches 0.
+/// The parent's `nr_dying_descendants`, polled for up to 3 s until it reaches 0 (under TCG a
+/// cgroup whose task was OOM-killed took 1–2 s to go; the wait ends as soon as none is left).
 fn wait_dying_gone(parent: &Path) -> Option<u64> {
     let read = || {
         let text = std::fs::read_to_string(parent.join("cgroup.stat")).ok()?;
@@ -195,7 +197,7 @@ fn wait_dying_gone(parent: &Path) -> Option<u64> {
             .get("cgroup.stat.nr_dying_descendants")
             .copied()
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(3000);
     loop {
         let n = read();
         if n.map_or(true, |n| n == 0) || std::time::Instant::now() >= deadline {

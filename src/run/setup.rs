@@ -98,6 +98,39 @@ pub fn drop_all_caches() {
     let _ = std::fs::write("/proc/sys/vm/drop_caches", "3");
 }
 
+/// Inside our VM: frees the swap cache that outlives a run. Pages a workload swapped out stay
+/// in swap (and its swap cache) charged to its cgroup after it exits; drop_caches does not
+/// touch them, and they kept removed cgroups dying for good (2 after every anon-swap run on
+/// 6.1, until `swapoff`). Each swap device in use is turned off (reading back what is still
+/// referenced, which after a run is nothing) and on again. Returns whether any was cycled.
+pub fn release_swap_cache() -> bool {
+    let swaps = std::fs::read_to_string("/proc/swaps").unwrap_or_default();
+    let mut cycled = false;
+    for line in swaps.lines().skip(1) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let (Some(dev), Some(used)) = (cols.first(), cols.get(3)) else {
+            continue;
+        };
+        if *used == "0" {
+            continue;
+        }
+        let Ok(c) = std::ffi::CString::new(*dev) else {
+            continue;
+        };
+        // SAFETY: NUL-terminated path; swap devices of our own VM.
+        let off = unsafe { libc::swapoff(c.as_ptr()) } == 0;
+        // SAFETY: as above.
+        if unsafe { libc::swapon(c.as_ptr(), 0) } != 0 {
+            eprintln!(
+                "  warning: swapon {dev} after cleanup failed: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        cycled |= off;
+    }
+    cycled
+}
+
 fn knob_path(target: Target, devices: &BTreeMap<String, DevId>) -> Option<PathBuf> {
     match target {
         Target::File(p) => Some(PathBuf::from(p)),
