@@ -19,13 +19,11 @@ const DATA: DevId = DevId {
 fn sample(current: u64, file: u64, oom_kill: u64, rbytes: Option<u64>) -> RawSample {
     let io = rbytes.map(|r| format!("254:0 rbytes={r} wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n"));
     RawSample {
-        current: Some(format!("{current}\n")),
+        current: Some(format!("{current}\n").into()),
         swap_current: Some("0\n".into()),
-        stat: Some(format!("anon 0\nfile {file}\n")),
-        events: Some(format!(
-            "low 0\nhigh 0\nmax 0\noom 0\noom_kill {oom_kill}\n"
-        )),
-        io_stat: Some(io.unwrap_or_default()),
+        stat: Some(format!("anon 0\nfile {file}\n").into()),
+        events: Some(format!("low 0\nhigh 0\nmax 0\noom 0\noom_kill {oom_kill}\n").into()),
+        io_stat: Some(io.unwrap_or_default().into()),
         ..Default::default()
     }
 }

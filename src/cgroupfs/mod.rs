@@ -16,6 +16,7 @@ pub mod misc;
 pub mod parse;
 pub mod pressure;
 pub mod snapshot;
+pub mod text;
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};

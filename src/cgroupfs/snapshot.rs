@@ -9,6 +9,7 @@ use super::io::{parse_io_stat, IoStat};
 use super::memory::{MemoryEvents, MemoryStat};
 use super::parse::{parse_keyed, parse_single_u64};
 use super::pressure::{parse_pressure, Pressure};
+use super::text::Text;
 use super::{memory, pressure, CgError, Cgroup};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -21,6 +22,8 @@ pub struct OpenFile {
     path: PathBuf,
     file: File,
     buf: Vec<u8>,
+    /// Room for the next [`read_text`](Self::read_text): the last length plus a quarter.
+    hint: usize,
 }
 
 impl OpenFile {
@@ -31,6 +34,7 @@ impl OpenFile {
                 path,
                 file,
                 buf: vec![0; 4096],
+                hint: 4096,
             })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(CgError::Read { path, source }),
@@ -57,6 +61,26 @@ impl OpenFile {
             }
             let grown = self.buf.len() * 2;
             self.buf.resize(grown, 0);
+        }
+    }
+
+    /// Reads the whole file from offset 0 into a new [`Text`] of its own, without copying
+    /// or checking it (the sampler's path; parsing checks it later).
+    pub fn read_text(&mut self) -> Result<Text, CgError> {
+        loop {
+            match super::text::pread_new(&self.file, self.hint) {
+                Ok(Some(t)) => {
+                    self.hint = (t.len() + t.len() / 4 + 64).max(64);
+                    return Ok(t);
+                }
+                Ok(None) => self.hint *= 2,
+                Err(source) => {
+                    return Err(CgError::Read {
+                        path: self.path.clone(),
+                        source,
+                    })
+                }
+            }
         }
     }
 
@@ -92,37 +116,37 @@ pub struct Sample {
 pub struct RawSample {
     /// `memory.current`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current: Option<String>,
+    pub current: Option<Text>,
     /// `memory.swap.current`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub swap_current: Option<String>,
+    pub swap_current: Option<Text>,
     /// `memory.stat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stat: Option<String>,
+    pub stat: Option<Text>,
     /// `memory.events`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub events: Option<String>,
+    pub events: Option<Text>,
     /// `io.stat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub io_stat: Option<String>,
+    pub io_stat: Option<Text>,
     /// `memory.pressure`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_pressure: Option<String>,
+    pub memory_pressure: Option<Text>,
     /// `io.pressure`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub io_pressure: Option<String>,
+    pub io_pressure: Option<Text>,
     /// `cpu.pressure`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_pressure: Option<String>,
+    pub cpu_pressure: Option<Text>,
 }
 
 fn parse_opt<T>(
     name: &str,
-    text: &Option<String>,
+    text: &Option<Text>,
     parse: impl Fn(&std::path::Path, &str) -> Result<T, CgError>,
 ) -> Option<T> {
-    text.as_deref()
-        .and_then(|t| parse(std::path::Path::new(name), t).ok())
+    text.as_ref()
+        .and_then(|t| parse(std::path::Path::new(name), &t.as_str()).ok())
 }
 
 impl RawSample {
@@ -145,9 +169,9 @@ impl RawSample {
     }
 }
 
-fn read_raw(f: &mut Option<OpenFile>) -> Result<Option<String>, CgError> {
+fn read_raw(f: &mut Option<OpenFile>) -> Result<Option<Text>, CgError> {
     match f.as_mut() {
-        Some(f) => f.read().map(|t| Some(t.to_string())),
+        Some(f) => f.read_text().map(Some),
         None => Ok(None),
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::cgroupfs::io::DevId;
 use crate::cgroupfs::snapshot::{RawSample, Sample};
+use crate::cgroupfs::text::Text;
 use crate::host::HostFacts;
 use crate::plan::{Plan, RunPlan};
 use crate::spec::Source;
@@ -38,10 +39,10 @@ pub struct SampleSet {
     pub cgroups: BTreeMap<String, RawSample>,
     /// /proc/vmstat.
     #[serde(default)]
-    pub vmstat: Option<String>,
+    pub vmstat: Option<Text>,
     /// /proc/meminfo.
     #[serde(default)]
-    pub meminfo: Option<String>,
+    pub meminfo: Option<Text>,
     /// Live workloads' /proc figures.
     pub procs: BTreeMap<String, ProcSample>,
 }
@@ -71,13 +72,13 @@ impl SampleSet {
                 .collect(),
             vmstat: self
                 .vmstat
-                .as_deref()
-                .map(super::sampler::parse_vmstat)
+                .as_ref()
+                .map(|t| super::sampler::parse_vmstat(&t.as_str()))
                 .unwrap_or_default(),
             meminfo: self
                 .meminfo
-                .as_deref()
-                .map(super::sampler::parse_meminfo)
+                .as_ref()
+                .map(|t| super::sampler::parse_meminfo(&t.as_str()))
                 .unwrap_or_default(),
         }
     }

@@ -97,14 +97,8 @@ impl Sampler {
                 set.cgroups.insert(name.clone(), s);
             }
         }
-        set.vmstat = self
-            .vmstat
-            .as_mut()
-            .and_then(|f| f.read().ok().map(str::to_string));
-        set.meminfo = self
-            .meminfo
-            .as_mut()
-            .and_then(|f| f.read().ok().map(str::to_string));
+        set.vmstat = self.vmstat.as_mut().and_then(|f| f.read_text().ok());
+        set.meminfo = self.meminfo.as_mut().and_then(|f| f.read_text().ok());
         for (name, pid) in pids {
             if let Some(p) = read_proc(&self.proc_root, *pid) {
                 set.procs.insert(name.clone(), p);

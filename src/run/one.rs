@@ -299,8 +299,8 @@ fn status_line(st: &State, rec: &RunRecord, elapsed_ns: u64) -> String {
         for (name, c) in s.cgroups.iter().filter(|(n, _)| n.as_str() != "top") {
             let cur = c
                 .current
-                .as_deref()
-                .and_then(|t| t.trim().parse::<u64>().ok());
+                .as_ref()
+                .and_then(|t| t.as_str().trim().parse::<u64>().ok());
             if let Some(cur) = cur {
                 parts.push(format!(
                     "{name} {}{}",
