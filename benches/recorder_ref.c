@@ -1,11 +1,12 @@
 /* Reference programs for the recorder targets of issue 6, built static and run inside the
  * guest by scripts/bench-recorder:
  *
- *   recorder_ref sampler CGHARNESS TICKS INTERVAL_MS REPS
+ *   recorder_ref sampler CGHARNESS TICKS INTERVAL_MS REPS [DIR...]
  *     A minimal C loop that preads the same files our sampler reads (8 per cgroup, for 3
  *     cgroups, plus /proc/meminfo and /proc/vmstat) at the same interval, against
- *     `CGHARNESS probe sampler` on the same cgroups; interleaved REPS times. Prints CPU µs per
- *     tick of each and the ratio.
+ *     `CGHARNESS probe sampler` on the same cgroups; interleaved REPS times, each going first
+ *     in turn. Prints CPU µs per tick of each and the ratio per rep, then the medians. DIRs
+ *     replace the scratch cgroups (a host without cgroup v2 memory: copies of the files).
  *
  *   recorder_ref oom CGHARNESS REPS
  *     A minimal C inotify watcher on a cgroup's memory.events and `CGHARNESS probe oom-notice`
@@ -94,22 +95,54 @@ static double ours_sampler(const char *bin, char **cgs, int n, int ticks, int in
   return s ? atof(s + 16) : -1;
 }
 
-static int sampler(const char *bin, int ticks, int interval_ms, int reps) {
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, n, sizeof *v, cmp_d);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* With no DIRs, three scratch cgroups under /sys/fs/cgroup/refbench (the guest); with DIRs,
+ * those directories (e.g. copies of a cgroup's files on a host without cgroup v2 memory). */
+static int sampler(const char *bin, int ticks, int interval_ms, int reps, char **dirs, int ndirs) {
   static char a[] = "/sys/fs/cgroup/refbench/a", b[] = "/sys/fs/cgroup/refbench/b",
               c[] = "/sys/fs/cgroup/refbench/c";
-  char *cgs[] = {a, b, c};
-  put("/sys/fs/cgroup/cgroup.subtree_control", "+memory +io");
-  mkdir("/sys/fs/cgroup/refbench", 0755);
-  put("/sys/fs/cgroup/refbench/cgroup.subtree_control", "+memory +io");
-  for (int i = 0; i < 3; i++) mkdir(cgs[i], 0755);
+  char *own[] = {a, b, c};
+  char **cgs = ndirs ? dirs : own;
+  int n = ndirs ? ndirs : 3;
+  if (n > 6) n = 6;
+  if (!ndirs) {
+    put("/sys/fs/cgroup/cgroup.subtree_control", "+memory +io");
+    mkdir("/sys/fs/cgroup/refbench", 0755);
+    put("/sys/fs/cgroup/refbench/cgroup.subtree_control", "+memory +io");
+    for (int i = 0; i < 3; i++) mkdir(cgs[i], 0755);
+  }
+  double cv[256], ov[256], rv[256];
+  if (reps > 256) reps = 256;
   for (int r = 0; r < reps; r++) {
-    double cc = c_sampler(cgs, 3, ticks, interval_ms);
-    double oc = ours_sampler(bin, cgs, 3, ticks, interval_ms);
+    /* Alternate which goes first, so a drift in the machine's speed favours neither. */
+    double cc, oc;
+    if (r % 2) {
+      oc = ours_sampler(bin, cgs, n, ticks, interval_ms);
+      cc = c_sampler(cgs, n, ticks, interval_ms);
+    } else {
+      cc = c_sampler(cgs, n, ticks, interval_ms);
+      oc = ours_sampler(bin, cgs, n, ticks, interval_ms);
+    }
+    cv[r] = cc, ov[r] = oc, rv[r] = oc / cc;
     printf("sampler rep=%d c_us_per_tick=%.1f ours_us_per_tick=%.1f ratio=%.3f\n", r, cc, oc, oc / cc);
     fflush(stdout);
   }
-  for (int i = 0; i < 3; i++) rmdir(cgs[i]);
-  rmdir("/sys/fs/cgroup/refbench");
+  double mc = median(cv, reps), mo = median(ov, reps), mr = median(rv, reps);
+  printf("sampler summary reps=%d c_median_us=%.1f ours_median_us=%.1f ratio_of_medians=%.3f "
+         "median_ratio=%.3f\n", reps, mc, mo, mo / mc, mr);
+  if (!ndirs) {
+    for (int i = 0; i < 3; i++) rmdir(cgs[i]);
+    rmdir("/sys/fs/cgroup/refbench");
+  }
   return 0;
 }
 
@@ -176,12 +209,12 @@ static int oom_once(const char *bin, int rep) {
 
 int main(int argc, char **argv) {
   if (argc >= 6 && !strcmp(argv[1], "sampler"))
-    return sampler(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+    return sampler(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), argv + 6, argc - 6);
   if (argc >= 4 && !strcmp(argv[1], "oom")) {
     put("/sys/fs/cgroup/cgroup.subtree_control", "+memory +io");
     for (int r = 0; r < atoi(argv[3]); r++) oom_once(argv[2], r);
     return 0;
   }
-  fprintf(stderr, "usage: %s sampler CGHARNESS TICKS INTERVAL_MS REPS | oom CGHARNESS REPS\n", argv[0]);
+  fprintf(stderr, "usage: %s sampler CGHARNESS TICKS INTERVAL_MS REPS [DIR...] | oom CGHARNESS REPS\n", argv[0]);
   return 2;
 }

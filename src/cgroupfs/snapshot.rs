@@ -9,7 +9,7 @@ use super::io::{parse_io_stat, IoStat};
 use super::memory::{MemoryEvents, MemoryStat};
 use super::parse::{parse_keyed, parse_single_u64};
 use super::pressure::{parse_pressure, Pressure};
-use super::text::Text;
+use super::text::{Frozen, Span, Text, TextArena};
 use super::{memory, pressure, CgError, Cgroup};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
@@ -64,14 +64,14 @@ impl OpenFile {
         }
     }
 
-    /// Reads the whole file from offset 0 into a new [`Text`] of its own, without copying
-    /// or checking it (the sampler's path; parsing checks it later).
-    pub fn read_text(&mut self) -> Result<Text, CgError> {
+    /// Reads the whole file from offset 0 into `arena`, without copying or checking it (the
+    /// sampler's path; parsing checks it later).
+    pub fn read_span(&mut self, arena: &mut TextArena) -> Result<Span, CgError> {
         loop {
-            match super::text::pread_new(&self.file, self.hint) {
-                Ok(Some(t)) => {
-                    self.hint = (t.len() + t.len() / 4 + 64).max(64);
-                    return Ok(t);
+            match arena.pread(&self.file, self.hint) {
+                Ok(Some(span)) => {
+                    self.hint = (span.len() + span.len() / 4 + 64).max(64);
+                    return Ok(span);
                 }
                 Ok(None) => self.hint *= 2,
                 Err(source) => {
@@ -82,6 +82,11 @@ impl OpenFile {
                 }
             }
         }
+    }
+
+    /// Room to give the next [`read_span`](Self::read_span).
+    pub fn room(&self) -> usize {
+        self.hint
     }
 
     /// The file's path.
@@ -169,10 +174,25 @@ impl RawSample {
     }
 }
 
-fn read_raw(f: &mut Option<OpenFile>) -> Result<Option<Text>, CgError> {
-    match f.as_mut() {
-        Some(f) => f.read_text().map(Some),
-        None => Ok(None),
+/// Where each of a cgroup's files lies in a tick's [`TextArena`] (None: the file is absent),
+/// in [`RawSample`]'s field order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawSpans([Option<Span>; 8]);
+
+impl RawSpans {
+    /// The texts, once the arena they were read into is frozen.
+    pub fn texts(&self, f: &Frozen) -> RawSample {
+        let t = |i: usize| self.0[i].map(|s| f.text(s));
+        RawSample {
+            current: t(0),
+            swap_current: t(1),
+            stat: t(2),
+            events: t(3),
+            io_stat: t(4),
+            memory_pressure: t(5),
+            io_pressure: t(6),
+            cpu_pressure: t(7),
+        }
     }
 }
 
@@ -215,18 +235,43 @@ impl CgroupReader {
         })
     }
 
-    /// Reads every open file once, keeping the text.
+    fn files_mut(&mut self) -> [&mut Option<OpenFile>; 8] {
+        [
+            &mut self.current,
+            &mut self.swap_current,
+            &mut self.stat,
+            &mut self.events,
+            &mut self.io_stat,
+            &mut self.memory_pressure,
+            &mut self.io_pressure,
+            &mut self.cpu_pressure,
+        ]
+    }
+
+    /// Room the next [`read_spans`](Self::read_spans) is likely to need.
+    pub fn room(&mut self) -> usize {
+        self.files_mut()
+            .iter()
+            .filter_map(|f| f.as_ref().map(OpenFile::room))
+            .sum()
+    }
+
+    /// Reads every open file once into `arena`, keeping the text.
+    pub fn read_spans(&mut self, arena: &mut TextArena) -> Result<RawSpans, CgError> {
+        let mut spans = RawSpans::default();
+        for (slot, f) in spans.0.iter_mut().zip(self.files_mut()) {
+            if let Some(f) = f.as_mut() {
+                *slot = Some(f.read_span(arena)?);
+            }
+        }
+        Ok(spans)
+    }
+
+    /// Reads every open file once, keeping the text (one buffer for the cgroup).
     pub fn sample_raw(&mut self) -> Result<RawSample, CgError> {
-        Ok(RawSample {
-            current: read_raw(&mut self.current)?,
-            swap_current: read_raw(&mut self.swap_current)?,
-            stat: read_raw(&mut self.stat)?,
-            events: read_raw(&mut self.events)?,
-            io_stat: read_raw(&mut self.io_stat)?,
-            memory_pressure: read_raw(&mut self.memory_pressure)?,
-            io_pressure: read_raw(&mut self.io_pressure)?,
-            cpu_pressure: read_raw(&mut self.cpu_pressure)?,
-        })
+        let mut arena = TextArena::with_capacity(self.room());
+        let spans = self.read_spans(&mut arena)?;
+        Ok(spans.texts(&arena.freeze()))
     }
 
     /// Reads every open file once.

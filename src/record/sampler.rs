@@ -3,7 +3,8 @@
 //! It reads; it never writes and never decides.
 
 use super::raw::{ProcSample, SampleSet};
-use crate::cgroupfs::snapshot::{CgroupReader, OpenFile};
+use crate::cgroupfs::snapshot::{CgroupReader, OpenFile, RawSpans};
+use crate::cgroupfs::text::TextArena;
 use crate::cgroupfs::{CgError, Cgroup};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,10 @@ pub struct Sampler {
     vmstat: Option<OpenFile>,
     meminfo: Option<OpenFile>,
     proc_root: PathBuf,
+    /// Room for the next tick's texts: the last tick's length and some.
+    room: usize,
+    /// Which cgroups were read this tick, and where their texts lie (kept to reuse).
+    spans: Vec<(usize, RawSpans)>,
 }
 
 /// Parses `key value` lines (vmstat).
@@ -75,11 +80,14 @@ impl Sampler {
         for (name, cg) in cgroups {
             readers.push((name.clone(), CgroupReader::open(cg)?));
         }
+        let room = readers.iter_mut().map(|(_, r)| r.room()).sum::<usize>() + 16 * 1024;
         Ok(Sampler {
+            spans: Vec::with_capacity(readers.len()),
             cgroups: readers,
             vmstat: OpenFile::open(proc_root.join("vmstat"))?,
             meminfo: OpenFile::open(proc_root.join("meminfo"))?,
             proc_root: proc_root.to_path_buf(),
+            room,
         })
     }
 
@@ -87,18 +95,36 @@ impl Sampler {
     /// this tick is left out (it may be being removed); a missing file stays None.
     pub fn take(&mut self, late_ns: u64, pids: &[(String, u32)]) -> SampleSet {
         let t_ns = mono_ns();
+        let mut arena = TextArena::with_capacity(self.room);
+        self.spans.clear();
+        for (i, (_, r)) in self.cgroups.iter_mut().enumerate() {
+            let mark = arena.len();
+            match r.read_spans(&mut arena) {
+                Ok(s) => self.spans.push((i, s)),
+                Err(_) => arena.truncate(mark),
+            }
+        }
+        let vmstat = self
+            .vmstat
+            .as_mut()
+            .and_then(|f| f.read_span(&mut arena).ok());
+        let meminfo = self
+            .meminfo
+            .as_mut()
+            .and_then(|f| f.read_span(&mut arena).ok());
+        self.room = arena.len() + arena.len() / 8 + 1024;
+        let frozen = arena.freeze();
         let mut set = SampleSet {
             t_ns,
             late_ns,
+            vmstat: vmstat.map(|s| frozen.text(s)),
+            meminfo: meminfo.map(|s| frozen.text(s)),
             ..SampleSet::default()
         };
-        for (name, r) in &mut self.cgroups {
-            if let Ok(s) = r.sample_raw() {
-                set.cgroups.insert(name.clone(), s);
-            }
+        for (i, s) in &self.spans {
+            set.cgroups
+                .insert(self.cgroups[*i].0.clone(), s.texts(&frozen));
         }
-        set.vmstat = self.vmstat.as_mut().and_then(|f| f.read_text().ok());
-        set.meminfo = self.meminfo.as_mut().and_then(|f| f.read_text().ok());
         for (name, pid) in pids {
             if let Some(p) = read_proc(&self.proc_root, *pid) {
                 set.procs.insert(name.clone(), p);
