@@ -22,6 +22,10 @@ pub enum ProbeCmd {
         /// Interval, ms.
         #[arg(long)]
         interval_ms: u64,
+        /// Ticks taken first and not counted (a fresh process's first reads fault in its
+        /// buffers; a run's sampler is past that within its first second).
+        #[arg(long, default_value_t = 10)]
+        warmup: u32,
         /// Cgroup directories.
         cgroups: Vec<PathBuf>,
     },
@@ -56,6 +60,7 @@ pub fn run(cmd: ProbeCmd) -> anyhow::Result<Exit> {
         ProbeCmd::Sampler {
             ticks,
             interval_ms,
+            warmup,
             cgroups,
         } => {
             let cgs: Vec<(String, Cgroup)> = cgroups
@@ -63,9 +68,12 @@ pub fn run(cmd: ProbeCmd) -> anyhow::Result<Exit> {
                 .map(|p| (p.display().to_string(), Cgroup::new(p)))
                 .collect();
             let mut s = Sampler::open(&cgs, Path::new("/proc"))?;
-            let c0 = cpu_us();
             let mut next = mono_ns();
-            for _ in 0..ticks {
+            let mut c0 = cpu_us();
+            for tick in 0..warmup + ticks {
+                if tick == warmup {
+                    c0 = cpu_us();
+                }
                 next += interval_ms * 1_000_000;
                 std::thread::sleep(Duration::from_nanos(next.saturating_sub(mono_ns())));
                 let set = s.take(mono_ns().saturating_sub(next), &[]);
