@@ -5,7 +5,8 @@
  *     A minimal C loop that preads the same files our sampler reads (8 per cgroup, for 3
  *     cgroups, plus /proc/meminfo and /proc/vmstat) at the same interval, against
  *     `CGHARNESS probe sampler` on the same cgroups; interleaved REPS times, each going first
- *     in turn. Prints CPU µs per tick of each and the ratio per rep, then the medians. DIRs
+ *     in turn. Prints CPU µs per tick of each and the ratio per rep, then the medians; also a
+ *     C loop that keeps each tick's text in a buffer of its own (c_keep), for comparison. DIRs
  *     replace the scratch cgroups (a host without cgroup v2 memory: copies of the files).
  *
  *   recorder_ref oom CGHARNESS REPS
@@ -51,7 +52,10 @@ static void put(const char *path, const char *v) {
   close(fd);
 }
 
-static double c_sampler(char **cgs, int n, int ticks, int interval_ms) {
+/* keep = 0: every file into the same static buffer (the reference). keep = 1: a tick's files
+ * back to back into one buffer malloc'ed for the tick and freed after it, as a sampler that
+ * keeps what it read must (ours does that; shown for comparison, not the target). */
+static double c_sampler(char **cgs, int n, int ticks, int interval_ms, int keep) {
   int fds[64], nf = 0;
   char p[512];
   for (int i = 0; i < n; i++)
@@ -68,7 +72,24 @@ static double c_sampler(char **cgs, int n, int ticks, int interval_ms) {
     next += interval_ms * 1000000LL;
     struct timespec ts = {next / 1000000000LL, next % 1000000000LL};
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-    for (int i = 0; i < nf; i++) (void)!pread(fds[i], buf, sizeof buf, 0);
+    if (!keep) {
+      for (int i = 0; i < nf; i++) (void)!pread(fds[i], buf, sizeof buf, 0);
+      continue;
+    }
+    static size_t room = 16384;
+    char *a = malloc(room);
+    size_t off = 0;
+    for (int i = 0; i < nf && a; i++) {
+      if (room - off < 8192) {
+        char *b = realloc(a, room *= 2);
+        if (!b) break;
+        a = b;
+      }
+      ssize_t k = pread(fds[i], a + off, room - off, 0);
+      if (k > 0) off += k;
+    }
+    room = off + off / 8 + 8192;
+    free(a);
   }
   double per = (double)(cpu_us() - c0) / ticks;
   for (int i = 0; i < nf; i++) close(fds[i]);
@@ -123,25 +144,24 @@ static int sampler(const char *bin, int ticks, int interval_ms, int reps, char *
     put("/sys/fs/cgroup/refbench/cgroup.subtree_control", "+memory +io");
     for (int i = 0; i < 3; i++) mkdir(cgs[i], 0755);
   }
-  double cv[256], ov[256], rv[256];
+  double cv[256], ov[256], rv[256], kv[256];
   if (reps > 256) reps = 256;
   for (int r = 0; r < reps; r++) {
-    /* Alternate which goes first, so a drift in the machine's speed favours neither. */
-    double cc, oc;
-    if (r % 2) {
-      oc = ours_sampler(bin, cgs, n, ticks, interval_ms);
-      cc = c_sampler(cgs, n, ticks, interval_ms);
-    } else {
-      cc = c_sampler(cgs, n, ticks, interval_ms);
-      oc = ours_sampler(bin, cgs, n, ticks, interval_ms);
+    /* Rotate which goes first, so a drift in the machine's speed favours none. */
+    double cc = 0, oc = 0, kc = 0;
+    for (int k = 0; k < 3; k++) switch ((r + k) % 3) {
+      case 0: cc = c_sampler(cgs, n, ticks, interval_ms, 0); break;
+      case 1: oc = ours_sampler(bin, cgs, n, ticks, interval_ms); break;
+      default: kc = c_sampler(cgs, n, ticks, interval_ms, 1); break;
     }
-    cv[r] = cc, ov[r] = oc, rv[r] = oc / cc;
-    printf("sampler rep=%d c_us_per_tick=%.1f ours_us_per_tick=%.1f ratio=%.3f\n", r, cc, oc, oc / cc);
+    cv[r] = cc, ov[r] = oc, rv[r] = oc / cc, kv[r] = kc;
+    printf("sampler rep=%d c_us_per_tick=%.1f ours_us_per_tick=%.1f ratio=%.3f c_keep_us_per_tick=%.1f\n",
+           r, cc, oc, oc / cc, kc);
     fflush(stdout);
   }
-  double mc = median(cv, reps), mo = median(ov, reps), mr = median(rv, reps);
+  double mc = median(cv, reps), mo = median(ov, reps), mr = median(rv, reps), mk = median(kv, reps);
   printf("sampler summary reps=%d c_median_us=%.1f ours_median_us=%.1f ratio_of_medians=%.3f "
-         "median_ratio=%.3f\n", reps, mc, mo, mo / mc, mr);
+         "median_ratio=%.3f c_keep_median_us=%.1f\n", reps, mc, mo, mo / mc, mr, mk);
   if (!ndirs) {
     for (int i = 0; i < 3; i++) rmdir(cgs[i]);
     rmdir("/sys/fs/cgroup/refbench");
