@@ -86,7 +86,7 @@ fn phases_take_deltas_between_their_marks_and_a_missing_disk_line_is_zero() {
         mark("reader:start", set(10, sample(0, 0, 0, None))),
         mark(
             "reader:pass_end:0",
-            set(1000, sample(64 * mib, 62 * mib, 0, Some(256 * mib))),
+            set(1000, sample(64 * mib + 4096, 62 * mib, 0, Some(256 * mib))),
         ),
         mark(
             "reader:pass_end:1",
@@ -115,10 +115,19 @@ fn phases_take_deltas_between_their_marks_and_a_missing_disk_line_is_zero() {
         devices: r.plan.options.devices.clone(),
         marks,
         workloads: vec![reader],
+        finals: BTreeMap::from([(
+            "pod".to_string(),
+            BTreeMap::from([("memory.peak".to_string(), 64 * mib)]),
+        )]),
         ..Default::default()
     });
     let a = analyse(&r);
     let v = &a.runs[0].values;
+    assert_eq!(
+        v["cgroup.pod.peak.memory_current"],
+        Val::Num((64 * mib + 4096) as f64),
+        "a sample may catch a speculative charge above memory.max (6.1, full size)"
+    );
     assert_eq!(
         v["phase.first-read.io.data.rbytes"],
         Val::Num((256 * mib) as f64),
@@ -135,6 +144,21 @@ fn phases_take_deltas_between_their_marks_and_a_missing_disk_line_is_zero() {
     );
     assert_eq!(v["workload.reader.killed_by"], Val::Str("none".into()));
     assert!(a.passed(), "{:#?}", a.variants[0].checks);
+    r.runs[0].finals.insert(
+        "pod".into(),
+        BTreeMap::from([("memory.peak".to_string(), 64 * mib + 4096)]),
+    );
+    let failed: Vec<_> = analyse(&r).variants[0]
+        .checks
+        .iter()
+        .filter(|c| c.outcome.pass != Some(true))
+        .map(|c| c.text.clone())
+        .collect();
+    assert_eq!(
+        failed,
+        ["cgroup.pod.final.memory.peak <= param.limit"],
+        "the kernel's high-water mark above memory.max fails"
+    );
 }
 
 #[test]

@@ -164,19 +164,23 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
                 .unwrap_or_default()
         );
     }
-    println!("expectations:");
-    for e in &s.expect {
-        println!(
-            "  {}{}",
-            e.check,
-            e.when
-                .as_ref()
-                .map(|w| format!("   when {w}"))
-                .unwrap_or_default()
-        );
-    }
+    show_expectations(&s);
     if let Some(n) = &s.notes {
         println!("\nnotes: {}", n.trim());
     }
     Ok(Exit::Ok)
+}
+
+fn show_expectations(s: &spec::Spec) {
+    println!("expectations:");
+    for e in &s.expect {
+        let when = e.when.as_ref().map(|w| format!("   when {w}"));
+        println!("  {}{}", e.check, when.unwrap_or_default());
+        if let Some(n) = &e.note {
+            println!(
+                "      ({})",
+                n.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+    }
 }
