@@ -89,6 +89,12 @@ fn bench_prints_rows_and_target_ratios() {
     assert_eq!(v["schema_version"], 1);
     assert!(v["rows"].as_array().unwrap().len() >= 6);
     assert!(
+        v["host"]["kernel_release"].is_string(),
+        "host facts saved: {}",
+        v["host"]
+    );
+    assert_eq!(v["kernel_release"], v["host"]["kernel_release"]);
+    assert!(
         std::fs::read_dir(dir.path()).unwrap().count() == 1,
         "the bench file is removed"
     );
@@ -96,29 +102,7 @@ fn bench_prints_rows_and_target_ratios() {
 
 #[test]
 fn progress_events_cover_every_pass_with_both_clocks() {
-    let out = cgharness()
-        .args([
-            "workload",
-            "--progress-fd",
-            "2",
-            "anon",
-            "--bytes",
-            "130M",
-            "--passes",
-            "1",
-            "--hold-ms",
-            "0",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stderr
-        .clone();
-    let events: Vec<serde_json::Value> = String::from_utf8(out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = progress_events(&["anon", "--bytes", "130M", "--passes", "1", "--hold-ms", "0"]);
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().unwrap())

@@ -119,6 +119,11 @@ fn anon_rep(rows: &mut Vec<Row>, bytes: usize, rep: usize) {
         let _ = bench::plain_touch_rate(bytes);
         push(rows, name, measure());
     }
+    retouch_rows(rows, bytes);
+}
+
+/// Re-touch of a resident buffer (ours, the fastest of 3 passes) against memset's bandwidth.
+fn retouch_rows(rows: &mut Vec<Row>, bytes: usize) {
     let b = bytes.to_string();
     let retouch = ours_json(
         &["anon", "--bytes", &b, "--passes", "3", "--hold-ms", "0"],
@@ -233,13 +238,40 @@ fn file_rep(rows: &mut Vec<Row>, file: &std::path::Path, bytes: usize) -> anyhow
     Ok(())
 }
 
-/// Runs `bench`.
-pub fn run(a: BenchArgs) -> anyhow::Result<Exit> {
-    let bytes =
-        usize::try_from(parse_memparse(&a.size).map_err(|e| usage(format!("--size: {e}")))?)?;
-    if a.reps == 0 {
-        return Err(usage("--reps must be at least 1"));
-    }
+/// The ratios `bench` prints: (candidate, peer, target; 0 = no target).
+const RATIOS: &[(&str, &str, f64)] = &[
+    (
+        "anon first touch (ours, memset)",
+        "stress-ng --vm write64",
+        1.0,
+    ),
+    (
+        "anon first touch (ours, word)",
+        "plain page-touch loop",
+        0.9,
+    ),
+    ("anon re-touch (ours)", "memset, resident buffer", 0.9),
+    (
+        "anon first touch (ours, word, progress)",
+        "anon first touch (ours, word)",
+        0.99,
+    ),
+    ("file-read cached (ours)", "cat", 1.0),
+    ("file-read cached (ours)", "dd bs=1M", 0.0),
+    ("file-read --checksum (ours)", "md5sum", 1.0),
+    (
+        "file-read cold (ours)",
+        "dd bs=1M iflag=direct (device)",
+        0.0,
+    ),
+    (
+        "file-write + fdatasync (ours)",
+        "dd bs=1M conv=fdatasync",
+        0.0,
+    ),
+];
+
+fn note_missing_peers() {
     for (tool, what) in [
         ("stress-ng", "anon"),
         ("md5sum", "file-read"),
@@ -250,6 +282,10 @@ pub fn run(a: BenchArgs) -> anyhow::Result<Exit> {
             eprintln!("note: {tool} not installed: its {what} comparison is skipped (apt-get install {tool})");
         }
     }
+}
+
+/// Every repetition's rows, candidates interleaved within each.
+fn measure(a: &BenchArgs, bytes: usize) -> anyhow::Result<Vec<Row>> {
     let file = match a.what {
         What::Anon => None,
         _ => Some(
@@ -275,44 +311,24 @@ pub fn run(a: BenchArgs) -> anyhow::Result<Exit> {
             file_rep(&mut rows, f.path(), bytes)?;
         }
     }
-    let ratios = bench::ratios(
-        &rows,
-        &[
-            (
-                "anon first touch (ours, memset)",
-                "stress-ng --vm write64",
-                1.0,
-            ),
-            (
-                "anon first touch (ours, word)",
-                "plain page-touch loop",
-                0.9,
-            ),
-            ("anon re-touch (ours)", "memset, resident buffer", 0.9),
-            (
-                "anon first touch (ours, word, progress)",
-                "anon first touch (ours, word)",
-                0.99,
-            ),
-            ("file-read cached (ours)", "cat", 1.0),
-            ("file-read cached (ours)", "dd bs=1M", 0.0),
-            ("file-read --checksum (ours)", "md5sum", 1.0),
-            (
-                "file-read cold (ours)",
-                "dd bs=1M iflag=direct (device)",
-                0.0,
-            ),
-            (
-                "file-write + fdatasync (ours)",
-                "dd bs=1M conv=fdatasync",
-                0.0,
-            ),
-        ],
-    );
+    Ok(rows)
+}
+
+/// Runs `bench`.
+pub fn run(a: BenchArgs) -> anyhow::Result<Exit> {
+    let bytes =
+        usize::try_from(parse_memparse(&a.size).map_err(|e| usage(format!("--size: {e}")))?)?;
+    if a.reps == 0 {
+        return Err(usage("--reps must be at least 1"));
+    }
+    note_missing_peers();
+    let rows = measure(&a, bytes)?;
+    let ratios = bench::ratios(&rows, RATIOS);
     print!("{}", bench::render(&rows, &ratios));
     if let Some(p) = &a.json {
+        let host = crate::host::read_facts(std::path::Path::new("/"));
         let doc = serde_json::json!({"schema_version": 1, "tool_version": env!("CARGO_PKG_VERSION"),
-            "kernel_release": crate::host::read_facts(std::path::Path::new("/")).kernel_release,
+            "kernel_release": host.kernel_release, "host": host,
             "size_bytes": bytes, "reps": a.reps, "rows": rows, "ratios": ratios});
         std::fs::write(p, serde_json::to_vec_pretty(&doc)?)?;
     }
