@@ -93,26 +93,23 @@ pub struct HostFacts {
 pub fn read_facts(root: &Path) -> HostFacts {
     let p = |rel: &str| root.join(rel.trim_start_matches('/'));
     let mounts = read_mounts(&p("/proc/self/mountinfo"));
-    let cgroup2_mount = mounts
-        .iter()
-        .find(|m| m.fstype == "cgroup2")
-        .map(|m| m.point.clone());
-    let v2_controllers = cgroup2_mount
+    let (cgroup2_mount, v2_root) = match mounts.iter().find(|m| m.fstype == "cgroup2") {
+        Some(m) => (Some(m.point.clone()), Some(Cgroup::new(p(&m.point)))),
+        None => (None, None),
+    };
+    let v2_controllers = v2_root
         .as_ref()
-        .and_then(|m| Cgroup::new(p(m)).read_controllers().ok())
+        .and_then(|cg| cg.read_controllers().ok())
         .unwrap_or_default();
     let controllers = WANTED_CONTROLLERS
         .iter()
         .map(|c| (c.to_string(), controller_state(c, &v2_controllers, &mounts)))
         .collect();
-    let root_subtree_control = cgroup2_mount
+    let root_subtree_control = v2_root
         .as_ref()
-        .and_then(|m| Cgroup::new(p(m)).read_subtree_control().ok())
+        .and_then(|cg| cg.read_subtree_control().ok())
         .unwrap_or_default();
-    let cgroup2_writable = cgroup2_mount
-        .as_ref()
-        .map(|m| writable(&p(m).join("cgroup.subtree_control")))
-        .unwrap_or(false);
+    let cgroup2_writable = v2_root.is_some_and(|cg| writable(&cg.file("cgroup.subtree_control")));
     HostFacts {
         kernel_release: read_trim(&p("/proc/sys/kernel/osrelease"))
             .unwrap_or_else(|| "unknown".into()),

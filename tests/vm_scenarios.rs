@@ -92,6 +92,25 @@ fn a_failed_expectation_exits_1_and_shows_the_observed_value() {
     );
 }
 
+/// One boot of boots.toml: both runs recorded in a random order with the progress line on the
+/// console; returns the boot's order seed.
+fn boot_seed(boot: &Path) -> u64 {
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(boot.join("r/record.json")).unwrap()).unwrap();
+    assert_eq!(rec["runs"].as_array().unwrap().len(), 2);
+    assert!(
+        rec["cmdline"].to_string().contains("random"),
+        "{}",
+        rec["cmdline"]
+    );
+    let console = std::fs::read_to_string(boot.join("console.log")).unwrap();
+    assert!(
+        console.contains("[holding]") && console.contains(" / 64.0 MiB"),
+        "the progress line names the phase and the limit:\n{console}"
+    );
+    rec["order_seed"].as_u64().expect("a recorded seed")
+}
+
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn boots_shuffle_the_runs_and_merge_into_one_report() {
@@ -111,24 +130,10 @@ fn boots_shuffle_the_runs_and_merge_into_one_report() {
         .map(|e| e.path())
         .find(|p| p.join("boot-1/vm.json").is_file())
         .expect("<release>/boot-1/vm.json");
-    let mut seeds = Vec::new();
-    for b in ["boot-1", "boot-2"] {
-        let rec: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(rel.join(b).join("r/record.json")).unwrap())
-                .unwrap();
-        assert_eq!(rec["runs"].as_array().unwrap().len(), 2);
-        assert!(
-            rec["cmdline"].to_string().contains("random"),
-            "{}",
-            rec["cmdline"]
-        );
-        seeds.push(rec["order_seed"].as_u64().expect("a recorded seed"));
-        let console = std::fs::read_to_string(rel.join(b).join("console.log")).unwrap();
-        assert!(
-            console.contains("[holding]") && console.contains(" / 64.0 MiB"),
-            "the progress line names the phase and the limit:\n{console}"
-        );
-    }
+    let seeds: Vec<u64> = ["boot-1", "boot-2"]
+        .iter()
+        .map(|b| boot_seed(&rel.join(b)))
+        .collect();
     assert_ne!(seeds[0], seeds[1], "each boot draws its own order");
     let r = report(&rel.join("boots"));
     assert_eq!(

@@ -110,13 +110,8 @@ fn kernel_values(out: &mut Values, record: &RawRecord, rec: &RunRecord) {
     t("clocksource", record.host.clocksource.as_ref());
 }
 
-/// Analyses one run.
-pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
-    let plan = rec
-        .plan
-        .clone()
-        .unwrap_or_else(|| record.plan.runs[0].clone());
-    let mut values = Values::new();
+/// `param.K`: the run's parameter values.
+fn param_values(values: &mut Values, plan: &crate::plan::RunPlan) {
     for (k, v) in &plan.params {
         let val = match v {
             Value::Bytes(b) => Val::Num(*b as f64),
@@ -126,6 +121,29 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         };
         values.insert(format!("param.{k}"), val);
     }
+}
+
+/// `cgroup.C.final.FILE[.K]` and `parent.final.…`: files read once at the end.
+fn final_values(values: &mut Values, rec: &RunRecord) {
+    for (cg, m) in &rec.finals {
+        let head = match cg.as_str() {
+            "(parent)" => "parent.final".to_string(),
+            name => format!("cgroup.{}.final", scope::short(name)),
+        };
+        for (k, v) in m {
+            values.insert(format!("{head}.{k}"), Val::Num(*v as f64));
+        }
+    }
+}
+
+/// Analyses one run.
+pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
+    let plan = rec
+        .plan
+        .clone()
+        .unwrap_or_else(|| record.plan.runs[0].clone());
+    let mut values = Values::new();
+    param_values(&mut values, &plan);
     kernel_values(&mut values, record, rec);
     let sets = Sets::new(rec);
     if let (Some(a), Some(b)) = (sets.mark("run:start"), sets.mark("run:end")) {
@@ -137,15 +155,7 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
             values.extend(sets.span(&format!("phase.{}.", ph.name), rec, a, b));
         }
     }
-    for (cg, m) in &rec.finals {
-        let head = match cg.as_str() {
-            "(parent)" => "parent.final".to_string(),
-            name => format!("cgroup.{}.final", scope::short(name)),
-        };
-        for (k, v) in m {
-            values.insert(format!("{head}.{k}"), Val::Num(*v as f64));
-        }
-    }
+    final_values(&mut values, rec);
     let records: Vec<_> = rec.kmsg.iter().filter_map(|l| parse_kmsg(&l.raw)).collect();
     let kills = oom_kills(&records);
     values.insert("kmsg.oom_kills".into(), Val::Num(kills.len() as f64));

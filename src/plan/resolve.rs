@@ -127,13 +127,7 @@ pub fn run(
     let mut subst = values.clone();
     let files = files(src, spec, &mut subst, opts)?;
     let sub = |text: &str| substitute(text, &subst).map_err(|e| src.error_at(text, e));
-    let mut knobs_out = Vec::new();
-    for (k, v) in &spec.knobs {
-        knobs::find(k).map_err(|e| src.error_at(k, e))?;
-        let text = scalar_text(v)
-            .ok_or_else(|| src.error_at(k, format!("knob `{k}`: a number, bool or string")))?;
-        knobs_out.push((k.clone(), sub(&text)?));
-    }
+    let knobs_out = knob_values(src, spec, &sub)?;
     let cgroups = cgroups::resolve(src, spec, &sub, &opts.devices)?;
     let workloads = workloads(src, spec, &cgroups, &sub, check_workload)?;
     let phases = phases(src, spec, &workloads)?;
@@ -167,6 +161,22 @@ pub fn run(
         observes,
         timeout_ms: 0,
     })
+}
+
+/// The scenario's knobs with their values substituted; unknown knobs are errors.
+fn knob_values(
+    src: &Source,
+    spec: &Spec,
+    sub: &dyn Fn(&str) -> Result<String, SpecError>,
+) -> Result<Vec<(String, String)>, SpecError> {
+    let mut out = Vec::new();
+    for (k, v) in &spec.knobs {
+        knobs::find(k).map_err(|e| src.error_at(k, e))?;
+        let text = scalar_text(v)
+            .ok_or_else(|| src.error_at(k, format!("knob `{k}`: a number, bool or string")))?;
+        out.push((k.clone(), sub(&text)?));
+    }
+    Ok(out)
 }
 
 fn files(
@@ -243,29 +253,7 @@ fn workloads(
         check_name(src, "workload", &w.name, &mut seen)?;
         let cgroup = sub(&w.cgroup)?;
         check_leaf(src, w, &cgroup, cgroups)?;
-        let argv: Vec<String> = sub(&w.run)?
-            .split_whitespace()
-            .map(str::to_string)
-            .collect();
-        if argv
-            .iter()
-            .any(|a| a == "--progress-fd" || a == "--oom-score-adj")
-        {
-            return Err(src.error_at(
-                &w.run,
-                "the harness sets --progress-fd itself; use oom_score_adj = N for --oom-score-adj",
-            ));
-        }
-        check_workload(&argv).map_err(|e| {
-            src.error_at(
-                &w.run,
-                format!(
-                    "workload `{}`: `cgharness workload {}`: {e}",
-                    w.name,
-                    argv.join(" ")
-                ),
-            )
-        })?;
+        let argv = workload_argv(src, w, sub, check_workload)?;
         let after = match &w.after {
             Some(a) => Some(mark_of(src, a, &out)?),
             None => None,
@@ -293,6 +281,36 @@ fn workloads(
         ));
     }
     Ok(out)
+}
+
+/// A workload's `run` line, substituted, split and checked by the workload parser.
+fn workload_argv(
+    src: &Source,
+    w: &crate::spec::WorkloadDecl,
+    sub: &dyn Fn(&str) -> Result<String, SpecError>,
+    check_workload: &dyn Fn(&[String]) -> Result<(), String>,
+) -> Result<Vec<String>, SpecError> {
+    let argv: Vec<String> = sub(&w.run)?
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if argv
+        .iter()
+        .any(|a| a == "--progress-fd" || a == "--oom-score-adj")
+    {
+        return Err(src.error_at(
+            &w.run,
+            "the harness sets --progress-fd itself; use oom_score_adj = N for --oom-score-adj",
+        ));
+    }
+    check_workload(&argv).map_err(|e| {
+        let line = argv.join(" ");
+        src.error_at(
+            &w.run,
+            format!("workload `{}`: `cgharness workload {line}`: {e}", w.name),
+        )
+    })?;
+    Ok(argv)
 }
 
 fn mark_of(src: &Source, text: &str, known: &[WorkloadPlan]) -> Result<Mark, SpecError> {

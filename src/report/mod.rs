@@ -204,6 +204,34 @@ fn verdicts(out: &mut String, v: &VariantResult) {
     }
 }
 
+fn render_variant(out: &mut String, v: &VariantResult) {
+    let _ = writeln!(
+        out,
+        "\nvariant {} ({} run{})",
+        v.variant,
+        v.repetitions,
+        if v.repetitions == 1 { "" } else { "s" }
+    );
+    cgroup_rows(out, v);
+    workload_rows(out, v);
+    for e in &v.errors {
+        let _ = writeln!(out, "  ✗ run error: {e}");
+    }
+    if let Some(d) = v
+        .stats
+        .get("cleanup.nr_dying_descendants")
+        .filter(|d| d.max > 0.0)
+    {
+        let _ = writeln!(
+            out,
+            "  ! up to {} removed cgroups were still dying after cleanup (memory still \
+             charged to them; repetitions are not independent)",
+            d.max
+        );
+    }
+    verdicts(out, v);
+}
+
 /// The terminal summary.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -226,31 +254,7 @@ pub fn render(r: &Report) -> String {
         }
     );
     for v in &r.variants {
-        let _ = writeln!(
-            out,
-            "\nvariant {} ({} run{})",
-            v.variant,
-            v.repetitions,
-            if v.repetitions == 1 { "" } else { "s" }
-        );
-        cgroup_rows(&mut out, v);
-        workload_rows(&mut out, v);
-        for e in &v.errors {
-            let _ = writeln!(out, "  ✗ run error: {e}");
-        }
-        if let Some(d) = v
-            .stats
-            .get("cleanup.nr_dying_descendants")
-            .filter(|d| d.max > 0.0)
-        {
-            let _ = writeln!(
-                out,
-                "  ! up to {} removed cgroups were still dying after cleanup (memory still \
-                 charged to them; repetitions are not independent)",
-                d.max
-            );
-        }
-        verdicts(&mut out, v);
+        render_variant(&mut out, v);
     }
     let verdict = if r.passed { "PASS" } else { "FAIL" };
     let _ = writeln!(out, "\n{verdict}: {}", r.scenario);

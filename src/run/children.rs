@@ -49,22 +49,7 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
         .stdout(out.try_clone()?)
         .stderr(out);
     // `cmd` holds the write end of the output pipe until it is dropped below.
-    let wfd = wr.as_raw_fd();
-    // SAFETY: dup2/fcntl are async-signal-safe and touch only fds opened before fork.
-    unsafe {
-        cmd.pre_exec(move || {
-            let ok = if wfd == PROGRESS_FD {
-                libc::fcntl(wfd, libc::F_SETFD, 0) == 0
-            } else {
-                libc::dup2(wfd, PROGRESS_FD) == PROGRESS_FD
-            };
-            if ok {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
-            }
-        });
-    }
+    progress_fd_in_child(&mut cmd, wr.as_raw_fd());
     let child = ScratchCgroup::spawn_in(cg, &mut cmd)?;
     drop(cmd);
     drop(wr);
@@ -88,6 +73,25 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
         log: log.to_path_buf(),
         background: w.background,
     })
+}
+
+/// Makes `wfd` the child's fd [`PROGRESS_FD`], inherited across exec.
+fn progress_fd_in_child(cmd: &mut Command, wfd: RawFd) {
+    // SAFETY: dup2/fcntl are async-signal-safe and touch only fds opened before fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let ok = if wfd == PROGRESS_FD {
+                libc::fcntl(wfd, libc::F_SETFD, 0) == 0
+            } else {
+                libc::dup2(wfd, PROGRESS_FD) == PROGRESS_FD
+            };
+            if ok {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
 }
 
 fn nonblocking(f: File) -> File {

@@ -52,19 +52,7 @@ pub fn base(
             .with_context(|| format!("reading --include {}", c.src.display()))?;
         files.push((c.dest.trim_start_matches('/').to_string(), c.mode, data));
     }
-    let mut h = Sha256::new();
-    for (path, mode, data) in &files {
-        h.update(path.as_bytes());
-        h.update(mode.to_le_bytes());
-        h.update((data.len() as u64).to_le_bytes());
-        h.update(data);
-    }
-    let key: String = h
-        .finalize()
-        .iter()
-        .take(12)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key = content_key(&files);
     let dir = kernel::cache_root().join("initramfs");
     let path = dir.join(format!("{key}.cpio"));
     if path.is_file() {
@@ -76,6 +64,22 @@ pub fn base(
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, &path)?;
     Ok((path, key))
+}
+
+/// 24 hex digits of the SHA-256 over every file's path, mode, length and bytes.
+fn content_key(files: &[(String, u32, Vec<u8>)]) -> String {
+    let mut h = Sha256::new();
+    for (path, mode, data) in files {
+        h.update(path.as_bytes());
+        h.update(mode.to_le_bytes());
+        h.update((data.len() as u64).to_le_bytes());
+        h.update(data);
+    }
+    h.finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn entries(files: Vec<(String, u32, Vec<u8>)>) -> Vec<Entry> {

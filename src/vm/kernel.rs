@@ -192,12 +192,8 @@ pub(crate) fn ensure_dir(p: &Path) -> anyhow::Result<PathBuf> {
     Ok(p.to_path_buf())
 }
 
-/// Moves vmlinuz, config and the needed modules from an unpacked package tree into the cache.
-fn install_unpacked(
-    spec: &str,
-    root: &Path,
-    packages: Vec<PackageInfo>,
-) -> anyhow::Result<KernelInfo> {
+/// The kernel release an unpacked package tree holds, and its modules directory.
+fn unpacked_release(root: &Path) -> anyhow::Result<(String, PathBuf)> {
     let mods_root = [root.join("lib/modules"), root.join("usr/lib/modules")]
         .into_iter()
         .find(|p| p.is_dir())
@@ -208,6 +204,16 @@ fn install_unpacked(
         .next()
         .context("no kernel release under lib/modules")?;
     let mdir = mods_root.join(&release);
+    Ok((release, mdir))
+}
+
+/// Moves vmlinuz, config and the needed modules from an unpacked package tree into the cache.
+fn install_unpacked(
+    spec: &str,
+    root: &Path,
+    packages: Vec<PackageInfo>,
+) -> anyhow::Result<KernelInfo> {
+    let (release, mdir) = unpacked_release(root)?;
     let vmlinuz = [
         root.join(format!("boot/vmlinuz-{release}")),
         mdir.join("vmlinuz.unsigned"),

@@ -64,12 +64,42 @@ pub(crate) fn swap_dev() -> DevId {
 fn limits_written_read_back_exactly() {
     let s = scratch("limits");
     let cg = s.add_child("pod/ctr").unwrap();
-    cg.write_memory_max(Limit::Bytes(64 << 20)).unwrap();
-    cg.write_memory_high(Limit::Bytes(48 << 20)).unwrap();
-    cg.write_memory_low(Limit::Bytes(8 << 20)).unwrap();
-    cg.write_memory_min(Limit::Bytes(4 << 20)).unwrap();
-    cg.write_memory_swap_max(Limit::Bytes(0)).unwrap();
-    cg.write_memory_swap_high(Limit::Bytes(16 << 20)).unwrap();
+    type Writer = fn(&Cgroup, Limit) -> Result<(), cgharness::cgroupfs::CgError>;
+    let memory: [(&str, Writer, Limit); 6] = [
+        (
+            "memory.max",
+            Cgroup::write_memory_max,
+            Limit::Bytes(64 << 20),
+        ),
+        (
+            "memory.high",
+            Cgroup::write_memory_high,
+            Limit::Bytes(48 << 20),
+        ),
+        (
+            "memory.low",
+            Cgroup::write_memory_low,
+            Limit::Bytes(8 << 20),
+        ),
+        (
+            "memory.min",
+            Cgroup::write_memory_min,
+            Limit::Bytes(4 << 20),
+        ),
+        (
+            "memory.swap.max",
+            Cgroup::write_memory_swap_max,
+            Limit::Bytes(0),
+        ),
+        (
+            "memory.swap.high",
+            Cgroup::write_memory_swap_high,
+            Limit::Bytes(16 << 20),
+        ),
+    ];
+    for (_, write, value) in &memory {
+        write(&cg, *value).unwrap();
+    }
     cg.write_memory_oom_group(true).unwrap();
     cg.write_pids_max(Limit::Bytes(100)).unwrap();
     cg.write_cpu_max(CpuMax {
@@ -84,18 +114,9 @@ fn limits_written_read_back_exactly() {
         ..IoMax::unlimited(data_dev())
     };
     cg.write_io_max(&io).unwrap();
-    assert_eq!(cg.read_limit("memory.max").unwrap(), Limit::Bytes(64 << 20));
-    assert_eq!(
-        cg.read_limit("memory.high").unwrap(),
-        Limit::Bytes(48 << 20)
-    );
-    assert_eq!(cg.read_limit("memory.low").unwrap(), Limit::Bytes(8 << 20));
-    assert_eq!(cg.read_limit("memory.min").unwrap(), Limit::Bytes(4 << 20));
-    assert_eq!(cg.read_limit("memory.swap.max").unwrap(), Limit::Bytes(0));
-    assert_eq!(
-        cg.read_limit("memory.swap.high").unwrap(),
-        Limit::Bytes(16 << 20)
-    );
+    for (file, _, value) in &memory {
+        assert_eq!(cg.read_limit(file).unwrap(), *value, "{file}");
+    }
     assert!(cg.read_memory_oom_group().unwrap());
     assert_eq!(cg.read_pids_max().unwrap(), Limit::Bytes(100));
     assert_eq!(
