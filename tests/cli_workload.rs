@@ -8,27 +8,32 @@ fn cgharness() -> Command {
     Command::cargo_bin("cgharness").unwrap()
 }
 
-#[test]
-fn file_read_workload_reports_bytes_and_md5() {
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("data");
-    std::fs::write(&f, b"abc").unwrap();
+/// Runs `workload ARGS…`, which must succeed, and returns the JSON it prints.
+fn workload_json(args: &[&str]) -> serde_json::Value {
     let out = cgharness()
-        .args([
-            "workload",
-            "file-read",
-            "--checksum",
-            "--passes",
-            "2",
-            "--path",
-        ])
-        .arg(&f)
+        .arg("workload")
+        .args(args)
         .assert()
         .success()
         .get_output()
         .stdout
         .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn file_read_workload_reports_bytes_and_md5() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("data");
+    std::fs::write(&f, b"abc").unwrap();
+    let v = workload_json(&[
+        "file-read",
+        "--checksum",
+        "--passes",
+        "2",
+        "--path",
+        f.to_str().unwrap(),
+    ]);
     assert_eq!(v["passes"].as_array().unwrap().len(), 2);
     assert_eq!(v["passes"][1]["bytes"], 3);
     assert_eq!(v["passes"][0]["md5"], "900150983cd24fb0d6963f7d28e17f72");
@@ -41,25 +46,17 @@ fn file_read_workload_reports_bytes_and_md5() {
 
 #[test]
 fn anon_workload_touches_what_it_was_asked() {
-    let out = cgharness()
-        .args([
-            "workload",
-            "anon",
-            "--bytes",
-            "4M",
-            "--method",
-            "random",
-            "--passes",
-            "1",
-            "--hold-ms",
-            "0",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = workload_json(&[
+        "anon",
+        "--bytes",
+        "4M",
+        "--method",
+        "random",
+        "--passes",
+        "1",
+        "--hold-ms",
+        "0",
+    ]);
     assert_eq!(v["pages"], 1024);
     assert_eq!(v["pass_ns"].as_array().unwrap().len(), 1);
     cgharness()
