@@ -150,3 +150,38 @@ fn boots_shuffle_the_runs_and_merge_into_one_report() {
     }
     assert!(text(&o.stdout).contains("runs from 2 fresh boots"));
 }
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn spike_marks_bound_a_phase_and_start_a_workload() {
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/spike.toml");
+    let o = vm_6_12(
+        out.path(),
+        &[],
+        &["run", file.to_str().unwrap(), "--out", "r"],
+    )
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let d = &release_dirs(out.path())[0];
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("r/record.json")).unwrap()).unwrap();
+    let at = |key: &str| {
+        rec["runs"][0]["marks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["key"] == key)
+            .and_then(|m| m["set"]["t_ns"].as_u64())
+            .unwrap_or_else(|| panic!("mark {key} in {}", rec["runs"][0]["marks"]))
+    };
+    let (spike, late, end) = (at("hog:spike"), at("late:start"), at("hog:spike_end"));
+    assert!(spike <= late && late < end, "{spike} {late} {end}");
+    let ms = (end - spike) as f64 / 1e6;
+    assert!((1500.0..3000.0).contains(&ms), "spike held {ms} ms");
+    let checks = report(&d.join("r"))["variants"][0]["checks"].clone();
+    for c in checks.as_array().unwrap() {
+        assert_eq!(c["outcome"]["pass"], true, "{c}");
+    }
+}

@@ -21,6 +21,10 @@ pub enum MarkEvent {
     Done,
     /// The workload finished pass N.
     PassEnd(u32),
+    /// An anon workload's `--spike` is touched and held.
+    Spike,
+    /// An anon workload's `--spike` was freed.
+    SpikeEnd,
     /// The workload exited (or the run ended).
     Exit,
 }
@@ -35,7 +39,8 @@ pub struct Mark {
 }
 
 impl Mark {
-    /// Parses `NAME[:start|done|exit|end|pass_end[:N]]`; a bare name means exit.
+    /// Parses `NAME[:start|done|exit|end|pass_end[:N]|spike|spike_end]`; a bare name means
+    /// exit.
     pub fn parse(text: &str) -> Result<Mark, String> {
         let mut parts = text.split(':');
         let who = parts.next().unwrap_or_default().to_string();
@@ -45,6 +50,8 @@ impl Mark {
             ("start", None) => MarkEvent::Start,
             ("done", None) => MarkEvent::Done,
             ("exit" | "end", None) => MarkEvent::Exit,
+            ("spike", None) => MarkEvent::Spike,
+            ("spike_end", None) => MarkEvent::SpikeEnd,
             ("pass_end", n) => MarkEvent::PassEnd(
                 n.unwrap_or("0")
                     .parse()
@@ -52,7 +59,8 @@ impl Mark {
             ),
             _ => {
                 return Err(format!(
-                "{text:?}: a mark is NAME, NAME:start, NAME:done, NAME:exit or NAME:pass_end[:N]"
+                "{text:?}: a mark is NAME, NAME:start, NAME:done, NAME:exit, NAME:pass_end[:N], \
+                 NAME:spike or NAME:spike_end"
             ))
             }
         };
@@ -65,6 +73,8 @@ impl Mark {
             MarkEvent::Start => "start".to_string(),
             MarkEvent::Done => "done".to_string(),
             MarkEvent::PassEnd(n) => format!("pass_end:{n}"),
+            MarkEvent::Spike => "spike".to_string(),
+            MarkEvent::SpikeEnd => "spike_end".to_string(),
             MarkEvent::Exit if self.who == "run" => "end".to_string(),
             MarkEvent::Exit => "exit".to_string(),
         };
@@ -321,6 +331,24 @@ fn mark_of(src: &Source, text: &str, known: &[WorkloadPlan]) -> Result<Mark, Spe
             text,
             format!("mark {text:?}: no earlier workload `{}`{h}", m.who),
         ));
+    }
+    if matches!(m.event, MarkEvent::Spike | MarkEvent::SpikeEnd) {
+        let argv = known.iter().find(|w| w.name == m.who).map(|w| &w.argv);
+        let spikes = argv.is_some_and(|a| {
+            a.first().is_some_and(|x| x == "anon")
+                && a.iter()
+                    .any(|x| x == "--spike" || x.starts_with("--spike="))
+        });
+        if !spikes {
+            return Err(src.error_at(
+                text,
+                format!(
+                    "mark {text:?} never happens: only `anon … --spike SIZE` emits spike marks; \
+                     add --spike to workload `{}` or use another mark",
+                    m.who
+                ),
+            ));
+        }
     }
     Ok(m)
 }

@@ -210,3 +210,31 @@ fn run_order_is_declared_without_a_seed_and_a_reproducible_permutation_with_one(
         "the first run moves too"
     );
 }
+
+#[test]
+fn spike_marks_need_an_anon_spike() {
+    let phase = "[[phase]]\nname = \"s\"\nfrom = \"w:spike\"\nto = \"w:spike_end\"\n";
+    let e = plan_of(&minimal(phase), opts(1.0)).unwrap_err();
+    assert!(
+        e.message
+            .contains("only `anon … --spike SIZE` emits spike marks"),
+        "{e}"
+    );
+    let src = minimal(phase);
+    let spiky = Source {
+        origin: src.origin,
+        text: src.text.replace(
+            "idle --hold-ms 1",
+            "anon --bytes 1M --spike 2M --spike-ms 10",
+        ),
+    };
+    let p = plan_of(&spiky, opts(1.0)).unwrap_or_else(|e| panic!("{e}"));
+    let ph = &p.runs[0].phases[0];
+    assert_eq!(
+        (ph.from.key(), ph.to.key()),
+        ("w:spike".into(), "w:spike_end".into())
+    );
+    assert!(Mark::parse("w:spike:1")
+        .unwrap_err()
+        .contains("NAME:spike_end"));
+}

@@ -91,6 +91,7 @@ impl State<'_> {
             for e in r.read_progress() {
                 match e.event.as_str() {
                     "pass_end" => keys.push(format!("{}:pass_end:{}", r.rec.name, e.pass)),
+                    "spike" | "spike_end" => keys.push(format!("{}:{}", r.rec.name, e.event)),
                     "end" => keys.push(format!("{}:done", r.rec.name)),
                     _ => {}
                 }

@@ -145,7 +145,8 @@ pub struct WorkloadDecl {
     /// Arguments of `cgharness workload` (`anon --bytes ${size} --hold-ms 1000`).
     pub run: String,
     /// Start when this happens: `NAME` (exited), `NAME:pass_end`, `NAME:pass_end:N`,
-    /// `NAME:done` (work done, maybe still holding), `NAME:start`. Default: at once.
+    /// `NAME:done` (work done, maybe still holding), `NAME:start`, `NAME:spike` (an anon
+    /// `--spike` is held), `NAME:spike_end`. Default: at once.
     #[serde(default)]
     pub after: Option<String>,
     /// Then wait this long, ms.
@@ -160,7 +161,7 @@ pub struct WorkloadDecl {
 }
 
 /// A named span between two marks (`run:start`, `run:end`, `NAME:start`, `NAME:exit`,
-/// `NAME:done`, `NAME:pass_end[:N]`).
+/// `NAME:done`, `NAME:pass_end[:N]`, `NAME:spike`, `NAME:spike_end`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhaseDecl {

@@ -40,7 +40,8 @@ pub struct AnonArgs {
     #[arg(long, requires = "rate")]
     step: Option<String>,
     /// After touching, map and touch this much more, hold it --spike-ms, then free it (a
-    /// sudden spike on top of the working set).
+    /// sudden spike on top of the working set). In a scenario this gives the marks
+    /// `NAME:spike` (held) and `NAME:spike_end` (freed).
     #[arg(long)]
     spike: Option<String>,
     /// How long the spike is held, ms.
