@@ -7,6 +7,21 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
+/// Runs `tests/scenarios/NAME.toml` with `--out r` in one 6.12 VM; the VM's output is in
+/// the returned directory.
+fn run_on_6_12(name: &str, extra: &[&str]) -> (tempfile::TempDir, std::process::Output) {
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/scenarios/{name}.toml"));
+    let o = vm_6_12(
+        out.path(),
+        extra,
+        &["run", file.to_str().unwrap(), "--out", "r"],
+    )
+    .output()
+    .unwrap();
+    (out, o)
+}
+
 fn report(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("report.json"))
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
@@ -61,15 +76,7 @@ fn the_catalogue_passes_at_scale_1_16_on_each_kernel() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn a_failed_expectation_exits_1_and_shows_the_observed_value() {
-    let out = tempfile::tempdir().unwrap();
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/impossible.toml");
-    let o = vm_6_12(
-        out.path(),
-        &[],
-        &["run", file.to_str().unwrap(), "--out", "r"],
-    )
-    .output()
-    .unwrap();
+    let (out, o) = run_on_6_12("impossible", &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let d = &release_dirs(out.path())[0];
     let r = report(&d.join("r"));
@@ -114,15 +121,7 @@ fn boot_seed(boot: &Path) -> u64 {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn boots_shuffle_the_runs_and_merge_into_one_report() {
-    let out = tempfile::tempdir().unwrap();
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/boots.toml");
-    let o = vm_6_12(
-        out.path(),
-        &["--boots", "2", "--disk", "1G"],
-        &["run", file.to_str().unwrap(), "--out", "r"],
-    )
-    .output()
-    .unwrap();
+    let (out, o) = run_on_6_12("boots", &["--boots", "2", "--disk", "1G"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let rel = std::fs::read_dir(out.path())
         .unwrap()
@@ -154,15 +153,7 @@ fn boots_shuffle_the_runs_and_merge_into_one_report() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn spike_marks_bound_a_phase_and_start_a_workload() {
-    let out = tempfile::tempdir().unwrap();
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/spike.toml");
-    let o = vm_6_12(
-        out.path(),
-        &[],
-        &["run", file.to_str().unwrap(), "--out", "r"],
-    )
-    .output()
-    .unwrap();
+    let (out, o) = run_on_6_12("spike", &[]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let d = &release_dirs(out.path())[0];
     let rec: serde_json::Value =
