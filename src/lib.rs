@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod bench;
 pub mod cgroupfs;
 pub mod cli;
+pub mod compare;
 pub mod doctor;
 pub mod exit;
 pub mod host;

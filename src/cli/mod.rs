@@ -4,6 +4,7 @@
 mod bench;
 mod boots;
 mod clean;
+mod compare;
 mod doctor;
 mod kernel;
 mod probe;
@@ -30,6 +31,7 @@ Examples:
   cgharness vm --kernel debian:6.12 -- run anon-oom --scale 1/16
   cgharness vm --kernel debian:6.1 --kernel debian:sid -- run all --scale 1/16 --out .
   cgharness analyze results/runs/<time>-anon-oom     rebuild a report from its record.json
+  cgharness compare results/<time>/6.1.0-56-cloud-amd64 results/<time>/6.12.117+deb12-cloud-amd64
   sudo cgharness clean                               remove subtrees of dead runs
   cgharness bench --size 1G                          our workloads vs stress-ng, cat, dd, md5sum
 
@@ -81,6 +83,8 @@ pub enum Command {
     Show(scenario::ShowArgs),
     /// Rebuild the report of a saved record.json offline.
     Analyze(scenario::AnalyzeArgs),
+    /// Compare two sets of reports: verdicts, checks, observations, values that moved.
+    Compare(compare::CompareArgs),
     /// The recorder's pieces alone, for scripts/bench-recorder.
     #[command(subcommand, hide = true)]
     Probe(probe::ProbeCmd),
@@ -99,6 +103,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::List => scenario::list(),
         Command::Show(a) => scenario::show(a),
         Command::Analyze(a) => scenario::analyze(a),
+        Command::Compare(a) => compare::run(a),
         Command::Probe(p) => probe::run(p),
     }
 }

@@ -224,7 +224,8 @@ fn run_one(
     finish(&record, &out, a.no_expect)
 }
 
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+/// Writes JSON through a temporary file and a rename, so no reader sees half of it.
+pub(super) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let tmp = path.with_extension("json.tmp");
     let bytes = serde_json::to_vec(value)?;
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;

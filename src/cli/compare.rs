@@ -1,0 +1,92 @@
+//! `cgharness compare A B`: two sets of reports (two kernels, two machines, before and
+//! after) side by side. Glue only: `compare::load` reads, `compare` judges, `render` prints.
+
+use super::run::write_json;
+use crate::compare::{self, load, Options};
+use crate::exit::{usage, Exit};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+A and B are each a report.json or a directory holding reports of one kernel: a run's --out,
+or one kernel's directory of a `vm` output (results/<time>/<kernel>). Where a scenario has
+several reports (`vm --boots N` keeps each boot's and the merged one), the one merged over
+the most boots is used. Variants are matched by label, checks and observations by text.
+
+A value has moved when its medians differ by more than --threshold of the larger one, by at
+least a noise floor in its unit (1 MiB for sizes, 256 for page and event counts and I/O ops,
+10 ms, 1 for memory.events, kills and cgroup.stat) and, when both sides have several
+repetitions, their ranges do not overlap. Text values are listed when they differ (the pids
+in run cgroup names aside). Counters that only one kernel reports are listed once at the top.
+
+Examples:
+  cgharness compare results/20261124T031822Z/6.1.0-56-cloud-amd64 \\
+                    results/20261124T031822Z/6.12.117+deb12-cloud-amd64
+  cgharness compare before/anon-swap after/anon-swap --all
+  cgharness compare A B --json diff.json --check    exit 1 if a scenario that passed in A fails in B";
+
+/// Options of `compare`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct CompareArgs {
+    /// The first side (a report.json or a directory of them).
+    pub a: PathBuf,
+    /// The second side.
+    pub b: PathBuf,
+    /// How far medians must differ to count as moved, percent of the larger.
+    #[arg(
+        long,
+        default_value_t = 10.0,
+        value_name = "PCT",
+        allow_negative_numbers = true
+    )]
+    pub threshold: f64,
+    /// Moved values listed per variant (the largest first).
+    #[arg(long, default_value_t = 15, value_name = "N")]
+    pub top: usize,
+    /// List every moved value.
+    #[arg(long, conflicts_with = "top")]
+    pub all: bool,
+    /// Also write the whole comparison as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Exit 1 when a scenario that passed in A fails in B.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Runs `compare`.
+pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
+    if !(a.threshold.is_finite() && a.threshold >= 0.0) {
+        return Err(usage(format!(
+            "--threshold {}: give a percentage ≥ 0, e.g. --threshold 10",
+            a.threshold
+        )));
+    }
+    let (sa, sb) = (load::side(&a.a)?, load::side(&a.b)?);
+    let c = compare::compare(
+        sa,
+        sb,
+        Options {
+            threshold: a.threshold / 100.0,
+        },
+    );
+    if c.scenarios.is_empty() {
+        return Err(usage(format!(
+            "{} and {} have no scenario in common (A: {}; B: {})",
+            a.a.display(),
+            a.b.display(),
+            c.only_a.join(", "),
+            c.only_b.join(", ")
+        )));
+    }
+    print!("{}", compare::render(&c, (!a.all).then_some(a.top)));
+    if let Some(p) = &a.json {
+        write_json(p, &c)?;
+    }
+    let regressed = c.scenarios.iter().any(|s| s.passed[0] && !s.passed[1]);
+    Ok(if a.check && regressed {
+        Exit::ExpectationFailed
+    } else {
+        Exit::Ok
+    })
+}

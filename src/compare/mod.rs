@@ -1,0 +1,348 @@
+//! Two sets of reports side by side (`cgharness compare A B`): per scenario and variant the
+//! verdicts, each expectation's observed value, the observations, the values that moved by
+//! more than a threshold (and beyond the spread of the repetitions), and the kernel counters
+//! that only one side reports. Pure: reports in, a `Comparison` out; `load` finds the
+//! reports and `render` prints the result.
+
+pub mod load;
+mod render;
+#[cfg(test)]
+mod tests;
+
+use crate::analysis::{Stats, VariantResult};
+use crate::host::HostFacts;
+use crate::report::Report;
+use crate::spec::expr::Val;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use render::render;
+
+/// Version of the comparison layout (`compare --json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One side of a comparison: where its reports came from and what ran them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    /// The path the user gave.
+    pub path: String,
+    /// The kernel release of its reports.
+    pub kernel_release: String,
+    /// The host facts of its first report.
+    pub host: HostFacts,
+    /// Scenario name → its report.
+    #[serde(skip)]
+    pub reports: BTreeMap<String, Report>,
+}
+
+/// How values are judged.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// A value changed when |b − a| exceeds this fraction of the larger one (0.1 = 10%).
+    pub threshold: f64,
+}
+
+/// The whole comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    /// Layout version.
+    pub schema_version: u32,
+    /// cgharness version.
+    pub tool_version: String,
+    /// The two sides.
+    pub a: Side,
+    /// The second side.
+    pub b: Side,
+    /// The threshold, percent.
+    pub threshold_pct: f64,
+    /// Scenarios in both.
+    pub scenarios: Vec<ScenarioDiff>,
+    /// Scenarios only in A.
+    pub only_a: Vec<String>,
+    /// Scenarios only in B.
+    pub only_b: Vec<String>,
+    /// Kernel counters (`memory_stat.X`, `vmstat.X`, …) only A's reports have, then only B's.
+    pub counters_only: [Vec<String>; 2],
+}
+
+/// One scenario in both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioDiff {
+    /// Scenario name.
+    pub name: String,
+    /// Verdicts of A and B.
+    pub passed: [bool; 2],
+    /// Scales of A and B.
+    pub scale: [f64; 2],
+    /// Boots merged in A and B.
+    pub boots: [u32; 2],
+    /// Variants in both.
+    pub variants: Vec<VariantDiff>,
+    /// Variant labels only in A, then only in B.
+    pub unmatched_variants: [Vec<String>; 2],
+}
+
+/// One variant in both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantDiff {
+    /// Label.
+    pub variant: String,
+    /// Repetitions in A and B.
+    pub repetitions: [usize; 2],
+    /// Verdicts of A and B.
+    pub passed: [bool; 2],
+    /// Every expectation: pass and observed value on each side.
+    pub checks: Vec<CheckDiff>,
+    /// Every observation's value on each side.
+    pub observations: Vec<ValueDiff>,
+    /// Numbers beyond the threshold (and beyond the repetitions' spread), largest first.
+    pub changed: Vec<ValueDiff>,
+    /// Text values that differ.
+    pub texts: Vec<ValueDiff>,
+    /// How many numbers both sides have.
+    pub compared: usize,
+}
+
+/// An expectation on both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckDiff {
+    /// The check.
+    pub text: String,
+    /// Pass on A and B (None: a value was missing).
+    pub pass: [Option<bool>; 2],
+    /// The observed (left-hand) value on A and B.
+    pub observed: [Option<Val>; 2],
+}
+
+/// A value on both sides.
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueDiff {
+    /// Its path (`cgroup.pod.peak.memory_current`) or expression.
+    pub key: String,
+    /// A's value (the median over repetitions).
+    pub a: Option<Val>,
+    /// B's value.
+    pub b: Option<Val>,
+    /// (b − a) / |a| when both are numbers and a ≠ 0.
+    pub change: Option<f64>,
+}
+
+impl ValueDiff {
+    fn new(key: &str, a: Option<Val>, b: Option<Val>) -> ValueDiff {
+        let change = match (&a, &b) {
+            (Some(Val::Num(x)), Some(Val::Num(y))) if *x != 0.0 => Some((y - x) / x.abs()),
+            _ => None,
+        };
+        ValueDiff {
+            key: key.to_string(),
+            a,
+            b,
+            change,
+        }
+    }
+}
+
+/// Compares the reports of two sides.
+pub fn compare(a: Side, b: Side, o: Options) -> Comparison {
+    let names = |s: &Side, t: &Side| -> Vec<String> {
+        s.reports
+            .keys()
+            .filter(|k| !t.reports.contains_key(*k))
+            .cloned()
+            .collect()
+    };
+    let scenarios = a
+        .reports
+        .iter()
+        .filter_map(|(n, ra)| Some(scenario(n, ra, b.reports.get(n)?, o)))
+        .collect();
+    let (ca, cb) = (counters(&a), counters(&b));
+    let only = |x: &BTreeSet<String>, y: &BTreeSet<String>| x.difference(y).cloned().collect();
+    Comparison {
+        schema_version: SCHEMA_VERSION,
+        counters_only: [only(&ca, &cb), only(&cb, &ca)],
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        only_a: names(&a, &b),
+        only_b: names(&b, &a),
+        threshold_pct: o.threshold * 100.0,
+        scenarios,
+        a,
+        b,
+    }
+}
+
+fn scenario(name: &str, a: &Report, b: &Report, o: Options) -> ScenarioDiff {
+    let labels = |r: &Report, other: &Report| -> Vec<String> {
+        r.variants
+            .iter()
+            .filter(|v| !other.variants.iter().any(|w| w.variant == v.variant))
+            .map(|v| v.variant.clone())
+            .collect()
+    };
+    let variants = a
+        .variants
+        .iter()
+        .filter_map(|va| {
+            let vb = b.variants.iter().find(|w| w.variant == va.variant)?;
+            Some(variant(va, vb, o))
+        })
+        .collect();
+    ScenarioDiff {
+        name: name.to_string(),
+        passed: [a.passed, b.passed],
+        scale: [a.scale, b.scale],
+        boots: [a.boots, b.boots],
+        variants,
+        unmatched_variants: [labels(a, b), labels(b, a)],
+    }
+}
+
+fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
+    let checks = a
+        .checks
+        .iter()
+        .map(|ca| {
+            let cb = b.checks.iter().find(|c| c.text == ca.text);
+            CheckDiff {
+                text: ca.text.clone(),
+                pass: [ca.outcome.pass, cb.and_then(|c| c.outcome.pass)],
+                observed: [
+                    ca.outcome.lhs.clone(),
+                    cb.and_then(|c| c.outcome.lhs.clone()),
+                ],
+            }
+        })
+        .collect();
+    let observations = a
+        .observations
+        .iter()
+        .map(|oa| {
+            let ob = b.observations.iter().find(|x| x.text == oa.text);
+            ValueDiff::new(&oa.text, oa.value.clone(), ob.and_then(|x| x.value.clone()))
+        })
+        .collect();
+    let texts = a
+        .texts
+        .iter()
+        .filter(|(k, _)| k.as_str() != "kernel.release")
+        .filter(|(k, t)| b.texts.get(*k).is_some_and(|u| shape(u) != shape(t)))
+        .map(|(k, t)| ValueDiff::new(k, Some(Val::Str(t.clone())), b.value(k)))
+        .collect();
+    let (changed, compared) = changed(&a.stats, &b.stats, o);
+    VariantDiff {
+        variant: a.variant.clone(),
+        repetitions: [a.repetitions, b.repetitions],
+        passed: [a.passed(), b.passed()],
+        checks,
+        observations,
+        changed,
+        texts,
+        compared,
+    }
+}
+
+/// Whether the move from `a` to `b` counts: beyond the threshold, at least the key's noise
+/// floor and, when both sides have several repetitions, beyond their spread (the ranges do
+/// not overlap).
+pub fn moved(key: &str, a: &Stats, b: &Stats, threshold: f64) -> bool {
+    let d = (b.median - a.median).abs();
+    let beyond = d > threshold * a.median.abs().max(b.median.abs());
+    let apart = a.n < 2 || b.n < 2 || b.min > a.max || b.max < a.min;
+    beyond && apart && d >= noise_floor(key)
+}
+
+/// The smallest move that counts for a value, in its own unit: 10 ms, 10 ms of µs, 256 for
+/// page and event counts (vmstat, memory.stat's pg*/thp_*/workingset_*/swp*, I/O ops),
+/// 1 MiB for sizes, and 1 for the rest (memory.events, kills, exit codes, cgroup.stat).
+pub fn noise_floor(key: &str) -> f64 {
+    const COUNTS: [&str; 6] = ["pg", "thp_", "workingset_", "swp", "zswp", "numa_"];
+    let last = key.rsplit('.').next().unwrap_or(key);
+    let stat = key.contains("memory_stat.");
+    let sized = ["bytes", "current", "charged"]
+        .iter()
+        .any(|w| last.contains(w));
+    if last.ends_with("_ms") || key.ends_with(".ms") {
+        10.0
+    } else if last.ends_with("usec") || last.ends_with("_us") {
+        10_000.0
+    } else if key.contains("vmstat.")
+        || last.ends_with("ios")
+        || (stat && COUNTS.iter().any(|p| last.starts_with(p)))
+    {
+        256.0
+    } else if stat || sized || last == "peak" || key.contains("meminfo.") || key.contains("param.")
+    {
+        1048576.0
+    } else {
+        1.0
+    }
+}
+
+/// A path with every run of digits replaced, so `/cgharness/anon-oom-88-0/pod` and
+/// `/cgharness/anon-oom-138-0/pod` (pids in run names) compare equal; other text as it is.
+fn shape(t: &str) -> String {
+    if !t.starts_with('/') {
+        return t.to_string();
+    }
+    let mut out = String::new();
+    for c in t.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
+}
+
+fn changed(
+    a: &BTreeMap<String, Stats>,
+    b: &BTreeMap<String, Stats>,
+    o: Options,
+) -> (Vec<ValueDiff>, usize) {
+    let both: Vec<(&String, &Stats, &Stats)> = a
+        .iter()
+        .filter_map(|(k, sa)| Some((k, sa, b.get(k)?)))
+        .collect();
+    let mut out: Vec<(f64, f64, ValueDiff)> = both
+        .iter()
+        .filter(|(k, _, _)| {
+            k.strip_prefix("phase.run.")
+                .map_or(true, |r| !a.contains_key(r))
+        })
+        .filter(|(k, sa, sb)| moved(k, sa, sb, o.threshold))
+        .map(|(k, sa, sb)| {
+            let d = sb.median - sa.median;
+            let rel = d.abs() / sa.median.abs().max(sb.median.abs());
+            let v = ValueDiff::new(k, Some(Val::Num(sa.median)), Some(Val::Num(sb.median)));
+            (rel, d.abs(), v)
+        })
+        .collect();
+    out.sort_by(|x, y| y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)));
+    (out.into_iter().map(|(_, _, v)| v).collect(), both.len())
+}
+
+/// The counter names (from the last `memory_stat.`, `vmstat.`, `memory_events.`, `meminfo.`
+/// or `pressure.` on) in any report of a side.
+fn counters(side: &Side) -> BTreeSet<String> {
+    const FAMILIES: [&str; 5] = [
+        "memory_stat.",
+        "vmstat.",
+        "memory_events.",
+        "meminfo.",
+        "pressure.",
+    ];
+    let stats = side
+        .reports
+        .values()
+        .flat_map(|r| &r.variants)
+        .flat_map(|v| v.stats.keys());
+    stats
+        .filter_map(|k| {
+            FAMILIES
+                .iter()
+                .filter_map(|f| k.rfind(f).map(|i| k[i..].to_string()))
+                .next()
+        })
+        .collect()
+}
