@@ -278,9 +278,19 @@ pub fn noise_floor(key: &str) -> f64 {
     }
 }
 
-/// A path with every run of digits replaced, so `/cgharness/anon-oom-88-0/pod` and
-/// `/cgharness/anon-oom-138-0/pod` (pids in run names) compare equal; other text as it is.
+/// A text value's shape for comparing: the distinct values of a `mixed: x | y` text, with
+/// every run of digits in a path replaced, so `/cgharness/anon-oom-88-0/pod` and
+/// `mixed: /cgharness/anon-oom-143-0/pod | /cgharness/anon-oom-145-0/pod` (pids in run names)
+/// compare equal while `"oom"` and `mixed: none | oom` do not.
 fn shape(t: &str) -> String {
+    let body = t.strip_prefix("mixed: ").unwrap_or(t);
+    let mut parts: Vec<String> = body.split(" | ").map(path_shape).collect();
+    parts.sort();
+    parts.dedup();
+    parts.join(" | ")
+}
+
+fn path_shape(t: &str) -> String {
     if !t.starts_with('/') {
         return t.to_string();
     }

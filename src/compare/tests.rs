@@ -147,6 +147,7 @@ fn two_sides() -> (Side, Side) {
         &[
             ("kernel.lru_gen", "0x0000"),
             ("workload.w.oom_kill.oom_memcg", "/cgharness/x-88-0/pod"),
+            ("workload.w.killed_by", "oom"),
         ],
         true,
     )];
@@ -160,7 +161,11 @@ fn two_sides() -> (Side, Side) {
         ],
         &[
             ("kernel.lru_gen", "0x0007"),
-            ("workload.w.oom_kill.oom_memcg", "/cgharness/x-138-0/pod"),
+            (
+                "workload.w.oom_kill.oom_memcg",
+                "mixed: /cgharness/x-138-0/pod | /cgharness/x-140-0/pod",
+            ),
+            ("workload.w.killed_by", "mixed: none | oom"),
         ],
         false,
     )];
@@ -210,7 +215,7 @@ fn both_sides_are_laid_side_by_side() {
     let texts: Vec<&str> = v.texts.iter().map(|d| d.key.as_str()).collect();
     assert_eq!(
         texts,
-        ["kernel.lru_gen"],
+        ["kernel.lru_gen", "workload.w.killed_by"],
         "a pid in a run's cgroup path is not a difference"
     );
     assert_eq!(v.checks[0].pass, [Some(true), Some(false)]);
