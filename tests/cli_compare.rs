@@ -2,34 +2,25 @@
 //! --scale 1/16, trimmed to a few values) in tests/fixtures/compare/: the side-by-side text,
 //! the saved JSON, `--check` on a verdict that flipped, and input errors that exit 2.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
-
-fn cgharness() -> Command {
-    Command::cargo_bin("cgharness").unwrap()
-}
+mod common;
+use common::{cgharness, ok_stdout, repo};
+use std::path::PathBuf;
 
 fn fixture(kernel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/compare")
-        .join(kernel)
+    repo("tests/fixtures/compare").join(kernel)
 }
 
 #[test]
 fn two_kernels_side_by_side_with_what_moved_and_what_only_one_reports() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("diff.json");
-    let out = cgharness()
-        .arg("compare")
-        .args([fixture("6.1"), fixture("6.12")])
-        .arg("--json")
-        .arg(&json)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = ok_stdout(
+        cgharness()
+            .arg("compare")
+            .args([fixture("6.1"), fixture("6.12")])
+            .arg("--json")
+            .arg(&json),
+    );
     for want in [
         "anon-oom: PASS → PASS",
         "✓✓  workload.hog.killed_by == 'oom'",

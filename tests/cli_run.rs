@@ -3,30 +3,18 @@
 //! cannot run the scenario exits 3 saying what is missing. (Runs themselves are tested on
 //! real kernels in tests/vm_kernels.rs.)
 
-use assert_cmd::Command;
+mod common;
+use common::{cgharness, ok_stdout, repo};
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn cgharness() -> Command {
-    Command::cargo_bin("cgharness").unwrap()
-}
+use std::path::PathBuf;
 
 fn scenario(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/scenarios")
-        .join(name)
+    repo("tests/scenarios").join(name)
 }
 
 #[test]
 fn list_shows_the_whole_catalogue_with_seeds() {
-    let out = cgharness()
-        .arg("list")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
+    let text = ok_stdout(cgharness().arg("list"));
     for name in [
         "page-cache-thrash",
         "anon-oom",

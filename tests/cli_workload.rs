@@ -1,12 +1,9 @@
 //! The workloads and `bench` as a user runs them by hand: what they print, report and emit as
 //! progress events (no cgroups needed; the real-kernel side is in the VM tests).
 
-use assert_cmd::Command;
+mod common;
+use common::cgharness;
 use predicates::prelude::*;
-
-fn cgharness() -> Command {
-    Command::cargo_bin("cgharness").unwrap()
-}
 
 /// Runs `workload ARGS…`, which must succeed, and returns the JSON it prints.
 fn workload_json(args: &[&str]) -> serde_json::Value {

@@ -1,5 +1,5 @@
-//! Helpers shared by the real-kernel test files: the kernel matrix, the static binaries, and
-//! `cgharness vm` invocations.
+//! Helpers shared by the test files: the kernel matrix, the static binaries, `cgharness vm`
+//! invocations, and the CLI tests' command and paths.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -90,4 +90,19 @@ pub fn qemu_running(out: &Path) -> bool {
 
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// The cgharness of this build, for the CLI tests (assert_cmd).
+pub fn cgharness() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("cgharness").unwrap()
+}
+
+/// A path inside the repository.
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// Runs a command that must succeed; its stdout.
+pub fn ok_stdout(c: &mut assert_cmd::Command) -> String {
+    String::from_utf8(c.assert().success().get_output().stdout.clone()).unwrap()
 }
