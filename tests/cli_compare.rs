@@ -101,6 +101,18 @@ fn bad_sides_exit_2_and_say_what_to_give() {
         assert!(e.contains(want), "{want:?} in {e}");
     }
     let o = cgharness()
+        .arg("compare")
+        .args([fixture("6.1"), fixture("6.12")])
+        .args(["--json", "/nonexistent/diff.json"])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(o.stdout.is_empty(), "nothing printed before the error");
+    assert!(String::from_utf8(o.stderr)
+        .unwrap()
+        .contains("no directory /nonexistent"));
+    let o = cgharness()
         .args(["compare", "a", "b", "--threshold", "-5"])
         .assert()
         .code(2)

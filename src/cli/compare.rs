@@ -62,6 +62,15 @@ pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
             a.threshold
         )));
     }
+    if let Some(dir) = a.json.as_deref().and_then(|p| p.parent()) {
+        if !dir.as_os_str().is_empty() && !dir.is_dir() {
+            return Err(usage(format!(
+                "--json {}: no directory {}; create it or give another path",
+                a.json.as_deref().unwrap_or(dir).display(),
+                dir.display()
+            )));
+        }
+    }
     let (sa, sb) = (load::side(&a.a)?, load::side(&a.b)?);
     let c = compare::compare(
         sa,
