@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod exit;
 pub mod host;
 pub mod interrupt;
+pub mod jsonfile;
 pub mod plan;
 pub mod record;
 pub mod report;

@@ -1,7 +1,6 @@
 //! `cgharness compare A B`: two sets of reports (two kernels, two machines, before and
 //! after) side by side. Glue only: `compare::load` reads, `compare` judges, `render` prints.
 
-use super::run::write_json;
 use crate::compare::{self, load, Options};
 use crate::exit::{usage, Exit};
 use std::path::PathBuf;
@@ -90,7 +89,7 @@ pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
     }
     print!("{}", compare::render(&c, (!a.all).then_some(a.top)));
     if let Some(p) = &a.json {
-        write_json(p, &c)?;
+        crate::jsonfile::write(p, &c)?;
     }
     let regressed = c.scenarios.iter().any(|s| s.passed[0] && !s.passed[1]);
     Ok(if a.check && regressed {

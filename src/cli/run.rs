@@ -219,23 +219,15 @@ fn run_one(
     let record_path = out.join("record.json");
     let cmdline: Vec<String> = std::env::args().collect();
     let record = run::execute(&plan, src, facts, &env, cmdline, &mut |r| {
-        write_json(&record_path, r)
+        crate::jsonfile::write(&record_path, r)
     })?;
     finish(&record, &out, a.no_expect)
-}
-
-/// Writes JSON through a temporary file and a rename, so no reader sees half of it.
-pub(super) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    let bytes = serde_json::to_vec(value)?;
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow::Result<Exit> {
     let analysis = crate::analysis::analyse(record);
     let rep = report::build(record, &analysis);
-    write_json(&out.join("report.json"), &rep)?;
+    crate::jsonfile::write(&out.join("report.json"), &rep)?;
     print!("{}", report::render(&rep));
     println!(
         "record: {}  report: {}",

@@ -35,17 +35,7 @@ pub fn load_record(given: &Path) -> anyhow::Result<(String, RawRecord)> {
         given.to_path_buf()
     };
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(&path).map_err(|e| usage(format!("{name}: {e}")))?;
-    let head: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| usage(format!("{name}: not JSON: {e}")))?;
-    let version = head.get("schema_version").and_then(|v| v.as_u64());
-    if version != Some(SCHEMA_VERSION as u64) {
-        return Err(usage(format!(
-            "{name}: record schema_version {version:?}; this cgharness reads {SCHEMA_VERSION}"
-        )));
-    }
-    let record: RawRecord = serde_json::from_value(head)
-        .map_err(|e| usage(format!("{name}: not a cgharness record: {e}")))?;
+    let record: RawRecord = crate::jsonfile::read(&path, "record", SCHEMA_VERSION, "")?;
     Ok((name, record))
 }
 

@@ -65,18 +65,8 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> anyhow::Result<()> 
 
 /// Reads a report.json, checking its schema version.
 pub fn read(path: &Path) -> anyhow::Result<Report> {
-    let name = path.display();
-    let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{name}: {e}")))?;
-    let head: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| usage(format!("{name}: not JSON: {e}")))?;
-    let version = head.get("schema_version").and_then(|v| v.as_u64());
-    if version != Some(u64::from(SCHEMA_VERSION)) {
-        return Err(usage(format!(
-            "{name}: report schema_version {version:?}; this cgharness reads {SCHEMA_VERSION} \
-             (rebuild it with `cgharness analyze` on its record.json)"
-        )));
-    }
-    serde_json::from_value(head).map_err(|e| usage(format!("{name}: not a cgharness report: {e}")))
+    let fix = " (rebuild it with `cgharness analyze` on its record.json)";
+    crate::jsonfile::read(path, "report", SCHEMA_VERSION, fix)
 }
 
 fn one_kernel(given: &Path, reports: &[(PathBuf, Report)]) -> anyhow::Result<()> {
