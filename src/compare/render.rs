@@ -3,6 +3,7 @@
 //! closing line that names every verdict that changed.
 
 use super::{CheckDiff, Comparison, ScenarioDiff, ValueDiff, VariantDiff};
+use crate::report::names_a_count;
 use crate::size::format_bytes;
 use crate::spec::expr::Val;
 use std::fmt::Write;
@@ -162,11 +163,8 @@ fn pair(d: &ValueDiff) -> String {
 }
 
 fn value(v: &Option<Val>, key: &str) -> String {
-    let plain = [
-        "usec", "_ms", "_us", "events", "oom_kill", "samples", "vmstat.", "pg",
-    ]
-    .iter()
-    .any(|w| key.contains(w));
+    // vmstat and pg* counters are pages and events too.
+    let plain = names_a_count(key) || key.contains("vmstat.") || key.contains("pg");
     match v {
         Some(Val::Num(n)) if n.abs() >= 1048576.0 && !plain => {
             let sign = if *n < 0.0 { "-" } else { "" };

@@ -73,10 +73,16 @@ pub fn build(record: &RawRecord, analysis: &Analysis) -> Report {
     }
 }
 
-fn show(v: &Option<Val>, text: &str) -> String {
-    let plain = ["usec", "_ms", "_us", "events", "oom_kill", "samples"]
+/// Whether a value path or check names a count or a time rather than a size (so it is not
+/// shown in MiB).
+pub fn names_a_count(text: &str) -> bool {
+    ["usec", "_ms", "_us", "events", "oom_kill", "samples"]
         .iter()
-        .any(|w| text.contains(w));
+        .any(|w| text.contains(w))
+}
+
+fn show(v: &Option<Val>, text: &str) -> String {
+    let plain = names_a_count(text);
     match v {
         Some(Val::Num(n)) if n.abs() >= 1048576.0 && !plain => {
             format!("{} ({})", Val::Num(*n), format_bytes(*n as u64))
