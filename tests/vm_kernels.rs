@@ -76,6 +76,8 @@ fn guest_kernel_tests_pass_on_each_kernel() {
             &include,
             "--include",
             "/usr/bin/md5sum",
+            "--include",
+            "/usr/bin/cat",
             "--exec",
         ],
         &[&name, "--ignored", "--test-threads=1"],

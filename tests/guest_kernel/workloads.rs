@@ -216,15 +216,28 @@ fn command_workload_runs_md5sum_and_its_status_is_seen() {
 #[test]
 #[ignore = "runs inside the VM: tests/vm_kernels.rs"]
 fn oom_score_adj_is_set_before_the_workload_runs() {
+    // The command reads its own value: it sees what the workload set before exec, with no
+    // sleep to race (a 200 ms sleep lost that race once under TCG in CI).
     let s = scratch("adj");
     let cg = s.add_child("ctr").unwrap();
-    let mut child =
-        ScratchCgroup::spawn_in(&cg, &mut workload(&["--oom-score-adj", "-997", "idle"])).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
-    let adj = std::fs::read_to_string(format!("/proc/{}/oom_score_adj", child.id())).unwrap();
+    let out = ScratchCgroup::spawn_in(
+        &cg,
+        workload(&[
+            "--oom-score-adj",
+            "-997",
+            "command",
+            "--",
+            "cat",
+            "/proc/self/oom_score_adj",
+        ])
+        .stdout(std::process::Stdio::piped()),
+    )
+    .unwrap()
+    .wait_with_output()
+    .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let adj = String::from_utf8_lossy(&out.stdout);
     assert_eq!(adj.trim(), "-997", "Kubernetes' Guaranteed value");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]
