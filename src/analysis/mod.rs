@@ -95,6 +95,9 @@ fn sampler_values(out: &mut Values, rec: &RunRecord) {
     if let Some(c) = rec.sampler_cpu_usec {
         out.insert("sampler.cpu_ms".into(), Val::Num(c as f64 / 1e3));
     }
+    if let Some(c) = rec.recorder_cpu_usec {
+        out.insert("recorder.cpu_ms".into(), Val::Num(c as f64 / 1e3));
+    }
 }
 
 fn kernel_values(out: &mut Values, record: &RawRecord, rec: &RunRecord) {

@@ -92,7 +92,7 @@ pub fn run(cmd: ProbeCmd) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         ProbeCmd::OomNotice { cgroup } => {
-            let w = Watcher::new(&[("c".to_string(), Cgroup::new(&cgroup))])?;
+            let mut w = Watcher::new(&[("c".to_string(), Cgroup::new(&cgroup))])?;
             println!("ready");
             std::io::stdout().flush()?;
             loop {
@@ -101,8 +101,11 @@ pub fn run(cmd: ProbeCmd) -> anyhow::Result<Exit> {
                     events: libc::POLLIN,
                     revents: 0,
                 }];
+                let ms = w
+                    .next_follow_up_ns()
+                    .map_or(10_000, |t| t.saturating_sub(mono_ns()).div_ceil(1_000_000));
                 // SAFETY: one valid pollfd.
-                unsafe { libc::poll(p.as_mut_ptr(), 1, 10_000) };
+                unsafe { libc::poll(p.as_mut_ptr(), 1, ms as libc::c_int) };
                 let hit = w.changes().into_iter().find(|(_, _, f, v)| {
                     f == "memory.events" && v.get("oom_kill").copied().unwrap_or(0) > 0
                 });

@@ -96,7 +96,9 @@ pub struct MarkRecord {
 /// A change notified by inotify on a cgroup file, re-read at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CgEvent {
-    /// CLOCK_MONOTONIC when the harness woke, ns (inotify carries no time; ±12 ms).
+    /// CLOCK_MONOTONIC of the read that saw the change, ns (inotify carries no time; the
+    /// watcher re-reads a notified file every 1 ms for 15 ms, as the kernel holds back
+    /// further notifications for 12 ms).
     pub t_ns: u64,
     /// Cgroup path under the run.
     pub cgroup: String,
@@ -206,6 +208,10 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// Sampler CPU time (user + system of the harness thread), µs.
     pub sampler_cpu_usec: Option<u64>,
+    /// CPU time of the whole recorder loop on that thread (sampler, event watcher with its
+    /// 1 ms follow-up re-reads, kmsg, starting workloads and reading their pipes), µs; `None` in older records.
+    #[serde(default)]
+    pub recorder_cpu_usec: Option<u64>,
     /// The parent's `nr_dying_descendants` after this run was cleaned up (files deleted,
     /// caches dropped and swap cache released in a VM, up to 3 s of waiting); `None` where
     /// unreadable.

@@ -73,7 +73,12 @@ impl State<'_> {
             rec.kmsg
                 .extend(k.read_available().into_iter().map(|raw| KmsgLine { raw }));
         }
-        if let Some(w) = &self.watcher {
+        self.drain_watcher(rec);
+    }
+
+    /// The event watcher alone: what a wake-up for its follow-up reads needs.
+    fn drain_watcher(&mut self, rec: &mut RunRecord) {
+        if let Some(w) = &mut self.watcher {
             for (t_ns, cgroup, file, values) in w.changes() {
                 rec.events.push(CgEvent {
                     t_ns,
@@ -163,7 +168,8 @@ impl State<'_> {
     }
 }
 
-fn poll_fds(fds: &[i32], timeout_ns: u64) {
+/// Waits until one of `fds` is readable (or hung up) or the timeout passes; whether one is.
+fn poll_fds(fds: &[i32], timeout_ns: u64) -> bool {
     let mut p: Vec<libc::pollfd> = fds
         .iter()
         .map(|&fd| libc::pollfd {
@@ -174,7 +180,7 @@ fn poll_fds(fds: &[i32], timeout_ns: u64) {
         .collect();
     let ms = timeout_ns.div_ceil(1_000_000).min(1000) as libc::c_int;
     // SAFETY: `p` is a valid array of pollfd for the duration of the call.
-    unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, ms) };
+    unsafe { libc::poll(p.as_mut_ptr(), p.len() as libc::nfds_t, ms) > 0 }
 }
 
 /// Runs the loop until every foreground workload has exited, the deadline passes or the user
@@ -200,6 +206,7 @@ pub fn drive(
         cpu_ns: 0,
     };
     let t0 = mono_ns();
+    let loop_c0 = thread_cpu_ns();
     let deadline = t0 + plan.timeout_ms * 1_000_000;
     st.mark(rec, "run:start".into());
     let mut next_tick = t0 + env.interval_ns;
@@ -221,14 +228,24 @@ pub fn drive(
             rec.error = Some(format!("timed out after {} s", plan.timeout_ms / 1000));
             break Ok(());
         }
-        let wake = next_tick.min(next_start.unwrap_or(u64::MAX)).min(deadline);
+        let follow_up = st.watcher.as_ref().and_then(|w| w.next_follow_up_ns());
+        let wake = next_tick
+            .min(next_start.unwrap_or(u64::MAX))
+            .min(follow_up.unwrap_or(u64::MAX))
+            .min(deadline);
         let mut fds: Vec<i32> = st.running.iter().flat_map(|r| r.pipe_fds()).collect();
         fds.extend(st.watcher.as_ref().map(|w| w.raw_fd()));
         fds.extend(st.kmsg.as_ref().map(|k| k.raw_fd()));
-        poll_fds(&fds, wake.saturating_sub(now));
-        st.drain_sources(rec);
-        st.handle_children(rec);
+        let ready = poll_fds(&fds, wake.saturating_sub(now));
         let now = mono_ns();
+        if ready || now >= next_tick {
+            st.drain_sources(rec);
+            st.handle_children(rec);
+        } else {
+            // Only a timer ran out before the tick: a follow-up read, a start or the deadline.
+            // Nothing was readable, and a workload that exits closes its pipes (readable).
+            st.drain_watcher(rec);
+        }
         if now >= next_tick {
             let s = st.sample(now - next_tick);
             rec.samples.push(s);
@@ -248,6 +265,7 @@ pub fn drive(
     st.drain_sources(rec);
     finish_workloads(&mut st, rec);
     rec.sampler_cpu_usec = Some(st.cpu_ns / 1000);
+    rec.recorder_cpu_usec = Some(thread_cpu_ns().saturating_sub(loop_c0) / 1000);
     result
 }
 
