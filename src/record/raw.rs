@@ -93,7 +93,8 @@ pub struct MarkRecord {
     pub set: SampleSet,
 }
 
-/// A change notified by inotify on a cgroup file, re-read at once.
+/// A change of a cgroup event file, seen by the read that followed an inotify notification
+/// or by a follow-up read during the 15 ms after one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CgEvent {
     /// CLOCK_MONOTONIC of the read that saw the change, ns (inotify carries no time; the
@@ -209,7 +210,8 @@ pub struct RunRecord {
     /// Sampler CPU time (user + system of the harness thread), µs.
     pub sampler_cpu_usec: Option<u64>,
     /// CPU time of the whole recorder loop on that thread (sampler, event watcher with its
-    /// 1 ms follow-up re-reads, kmsg, starting workloads and reading their pipes), µs; `None` in older records.
+    /// 1 ms follow-up re-reads, kmsg, starting workloads and reading their pipes), µs;
+    /// `None` in older records.
     #[serde(default)]
     pub recorder_cpu_usec: Option<u64>,
     /// The parent's `nr_dying_descendants` after this run was cleaned up (files deleted,
