@@ -215,8 +215,8 @@ pub struct RunRecord {
     #[serde(default)]
     pub recorder_cpu_usec: Option<u64>,
     /// The parent's `nr_dying_descendants` after this run was cleaned up (files deleted,
-    /// caches dropped and swap cache released in a VM, up to 3 s of waiting); `None` where
-    /// unreadable.
+    /// caches dropped and swap cache released in a VM, then up to 6 s of waiting for this
+    /// run's removed cgroups to go); `None` where unreadable.
     #[serde(default)]
     pub dying_after_cleanup: Option<u64>,
     /// Whether cleanup (in a VM) turned swap off and on again to free swap cache that kept

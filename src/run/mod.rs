@@ -168,6 +168,7 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
     rec.cgroup2_options = cgroup2_options();
     rec.thp_enabled = read_setting("/sys/kernel/mm/transparent_hugepage/enabled");
     rec.lru_gen = read_setting("/sys/kernel/mm/lru_gen/enabled");
+    let dying_before = dying_count(&env.parent);
     let result = record_run(plan, index, run, env, &mut rec);
     setup::restore_knobs(&rec.knobs, &devices);
     for f in &run.files {
@@ -177,30 +178,40 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
         setup::drop_all_caches();
         rec.swap_cycled_in_cleanup = setup::release_swap_cache();
     }
-    rec.dying_after_cleanup = wait_dying_gone(&env.parent);
+    rec.dying_after_cleanup = wait_dying_gone(&env.parent, dying_before.unwrap_or(0));
     if let (Some(n @ 1..), false) = (rec.dying_after_cleanup, env.quiet) {
         eprintln!(
-            "  note: {n} removed cgroups under {} are still dying 3 s after cleanup \
+            "  note: {n} removed cgroups under {} are still dying {} s after cleanup \
              (memory still charged to them; later repetitions may see it)",
-            env.parent.display()
+            env.parent.display(),
+            DYING_WAIT_MS / 1000
         );
     }
     result.map(|_| rec)
 }
 
-/// The parent's `nr_dying_descendants`, polled for up to 3 s until it reaches 0 (under TCG a
-/// cgroup whose task was OOM-killed took 1–2 s to go; the wait ends as soon as none is left).
-fn wait_dying_gone(parent: &Path) -> Option<u64> {
-    let read = || {
-        let text = std::fs::read_to_string(parent.join("cgroup.stat")).ok()?;
-        keyed_values("cgroup.stat", &text)
-            .get("cgroup.stat.nr_dying_descendants")
-            .copied()
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(3000);
+/// How long cleanup waits for this run's removed cgroups to go. Under TCG a cgroup whose task
+/// was OOM-killed took 1–2 s; on 6.1 after zero-filled THPs were swapped, 2 cgroups took
+/// 1.8–2.1 s in one boot and more than 3 s (the wait before) in 3 of 6 runs of another. The
+/// wait ends as soon as they are gone, so a clean run pays nothing for its length.
+const DYING_WAIT_MS: u64 = 6000;
+
+/// The parent's `nr_dying_descendants`.
+fn dying_count(parent: &Path) -> Option<u64> {
+    let text = std::fs::read_to_string(parent.join("cgroup.stat")).ok()?;
+    keyed_values("cgroup.stat", &text)
+        .get("cgroup.stat.nr_dying_descendants")
+        .copied()
+}
+
+/// The parent's `nr_dying_descendants`, polled for up to DYING_WAIT_MS until it is back to
+/// `before` (what was dying before this run, e.g. a host's swap cache holding an earlier run's
+/// cgroups, is not waited for again) or 0.
+fn wait_dying_gone(parent: &Path, before: u64) -> Option<u64> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(DYING_WAIT_MS);
     loop {
-        let n = read();
-        if n.map_or(true, |n| n == 0) || std::time::Instant::now() >= deadline {
+        let n = dying_count(parent);
+        if n.map_or(true, |n| n <= before) || std::time::Instant::now() >= deadline {
             return n;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
