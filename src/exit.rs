@@ -39,6 +39,29 @@ impl Exit {
         }
     }
 
+    /// The status of several scenarios run one after the other: the first usage error or
+    /// infrastructure failure (they stop everything); otherwise 1 if any expectation failed,
+    /// else 3 if any could not run here, else 0. A could-not-run never hides a failure.
+    pub fn combine(outcomes: impl IntoIterator<Item = Exit>) -> Exit {
+        let mut failed = false;
+        let mut cannot = false;
+        for e in outcomes {
+            match e {
+                Exit::Usage | Exit::Infrastructure => return e,
+                Exit::ExpectationFailed => failed = true,
+                Exit::HostCannot => cannot = true,
+                Exit::Ok => {}
+            }
+        }
+        if failed {
+            Exit::ExpectationFailed
+        } else if cannot {
+            Exit::HostCannot
+        } else {
+            Exit::Ok
+        }
+    }
+
     /// The status for a raw exit code reported by a guest (0–4; anything else is infrastructure).
     pub fn from_code(code: i32) -> Exit {
         match code {
@@ -114,6 +137,27 @@ mod tests {
             .unwrap_err();
         assert_eq!(exit_of(&e), Exit::HostCannot);
         assert_eq!(exit_of(&anyhow::anyhow!("plain")), Exit::Infrastructure);
+    }
+
+    #[test]
+    fn combine_never_lets_a_could_not_run_hide_a_failure() {
+        use Exit::*;
+        assert_eq!(
+            Exit::combine([HostCannot, ExpectationFailed, Ok]),
+            ExpectationFailed
+        );
+        assert_eq!(
+            Exit::combine([ExpectationFailed, HostCannot]),
+            ExpectationFailed
+        );
+        assert_eq!(Exit::combine([Ok, HostCannot, Ok]), HostCannot);
+        assert_eq!(Exit::combine([Ok, Ok]), Ok);
+        assert_eq!(
+            Exit::combine([ExpectationFailed, Infrastructure]),
+            Infrastructure
+        );
+        assert_eq!(Exit::combine([HostCannot, Usage, ExpectationFailed]), Usage);
+        assert_eq!(Exit::combine([]), Ok);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod exit;
 pub mod host;
 pub mod interrupt;
 pub mod jsonfile;
+pub mod placement;
 pub mod plan;
 pub mod record;
 pub mod report;

@@ -16,5 +16,6 @@ fn main() {
             cgharness::exit::exit_of(&err)
         }
     };
+    cgharness::interrupt::die_if_interrupted();
     std::process::exit(status.code(bisect));
 }

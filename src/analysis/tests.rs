@@ -52,6 +52,7 @@ fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
             .collect(),
         repeat: None,
         data_dir: "/data".into(),
+        file_tag: None,
         devices,
     };
     let plan = build(&src, parse(&src).unwrap(), opts, &|_| Ok(())).unwrap();
@@ -66,6 +67,7 @@ fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
         runs: Vec::new(),
         order_seed: None,
         boots: 1,
+        placement: None,
         plan,
     }
 }

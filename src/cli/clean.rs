@@ -11,7 +11,8 @@ use std::time::Duration;
 /// Options of `clean`.
 #[derive(Debug, clap::Args)]
 pub struct CleanArgs {
-    /// The parent cgroup runs were created under (default: <cgroup2 mount>/cgharness).
+    /// Only runs under this cgroup (default: any run named by an owner file, wherever its
+    /// placement put it: <mount>/cgharness, a delegated unit, a transient scope).
     #[arg(long)]
     pub parent: Option<PathBuf>,
     /// Say what would be removed, remove nothing.
@@ -28,7 +29,7 @@ pub fn run(host_root: &Path, args: CleanArgs) -> anyhow::Result<Exit> {
             let mount = facts
                 .cgroup2_mount
                 .ok_or_else(|| host_cannot("cgroup2 is not mounted: nothing to clean"))?;
-            PathBuf::from(mount).join("cgharness")
+            PathBuf::from(mount)
         }
     };
     let state = super::state_dir();
@@ -48,6 +49,13 @@ pub fn run(host_root: &Path, args: CleanArgs) -> anyhow::Result<Exit> {
             ),
             SweepAction::Remove(o) => {
                 remove_subtree(&Cgroup::new(&o.cgroup), Duration::from_secs(10))?;
+                for f in &o.files {
+                    match std::fs::remove_file(f) {
+                        Ok(()) => println!("removed {}", f.display()),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => eprintln!("warning: removing {}: {e}", f.display()),
+                    }
+                }
                 std::fs::remove_file(&file)?;
                 println!("removed {} (owner pid {} gone)", o.cgroup.display(), o.pid);
                 removed += 1;
@@ -55,5 +63,30 @@ pub fn run(host_root: &Path, args: CleanArgs) -> anyhow::Result<Exit> {
         }
     }
     println!("{removed} subtree(s) removed");
+    if !args.dry_run {
+        remove_idle_own_parent(&parent);
+    }
     Ok(Exit::Ok)
+}
+
+/// Removes `<mount>/cgharness` (the parent runs use without systemd) and the harness's leaf
+/// in it once nothing lives there: a harness that was killed leaves them behind.
+fn remove_idle_own_parent(searched: &Path) {
+    let own = if searched.ends_with("cgharness") {
+        searched.to_path_buf()
+    } else {
+        searched.join("cgharness")
+    };
+    let cg = Cgroup::new(&own);
+    if !cg.exists() {
+        return;
+    }
+    let leaf = cg.child(crate::placement::tree::HARNESS_LEAF);
+    let idle = |c: &Cgroup| c.read_cgroup_events().is_ok_and(|e| e.populated == Some(0));
+    if leaf.exists() && idle(&leaf) && leaf.rmdir().is_ok() {
+        println!("removed {}", leaf.path().display());
+    }
+    if idle(&cg) && cg.children().is_ok_and(|c| c.is_empty()) && cg.rmdir().is_ok() {
+        println!("removed {}", own.display());
+    }
 }

@@ -88,6 +88,9 @@ pub enum Command {
     /// The recorder's pieces alone, for scripts/bench-recorder.
     #[command(subcommand, hide = true)]
     Probe(probe::ProbeCmd),
+    /// Internal: the reaper `run` starts; cleans up after a killed harness.
+    #[command(hide = true)]
+    Reap,
 }
 
 /// Runs the chosen subcommand.
@@ -105,6 +108,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Analyze(a) => scenario::analyze(a),
         Command::Compare(a) => compare::run(a),
         Command::Probe(p) => probe::run(p),
+        Command::Reap => crate::placement::reaper::run_reaper().map(|()| Exit::Ok),
     }
 }
 

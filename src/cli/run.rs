@@ -1,8 +1,11 @@
 //! `cgharness run | list | show | analyze`: glue between the command line and
 //! spec → plan → run → analysis → report. The only place that writes run output files.
 
-use crate::exit::{usage, Exit, Failure};
+use crate::exit::{host_cannot, usage, Exit, Failure};
 use crate::host::read_facts;
+use crate::placement::session::Session;
+use crate::placement::tree::TreeError;
+use crate::placement::{self, Mode, PlacementFacts};
 use crate::plan::{self, Options};
 use crate::record::raw::RawRecord;
 use crate::report;
@@ -11,6 +14,7 @@ use crate::spec::{self, catalogue, params::parse_scale};
 use anyhow::Context;
 use clap::Parser;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Options of `run`.
 #[derive(Debug, clap::Args)]
@@ -116,8 +120,12 @@ pub(super) fn spec_error(e: spec::SpecError) -> anyhow::Error {
     usage(e.to_string())
 }
 
-/// Runs `run`: every scenario named, the worst exit status wins.
+/// Runs `run`: every scenario named, one after the other. A usage error or an
+/// infrastructure failure stops everything; otherwise the status is 1 if any expectation
+/// failed, else 3 if a scenario could not run here, else 0 ([`Exit::combine`]).
 pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
+    // Before anything is created: no cgroup, owner file or data file exists without them.
+    crate::interrupt::install()?;
     let names: Vec<String> = if a.scenarios == ["all"] {
         catalogue::BUILTIN.iter().map(|b| b.0.to_string()).collect()
     } else {
@@ -126,8 +134,10 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     for n in &names {
         catalogue::lookup(n).map_err(spec_error)?;
     }
-    let mut worst = Exit::Ok;
     let several = names.len() > 1;
+    let mut session: Option<Arc<Session>> = None;
+    let mut outcomes: Vec<(String, Exit)> = Vec::new();
+    let mut first_error = None;
     for n in &names {
         let out = match (&a.out, several) {
             (Some(o), true) => {
@@ -135,22 +145,67 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
             }
             (o, _) => o.clone(),
         };
-        let e = match run_one(host_root, &a, n, out) {
+        let e = match run_one(host_root, &a, n, out, &mut session) {
             Ok(e) => e,
-            Err(err) if several => {
-                eprintln!("error: {n}: {err:#}");
-                err.downcast_ref::<Failure>()
-                    .map(|f| f.exit)
-                    .unwrap_or(Exit::Infrastructure)
+            Err(err) => {
+                let e = crate::exit::exit_of(&err);
+                if several {
+                    eprintln!("error: {n}: {err:#}");
+                } else {
+                    first_error = Some(err);
+                }
+                e
             }
-            Err(err) => return Err(err),
         };
-        worst = worst.worse(e);
-        if crate::interrupt::requested() {
+        outcomes.push((n.clone(), e));
+        if matches!(e, Exit::Usage | Exit::Infrastructure) || crate::interrupt::requested() {
             break;
         }
     }
-    Ok(worst)
+    if let Some(s) = session.take().and_then(|s| Arc::try_unwrap(s).ok()) {
+        for left in s.release() {
+            eprintln!("warning: {left}");
+        }
+    }
+    if several {
+        print_outcomes(&names, &outcomes);
+    }
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(Exit::combine(outcomes.iter().map(|o| o.1))),
+    }
+}
+
+fn print_outcomes(names: &[String], outcomes: &[(String, Exit)]) {
+    println!("\nscenarios:");
+    for n in names {
+        let what = match outcomes.iter().find(|o| &o.0 == n).map(|o| o.1) {
+            Some(Exit::Ok) => "PASS",
+            Some(Exit::ExpectationFailed) => "FAIL (an expectation failed)",
+            Some(Exit::Usage) => "ERROR (usage or input, exit 2)",
+            Some(Exit::HostCannot) => "CANNOT RUN HERE (exit 3; the reason is above)",
+            Some(Exit::Infrastructure) => "ERROR (infrastructure, exit 4)",
+            None if crate::interrupt::requested() => "not run (interrupted)",
+            None => "not run (stopped after an error)",
+        };
+        println!("  {n}: {what}");
+    }
+}
+
+/// The placement for this `run`: decided from the facts (pure), acted on the first time a
+/// scenario is ready to create cgroups, shared by the scenarios after it.
+fn session_for(
+    session: &mut Option<Arc<Session>>,
+    pf: &PlacementFacts,
+    mode: &Mode,
+) -> anyhow::Result<Arc<Session>> {
+    if let Some(s) = session {
+        return Ok(s.clone());
+    }
+    let exe = std::env::current_exe().context("finding the cgharness binary")?;
+    let s = Arc::new(Session::establish(pf, mode.clone(), &exe)?);
+    *session = Some(s.clone());
+    Ok(s)
 }
 
 fn run_one(
@@ -158,6 +213,7 @@ fn run_one(
     a: &RunArgs,
     name: &str,
     out: Option<PathBuf>,
+    session: &mut Option<Arc<Session>>,
 ) -> anyhow::Result<Exit> {
     let src = catalogue::lookup(name).map_err(spec_error)?;
     let spec = spec::parse(&src).map_err(spec_error)?;
@@ -174,10 +230,21 @@ fn run_one(
         only: pairs("--variant", &a.variant)?,
         repeat: a.repeat,
         devices: setup::devices(&data_dir, &facts.swap),
+        file_tag: Some(std::process::id().to_string()),
         data_dir,
     };
     let plan = plan::build(&src, spec, opts, &check_workload).map_err(spec_error)?;
-    run::check_host(&plan, &facts)?;
+    let mount = PathBuf::from(facts.cgroup2_mount.clone().unwrap_or_default());
+    let pf = placement::read_facts(&mount, a.parent.as_deref(), in_vm);
+    let mode = placement::decide(&pf, a.parent.as_deref()).map_err(|e| usage(e.to_string()))?;
+    run::check_host(&plan, &facts, &mode)?;
+    if !in_vm {
+        setup::check_knobs_on_host(
+            &plan.runs,
+            &plan.options.devices,
+            run::cgroup2_options().as_deref(),
+        )?;
+    }
     let interval_ms = match &a.interval {
         Some(t) => crate::size::parse_duration(t)
             .map_err(|e| usage(format!("--interval: {e}")))?
@@ -186,6 +253,17 @@ fn run_one(
         None if in_vm => 100,
         None => 20,
     };
+    let order_seed = match (a.order, a.seed) {
+        (Order::Declared, None) => None,
+        (Order::Declared, Some(_)) => return Err(usage("--seed goes with --order random")),
+        (Order::Random, s) => Some(s.unwrap_or_else(fresh_seed)),
+    };
+    let sess = session_for(session, &pf, &mode)?;
+    let controllers: Vec<&str> = plan.controllers.iter().map(String::as_str).collect();
+    sess.enable(&controllers).map_err(|e| match e {
+        TreeError::ControllerUnavailable { .. } => host_cannot(e.to_string()),
+        other => anyhow::Error::new(other).context("enabling the scenario's controllers"),
+    })?;
     let out = out.unwrap_or_else(|| {
         PathBuf::from(format!(
             "results/runs/{}-{}",
@@ -194,31 +272,26 @@ fn run_one(
         ))
     });
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let mount = PathBuf::from(facts.cgroup2_mount.clone().unwrap_or_default());
+    let placement_rec = run::placement_record(&plan, &sess, &pf, facts.root);
+    for w in &placement_rec.warnings {
+        eprintln!("warning: {w}");
+    }
     let env = RunEnv {
         exe: std::env::current_exe().context("finding the cgharness binary")?,
         in_vm,
         interval_ms,
-        parent: a.parent.clone().unwrap_or_else(|| mount.join("cgharness")),
-        mount,
+        session: sess,
         state_dir: super::state_dir(),
         out_dir: out.clone(),
         quiet: a.quiet,
-        order_seed: match (a.order, a.seed) {
-            (Order::Declared, None) => None,
-            (Order::Declared, Some(_)) => {
-                return Err(usage("--seed goes with --order random"));
-            }
-            (Order::Random, s) => Some(s.unwrap_or_else(fresh_seed)),
-        },
+        order_seed,
     };
     if let (Some(seed), false) = (env.order_seed, a.quiet) {
         eprintln!("runs in random order (--order random --seed {seed})");
     }
-    crate::interrupt::install()?;
     let record_path = out.join("record.json");
     let cmdline: Vec<String> = std::env::args().collect();
-    let record = run::execute(&plan, src, facts, &env, cmdline, &mut |r| {
+    let record = run::execute(&plan, src, facts, &env, cmdline, placement_rec, &mut |r| {
         crate::jsonfile::write(&record_path, r)
     })?;
     finish(&record, &out, a.no_expect)
@@ -234,6 +307,17 @@ fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow::Result<Exi
         out.join("record.json").display(),
         out.join("report.json").display()
     );
+    if let Some(sig) = crate::interrupt::received() {
+        return Err(Failure {
+            exit: Exit::Infrastructure,
+            message: format!(
+                "interrupted by {}: cleaned up; what finished is saved in {}",
+                crate::interrupt::name(sig),
+                out.display()
+            ),
+        }
+        .into());
+    }
     if let Some(e) = record.runs.iter().find_map(|r| r.error.clone()) {
         return Err(Failure {
             exit: Exit::Infrastructure,

@@ -27,6 +27,11 @@ pub struct Options {
     pub repeat: Option<u32>,
     /// Where created files go.
     pub data_dir: PathBuf,
+    /// Makes file names unique to one `cgharness run` (its pid), so two jobs on one machine
+    /// never share a file: `cgharness-<scenario>-<tag>-<file>`. None in plans built for
+    /// `show`, tests and records of older versions.
+    #[serde(default)]
+    pub file_tag: Option<String>,
     /// Named disks (`data`, `swap`) for io.max and io.stat.
     pub devices: BTreeMap<String, DevId>,
 }

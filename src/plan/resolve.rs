@@ -142,9 +142,11 @@ fn files(
                 format!("file `{}`: fill is random, zero or sparse{h}", f.name),
             ));
         }
-        let path = opts
-            .data_dir
-            .join(format!("cgharness-{}-{}", spec.name, f.name));
+        let stem = match &opts.file_tag {
+            Some(tag) => format!("cgharness-{}-{tag}-{}", spec.name, f.name),
+            None => format!("cgharness-{}-{}", spec.name, f.name),
+        };
+        let path = opts.data_dir.join(stem);
         subst.insert(
             format!("file.{}", f.name),
             Value::Str(path.display().to_string()),

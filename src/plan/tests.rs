@@ -26,6 +26,7 @@ fn opts(scale: f64) -> Options {
         only: Vec::new(),
         repeat: None,
         data_dir: PathBuf::from("/data"),
+        file_tag: None,
         devices,
     }
 }

@@ -214,6 +214,10 @@ pub struct RunRecord {
     /// `None` in older records.
     #[serde(default)]
     pub recorder_cpu_usec: Option<u64>,
+    /// The parent's `nr_dying_descendants` before this run's cgroups were created (cleanup
+    /// waits only for what this run added); `None` where unreadable and in older records.
+    #[serde(default)]
+    pub dying_before_run: Option<u64>,
     /// The parent's `nr_dying_descendants` after this run was cleaned up (files deleted,
     /// caches dropped and swap cache released in a VM, then up to 6 s of waiting for this
     /// run's removed cgroups to go); `None` where unreadable.
@@ -253,6 +257,9 @@ pub struct RawRecord {
     /// Boots merged into this record (`vm --boots`, `analyze A B …`); 1 for a single run.
     #[serde(default = "one")]
     pub boots: u32,
+    /// Where the runs' cgroups lived and what lies above them; `None` in older records.
+    #[serde(default)]
+    pub placement: Option<crate::placement::PlacementRecord>,
     /// Runs, appended as they finish.
     pub runs: Vec<RunRecord>,
 }

@@ -9,11 +9,14 @@ pub mod setup;
 use crate::cgroupfs::Cgroup;
 use crate::exit::host_cannot;
 use crate::host::{ControllerState, HostFacts};
+use crate::placement::ancestors::{read_ancestors, tightest_limit};
+use crate::placement::session::Session;
+use crate::placement::{Mode, PlacementFacts, PlacementRecord};
 use crate::plan::{Plan, RunPlan};
 use crate::record::raw::{RawRecord, RunRecord, SCHEMA_VERSION};
 use crate::record::sampler::Sampler;
 use crate::record::watch::{Kmsg, Watcher};
-use crate::scratch::ScratchCgroup;
+use crate::scratch::{owner_file_of, ScratchCgroup};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 
@@ -25,10 +28,8 @@ pub struct RunEnv {
     pub in_vm: bool,
     /// Sampling interval, ms.
     pub interval_ms: u64,
-    /// The cgroup2 mount.
-    pub mount: PathBuf,
-    /// Parent of the run's cgroups.
-    pub parent: PathBuf,
+    /// Where the runs' cgroups live (the placement in force) and what the reaper knows.
+    pub session: std::sync::Arc<Session>,
     /// Owner files of live runs.
     pub state_dir: PathBuf,
     /// The run's output directory (workload logs go under it).
@@ -39,8 +40,9 @@ pub struct RunEnv {
     pub order_seed: Option<u64>,
 }
 
-/// Everything the host must have for `plan`; exit 3 naming what is missing.
-pub fn check_host(plan: &Plan, facts: &HostFacts) -> anyhow::Result<()> {
+/// Everything the host must have for `plan` under placement `mode`; exit 3 naming what is
+/// missing.
+pub fn check_host(plan: &Plan, facts: &HostFacts, mode: &Mode) -> anyhow::Result<()> {
     let vm_hint = "run it in a VM: `cgharness vm --kernel debian:6.12 -- run …`";
     if facts.cgroup2_mount.is_none() {
         return Err(host_cannot(format!(
@@ -56,10 +58,25 @@ pub fn check_host(plan: &Plan, facts: &HostFacts) -> anyhow::Result<()> {
             _ => return Err(host_cannot(format!("this kernel has no {c} controller in cgroup v2; {vm_hint}"))),
         }
     }
-    if !facts.root {
+    let delegated = matches!(mode, Mode::Delegated { .. } | Mode::TransientScope { .. });
+    if !facts.root && !delegated {
         return Err(host_cannot(
-            "creating cgroups and reading /dev/kmsg needs root: run with sudo",
+            "creating cgroups here needs root: run with sudo, or in a subtree systemd delegated to you (`systemd-run --user --scope -p Delegate=yes cgharness run …`)",
         ));
+    }
+    if !facts.root {
+        if let Some(w) = plan
+            .runs
+            .iter()
+            .flat_map(|r| &r.workloads)
+            .find(|w| w.oom_score_adj.is_some_and(|a| a < 0))
+        {
+            return Err(host_cannot(format!(
+                "workload {} sets a negative oom_score_adj ({}), which needs root (CAP_SYS_RESOURCE): run with sudo, or in a VM",
+                w.name,
+                w.oom_score_adj.unwrap_or_default()
+            )));
+        }
     }
     if plan.requires_swap && facts.swap.is_empty() {
         return Err(host_cannot(format!("scenario {} needs an active swap device and this host has none (swapon, or `cgharness vm --swap 1G`)", plan.scenario)));
@@ -84,6 +101,7 @@ pub fn execute(
     facts: HostFacts,
     env: &RunEnv,
     cmdline: Vec<String>,
+    placement: PlacementRecord,
     save: &mut dyn FnMut(&RawRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<RawRecord> {
     let mut record = RawRecord {
@@ -97,6 +115,7 @@ pub fn execute(
         host: facts,
         order_seed: env.order_seed,
         boots: 1,
+        placement: Some(placement),
         runs: Vec::new(),
     };
     save(&record)?;
@@ -126,7 +145,59 @@ pub fn execute(
     Ok(record)
 }
 
-fn cgroup2_options() -> Option<String> {
+/// The largest memory.max or memory.high any cgroup of the plan sets, bytes.
+fn largest_planned_limit(plan: &Plan) -> Option<u64> {
+    plan.runs
+        .iter()
+        .flat_map(|r| &r.cgroups)
+        .flat_map(|c| &c.writes)
+        .filter(|(f, _)| f == "memory.max" || f == "memory.high")
+        .filter_map(|(_, v)| v.parse::<u64>().ok())
+        .max()
+}
+
+/// What the record says about where the runs live: the mode, the ancestors' settings, what
+/// degrades without root, and a warning when an ancestor's limit is below the run's own.
+pub fn placement_record(
+    plan: &Plan,
+    session: &Session,
+    pf: &PlacementFacts,
+    root: bool,
+) -> PlacementRecord {
+    let parent = session.parent();
+    let ancestors = read_ancestors(&pf.mount, &parent);
+    let mut warnings = Vec::new();
+    if let (Some((limit, at, file)), Some(own)) =
+        (tightest_limit(&ancestors), largest_planned_limit(plan))
+    {
+        if limit < own {
+            warnings.push(format!(
+                "{file} of {} is {}, below the {} this scenario sets: the run is capped by it, and results will differ from the scenario's (raise the unit's MemoryMax=/MemoryHigh=, or run in a VM)",
+                at.display(),
+                crate::size::format_bytes(limit),
+                crate::size::format_bytes(own)
+            ));
+        }
+    }
+    let mut degraded = Vec::new();
+    if !root {
+        degraded.push("not root: /dev/kmsg is unreadable (kernel.dmesg_restrict), so OOM kills come from memory.events alone, without the kernel's kill line".into());
+    }
+    PlacementRecord {
+        why: crate::placement::explain(&session.mode),
+        mode: session.mode.clone(),
+        parent,
+        scope_unit: session.scope.as_ref().map(|s| s.unit.clone()),
+        bound_to: session.scope.as_ref().and_then(|s| s.bound_to.clone()),
+        ancestors,
+        cgroup2_options: cgroup2_options(),
+        degraded,
+        warnings,
+    }
+}
+
+/// The cgroup2 mount's options from `/proc/self/mountinfo`.
+pub fn cgroup2_options() -> Option<String> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     let line = text.lines().find(|l| l.contains(" - cgroup2 "))?;
     line.rsplit(' ').next().map(str::to_string)
@@ -146,8 +217,58 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
         interval_ms: env.interval_ms,
         ..RunRecord::default()
     };
+    let parent = env.session.parent();
+    let run_id = format!("{}-{}-{index}", plan.scenario, std::process::id());
+    let files: Vec<PathBuf> = run.files.iter().map(|f| f.path.clone()).collect();
+    let owner_file = owner_file_of(&env.state_dir, &run_id);
+    // The reaper knows the run before anything of it exists, so a SIGKILL at any point
+    // leaves nothing behind.
+    env.session
+        .track(&parent.join(&run_id), &files, &owner_file);
+    let controllers: Vec<&str> = plan.controllers.iter().map(String::as_str).collect();
+    let scratch = ScratchCgroup::create(&parent, &run_id, &controllers, &env.state_dir, &files)
+        .context("creating the run's cgroups");
+    let result = match scratch {
+        Ok(scratch) => prepare_and_record(plan, index, run, env, &mut rec, scratch),
+        Err(e) => Err(e),
+    };
     for f in &run.files {
-        if !env.quiet {
+        let _ = std::fs::remove_file(&f.path);
+    }
+    let interrupted = crate::interrupt::requested();
+    if env.in_vm && !interrupted {
+        setup::drop_all_caches();
+        rec.swap_cycled_in_cleanup = setup::release_swap_cache();
+    }
+    env.session
+        .untrack(&parent.join(&run_id), &files, &owner_file);
+    // An interrupted run cleans up within seconds: no wait for dying cgroups.
+    if !interrupted {
+        let before = rec.dying_before_run.unwrap_or(0);
+        rec.dying_after_cleanup = wait_dying_gone(&parent, before);
+    }
+    if let (Some(n @ 1..), false) = (rec.dying_after_cleanup, env.quiet) {
+        eprintln!(
+            "  note: {n} removed cgroups under {} are still dying {} s after cleanup \
+             (memory still charged to them; later repetitions may see it)",
+            parent.display(),
+            DYING_WAIT_MS / 1000
+        );
+    }
+    result.map(|_| rec)
+}
+
+/// Files, knobs and the recording of one run whose scratch cgroup exists.
+fn prepare_and_record(
+    plan: &Plan,
+    index: usize,
+    run: &RunPlan,
+    env: &RunEnv,
+    rec: &mut RunRecord,
+    mut scratch: ScratchCgroup,
+) -> anyhow::Result<()> {
+    for f in &run.files {
+        if !env.quiet && f.size_bytes > 0 {
             eprintln!(
                 "  creating {} ({})",
                 f.path.display(),
@@ -162,32 +283,17 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
     rec.knobs = setup::apply_knobs(
         &run.knobs,
         env.in_vm,
-        &devices,
+        &rec.devices,
         cgroup2_options().as_deref(),
     )?;
     rec.cgroup2_options = cgroup2_options();
     rec.thp_enabled = read_setting("/sys/kernel/mm/transparent_hugepage/enabled");
     rec.lru_gen = read_setting("/sys/kernel/mm/lru_gen/enabled");
-    let dying_before = dying_count(&env.parent);
-    let result = record_run(plan, index, run, env, &mut rec);
-    setup::restore_knobs(&rec.knobs, &devices);
-    for f in &run.files {
-        let _ = std::fs::remove_file(&f.path);
-    }
-    if env.in_vm {
-        setup::drop_all_caches();
-        rec.swap_cycled_in_cleanup = setup::release_swap_cache();
-    }
-    rec.dying_after_cleanup = wait_dying_gone(&env.parent, dying_before.unwrap_or(0));
-    if let (Some(n @ 1..), false) = (rec.dying_after_cleanup, env.quiet) {
-        eprintln!(
-            "  note: {n} removed cgroups under {} are still dying {} s after cleanup \
-             (memory still charged to them; later repetitions may see it)",
-            env.parent.display(),
-            DYING_WAIT_MS / 1000
-        );
-    }
-    result.map(|_| rec)
+    rec.dying_before_run = dying_count(&env.session.parent());
+    let result = record_run(plan, index, run, env, rec, &scratch);
+    setup::restore_knobs(&rec.knobs, &rec.devices);
+    scratch.teardown().context("removing the run's cgroups")?;
+    result
 }
 
 /// How long cleanup waits for this run's removed cgroups to go. Under TCG a cgroup whose task
@@ -224,22 +330,11 @@ fn record_run(
     run: &RunPlan,
     env: &RunEnv,
     rec: &mut RunRecord,
+    scratch: &ScratchCgroup,
 ) -> anyhow::Result<()> {
     let run_id = format!("{}-{}-{index}", plan.scenario, std::process::id());
-    let mut scratch = ScratchCgroup::create(
-        &env.mount,
-        &env.parent,
-        &run_id,
-        &plan
-            .controllers
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>(),
-        &env.state_dir,
-    )
-    .context("creating the run's cgroups")?;
     rec.top_path = scratch.root().path().display().to_string();
-    let cgroups = setup::build_tree(&scratch, &run.cgroups)?;
+    let cgroups = setup::build_tree(scratch, &run.cgroups)?;
     let sampler = Sampler::open(&cgroups, Path::new("/proc"))?;
     let watcher = Watcher::new(&cgroups).ok();
     let kmsg_path = Path::new("/dev/kmsg");
@@ -269,11 +364,10 @@ fn record_run(
     };
     let driven = one::drive(&mut lenv, run, &cgroups, sampler, watcher, kmsg, rec);
     rec.finals = finals(&cgroups);
-    if let Ok(text) = std::fs::read_to_string(env.parent.join("cgroup.stat")) {
+    if let Ok(text) = std::fs::read_to_string(env.session.parent().join("cgroup.stat")) {
         rec.finals
             .insert("(parent)".into(), keyed_values("cgroup.stat", &text));
     }
-    scratch.teardown().context("removing the run's cgroups")?;
     driven
 }
 

@@ -220,7 +220,8 @@ pub fn drive(
             break Ok(());
         }
         if crate::interrupt::requested() {
-            rec.error = Some("interrupted (Ctrl-C)".into());
+            let sig = crate::interrupt::received().unwrap_or(libc::SIGINT);
+            rec.error = Some(format!("interrupted by {}", crate::interrupt::name(sig)));
             break Ok(());
         }
         let now = mono_ns();

@@ -58,9 +58,19 @@ fn fill_block(buf: &mut [u8], seed: &mut u64) {
     }
 }
 
-/// Creates a file as planned, fsyncs it and drops it from the page cache.
+/// Creates a file as planned, fsyncs it and drops it from the page cache. An empty file is
+/// not created: the workload that writes it creates it, so the kernel's cgroup writeback
+/// attributes the inode to the workload's cgroup, not to the harness's (a file the harness
+/// created had 22–33 MiB of a writer's 64 MiB of writeback charged to the harness's cgroup
+/// on a systemd host). A stale file of that name is removed.
 pub fn create_file(f: &FilePlan) -> anyhow::Result<()> {
     let ctx = || format!("creating {} ({} bytes)", f.path.display(), f.size_bytes);
+    if f.size_bytes == 0 {
+        return match std::fs::remove_file(&f.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).with_context(ctx),
+            _ => Ok(()),
+        };
+    }
     let mut file = std::fs::File::create(&f.path).with_context(ctx)?;
     if f.fill == "sparse" {
         file.set_len(f.size_bytes).with_context(ctx)?;
@@ -141,6 +151,68 @@ fn knob_path(target: Target, devices: &BTreeMap<String, DevId>) -> Option<PathBu
     }
 }
 
+/// A knob's current value and whether it already is what the scenario wants.
+fn knob_state(
+    name: &str,
+    value: &str,
+    devices: &BTreeMap<String, DevId>,
+    cgroup2_options: Option<&str>,
+) -> anyhow::Result<(Option<String>, bool, Target)> {
+    let (_, target, _) = knobs::find(name).map_err(anyhow::Error::msg)?;
+    let before = match knob_path(*target, devices) {
+        Some(p) => std::fs::read_to_string(&p)
+            .ok()
+            .map(|t| knobs::current_setting(&t)),
+        None => cgroup2_options.map(str::to_string),
+    };
+    let matches = match *target {
+        Target::Cgroup2Options => before
+            .as_deref()
+            .is_some_and(|b| value.split(',').all(|o| b.split(',').any(|x| x == o))),
+        _ => before.as_deref() == Some(value),
+    };
+    Ok((before, matches, *target))
+}
+
+/// The command that sets a knob by hand.
+fn fix_command(target: Target, value: &str, devices: &BTreeMap<String, DevId>) -> String {
+    match knob_path(target, devices) {
+        Some(p) => format!("echo {value} | sudo tee {}", p.display()),
+        None => format!("sudo mount -o remount,{value} /sys/fs/cgroup"),
+    }
+}
+
+/// On a host: every knob of every run must already have its wanted value (the harness
+/// changes kernel knobs only inside its own VM). Checked before anything is created; exit 3
+/// with the command that sets each one that differs.
+pub fn check_knobs_on_host(
+    runs: &[crate::plan::RunPlan],
+    devices: &BTreeMap<String, DevId>,
+    cgroup2_options: Option<&str>,
+) -> anyhow::Result<()> {
+    let mut wrong: Vec<String> = Vec::new();
+    for run in runs {
+        for (name, value) in &run.knobs {
+            let (before, matches, target) = knob_state(name, value, devices, cgroup2_options)?;
+            let line = format!(
+                "{name} = {value} (here: {}): `{}`",
+                before.as_deref().unwrap_or("unreadable"),
+                fix_command(target, value, devices)
+            );
+            if !matches && !wrong.contains(&line) {
+                wrong.push(line);
+            }
+        }
+    }
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(host_cannot(format!(
+        "the scenario needs kernel knobs this host has set otherwise, and cgharness changes kernel knobs only inside its own VM. Set them yourself (and back afterwards), narrow the run with --variant, or run it in a VM (`cgharness vm --kernel debian:6.12 -- run …`):\n  {}",
+        wrong.join("\n  ")
+    )))
+}
+
 /// Sets knobs. In our VM they are written; on a host a knob that differs from the wanted
 /// value stops the run (exit 3) — the harness changes nothing outside its own subtree there.
 pub fn apply_knobs(
@@ -151,27 +223,16 @@ pub fn apply_knobs(
 ) -> anyhow::Result<Vec<KnobRecord>> {
     let mut out = Vec::new();
     for (name, value) in wanted {
-        let (_, target, _) = knobs::find(name).map_err(anyhow::Error::msg)?;
-        let before = match knob_path(*target, devices) {
-            Some(p) => std::fs::read_to_string(&p)
-                .ok()
-                .map(|t| knobs::current_setting(&t)),
-            None => cgroup2_options.map(str::to_string),
-        };
-        let matches = match *target {
-            Target::Cgroup2Options => before
-                .as_deref()
-                .is_some_and(|b| value.split(',').all(|o| b.split(',').any(|x| x == o))),
-            _ => before.as_deref() == Some(value.as_str()),
-        };
+        let (before, matches, target) = knob_state(name, value, devices, cgroup2_options)?;
         if !matches && !in_vm {
             return Err(host_cannot(format!(
-                "the scenario needs kernel knob {name} = {value} (here: {}); cgharness changes kernel knobs only inside its own VM: run it with `cgharness vm --kernel … -- run …`, or set the knob yourself",
-                before.as_deref().unwrap_or("unreadable")
+                "the scenario needs kernel knob {name} = {value} (here: {}); cgharness changes kernel knobs only inside its own VM: run it with `cgharness vm --kernel … -- run …`, or set it yourself: `{}`",
+                before.as_deref().unwrap_or("unreadable"),
+                fix_command(target, value, devices)
             )));
         }
         if !matches {
-            write_knob(*target, value, devices)
+            write_knob(target, value, devices)
                 .with_context(|| format!("setting kernel knob {name} = {value}"))?;
         }
         out.push(KnobRecord {

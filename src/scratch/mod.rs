@@ -27,14 +27,6 @@ pub enum ScratchError {
     /// A cgroup file operation failed.
     #[error(transparent)]
     Cg(#[from] CgError),
-    /// The parent is not inside the cgroup2 mount.
-    #[error("--parent {parent} is not inside the cgroup2 mount {mount}")]
-    OutsideMount {
-        /// The parent asked for.
-        parent: PathBuf,
-        /// The cgroup2 mount.
-        mount: PathBuf,
-    },
     /// A controller is not available to the parent.
     #[error("controller {controller} is not available in {path}/cgroup.controllers (available: {available}); enable it in the parent's cgroup.subtree_control, or use `cgharness vm`")]
     ControllerUnavailable {
@@ -44,15 +36,6 @@ pub enum ScratchError {
         path: PathBuf,
         /// What is available there.
         available: String,
-    },
-    /// The parent holds processes other than the harness, so it cannot enable controllers
-    /// for children (the no-internal-process rule).
-    #[error("{path} holds processes {pids:?}: a cgroup with processes cannot give controllers to children; move them into a leaf cgroup or pick another --parent")]
-    InternalProcesses {
-        /// The parent.
-        path: PathBuf,
-        /// Its processes.
-        pids: Vec<u32>,
     },
     /// Processes did not leave the subtree after `cgroup.kill`.
     #[error("{path} still populated {waited_ms} ms after cgroup.kill")]
@@ -92,6 +75,14 @@ pub struct Owner {
     pub start_ticks: u64,
     /// The run's cgroup directory.
     pub cgroup: PathBuf,
+    /// The run's data files (deleted with the subtree).
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Where the owner file of run `run_id` lives.
+pub fn owner_file_of(state_dir: &Path, run_id: &str) -> PathBuf {
+    state_dir.join(format!("{run_id}.owner.json"))
 }
 
 /// Reads a process's start time in ticks; None if it does not exist.
@@ -117,50 +108,31 @@ pub struct ScratchCgroup {
 }
 
 impl ScratchCgroup {
-    /// Creates `<parent>/<run_id>` with `controllers` usable by its children, enabling them
-    /// (only `+`) on each level from the mount down to the parent where they are not yet.
+    /// Creates `<parent>/<run_id>` with `controllers` usable by its children. The parent was
+    /// prepared by `placement` (controllers enabled on it, no processes in it): nothing above
+    /// the run's own cgroup is written here. The owner file lists `files` so that `clean`
+    /// and the reaper delete them too.
     pub fn create(
-        mount: &Path,
         parent: &Path,
         run_id: &str,
         controllers: &[&str],
         state_dir: &Path,
+        files: &[PathBuf],
     ) -> Result<ScratchCgroup, ScratchError> {
-        let rel = parent
-            .strip_prefix(mount)
-            .map_err(|_| ScratchError::OutsideMount {
-                parent: parent.to_path_buf(),
-                mount: mount.to_path_buf(),
-            })?;
-        let mut level = Cgroup::new(mount);
-        let mut chain = vec![level.clone()];
-        for part in rel.components() {
-            level = level.child(&part.as_os_str().to_string_lossy());
-            if !level.exists() {
-                level.mkdir()?;
-            }
-            chain.push(level.clone());
-        }
-        if parent != mount {
-            evacuate_self(&level)?;
-        }
-        for cg in &chain {
-            enable_missing(cg, controllers)?;
-        }
         let root = Cgroup::new(parent.join(run_id));
-        root.mkdir()?;
-        let owner_file = state_dir.join(format!("{run_id}.owner.json"));
+        let owner_file = owner_file_of(state_dir, run_id);
         let scratch = ScratchCgroup {
             root,
             owner_file,
             controllers: controllers.iter().map(|s| s.to_string()).collect(),
             torn_down: false,
         };
-        scratch.write_owner(state_dir)?;
+        scratch.write_owner(state_dir, files)?;
+        scratch.root.mkdir()?;
         Ok(scratch)
     }
 
-    fn write_owner(&self, state_dir: &Path) -> Result<(), ScratchError> {
+    fn write_owner(&self, state_dir: &Path, files: &[PathBuf]) -> Result<(), ScratchError> {
         let oerr = |source| ScratchError::Owner {
             path: self.owner_file.clone(),
             source,
@@ -171,6 +143,7 @@ impl ScratchCgroup {
             pid,
             start_ticks: process_start_ticks(Path::new("/proc"), pid).unwrap_or(0),
             cgroup: self.root.path().to_path_buf(),
+            files: files.to_vec(),
         };
         let json = serde_json::to_vec_pretty(&owner).map_err(|e| oerr(e.into()))?;
         std::fs::write(&self.owner_file, json).map_err(oerr)
@@ -254,33 +227,6 @@ impl Drop for ScratchCgroup {
             );
         }
     }
-}
-
-/// Name of the leaf the harness moves itself into under a delegated parent it lives in.
-pub const HARNESS_LEAF: &str = "cgharness-harness";
-
-/// With a delegated parent (e.g. a systemd `Delegate=yes` unit) the harness itself usually
-/// lives in it; a cgroup with processes cannot enable controllers for children, so the harness
-/// moves into a leaf first. Anyone else in the parent is an error that says so.
-fn evacuate_self(parent: &Cgroup) -> Result<(), ScratchError> {
-    let me = std::process::id();
-    let pids = parent.read_procs()?;
-    if pids.is_empty() {
-        return Ok(());
-    }
-    let others: Vec<u32> = pids.iter().copied().filter(|p| *p != me).collect();
-    if !others.is_empty() {
-        return Err(ScratchError::InternalProcesses {
-            path: parent.path().to_path_buf(),
-            pids: others,
-        });
-    }
-    let leaf = parent.child(HARNESS_LEAF);
-    if !leaf.exists() {
-        leaf.mkdir()?;
-    }
-    leaf.write_procs(me)?;
-    Ok(())
 }
 
 fn enable_missing(cg: &Cgroup, wanted: &[&str]) -> Result<(), ScratchError> {

@@ -17,18 +17,16 @@ fn fake_mount() -> tempfile::TempDir {
 }
 
 #[test]
-fn create_enables_controllers_down_the_path_and_records_the_owner() {
+fn create_makes_the_run_cgroup_and_records_the_owner_with_its_files() {
     let m = fake_mount();
     let state = tempfile::tempdir().unwrap();
     let parent = m.path().join("cgharness");
-    let s = ScratchCgroup::create(m.path(), &parent, "run-1", &["memory"], state.path()).unwrap();
+    let files = vec![PathBuf::from("/data/cgharness-x-42-big")];
+    let s = ScratchCgroup::create(&parent, "run-1", &["memory"], state.path(), &files).unwrap();
     assert_eq!(
         std::fs::read_to_string(m.path().join("cgroup.subtree_control")).unwrap(),
-        "+memory"
-    );
-    assert_eq!(
-        std::fs::read_to_string(parent.join("cgroup.subtree_control")).unwrap(),
-        "+memory"
+        "",
+        "nothing above the run's own cgroup is written"
     );
     assert!(parent.join("run-1").is_dir());
     let owner: Owner =
@@ -36,66 +34,17 @@ fn create_enables_controllers_down_the_path_and_records_the_owner() {
             .unwrap();
     assert_eq!(owner.pid, std::process::id());
     assert_eq!(owner.cgroup, parent.join("run-1"));
+    assert_eq!(owner.files, files);
     assert!(owner_alive(Path::new("/proc"), &owner));
     std::mem::forget(s); // a fake tree cannot be torn down like a cgroup
 }
 
 #[test]
-fn already_enabled_controllers_are_not_written_again() {
-    let m = fake_mount();
-    std::fs::write(m.path().join("cgroup.subtree_control"), "memory").unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let s = ScratchCgroup::create(
-        m.path(),
-        &m.path().join("cgharness"),
-        "r",
-        &["memory"],
-        state.path(),
-    )
-    .unwrap();
-    assert_eq!(
-        std::fs::read_to_string(m.path().join("cgroup.subtree_control")).unwrap(),
-        "memory"
-    );
-    std::mem::forget(s);
-}
-
-#[test]
-fn an_unavailable_controller_is_named() {
-    let m = fake_mount();
-    let state = tempfile::tempdir().unwrap();
-    let err = ScratchCgroup::create(
-        m.path(),
-        &m.path().join("cgharness"),
-        "r",
-        &["rdma"],
-        state.path(),
-    )
-    .unwrap_err();
-    let msg = err.to_string();
-    assert!(
-        msg.contains("rdma") && msg.contains("cgroup.controllers"),
-        "{msg}"
-    );
-    assert!(
-        !m.path().join("cgharness/r").exists(),
-        "nothing created after the refusal"
-    );
-}
-
-#[test]
-fn a_parent_outside_the_mount_is_refused() {
-    let m = fake_mount();
-    let state = tempfile::tempdir().unwrap();
-    let err = ScratchCgroup::create(
-        m.path(),
-        Path::new("/elsewhere"),
-        "r",
-        &["memory"],
-        state.path(),
-    )
-    .unwrap_err();
-    assert!(matches!(err, ScratchError::OutsideMount { .. }), "{err}");
+fn an_owner_file_of_an_older_version_without_files_still_reads() {
+    let o: Owner =
+        serde_json::from_str(r#"{"pid":7,"start_ticks":1,"cgroup":"/sys/fs/cgroup/cgharness/r"}"#)
+            .unwrap();
+    assert!(o.files.is_empty());
 }
 
 fn owner_file(dir: &Path, name: &str, pid: u32, cgroup: &Path) {
@@ -103,6 +52,7 @@ fn owner_file(dir: &Path, name: &str, pid: u32, cgroup: &Path) {
         pid,
         start_ticks: 1,
         cgroup: cgroup.to_path_buf(),
+        files: Vec::new(),
     };
     std::fs::write(
         dir.join(format!("{name}.owner.json")),
@@ -163,7 +113,8 @@ fn start_time_guards_against_pid_reuse() {
         &Owner {
             pid: me,
             start_ticks: ticks,
-            cgroup: cg.clone()
+            cgroup: cg.clone(),
+            files: Vec::new(),
         }
     ));
     assert!(!owner_alive(
@@ -171,25 +122,8 @@ fn start_time_guards_against_pid_reuse() {
         &Owner {
             pid: me,
             start_ticks: ticks + 1,
-            cgroup: cg
+            cgroup: cg,
+            files: Vec::new(),
         }
     ));
-}
-
-#[test]
-fn a_parent_with_other_processes_is_refused_with_the_rule() {
-    let m = fake_mount();
-    std::fs::write(m.path().join("cgharness/cgroup.procs"), "4242\n").unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let err = ScratchCgroup::create(
-        m.path(),
-        &m.path().join("cgharness"),
-        "r",
-        &["memory"],
-        state.path(),
-    )
-    .unwrap_err();
-    let msg = err.to_string();
-    assert!(msg.contains("4242") && msg.contains("leaf"), "{msg}");
-    assert!(!m.path().join("cgharness/r").exists());
 }

@@ -7,6 +7,7 @@
 use cgharness::cgroupfs::io::{DevId, IoMax};
 use cgharness::cgroupfs::misc::CpuMax;
 use cgharness::cgroupfs::{Cgroup, Limit};
+use cgharness::placement::tree;
 use cgharness::scratch::{plan_sweep, remove_subtree, Owner, ScratchCgroup, SweepAction};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -26,8 +27,19 @@ pub(crate) fn state() -> PathBuf {
     PathBuf::from("/tmp/cgharness-state")
 }
 
+/// The parent made ready as `run` makes it without systemd: created below the mount, the
+/// controllers enabled from the mount down.
+pub(crate) fn ready_parent() {
+    let mut undo = tree::prepare(Path::new(MOUNT), &parent(), false).expect("prepare parent");
+    tree::enable(Path::new(MOUNT), &mut undo, &CONTROLLERS, &|_| {
+        String::new()
+    })
+    .expect("enable controllers");
+}
+
 pub(crate) fn scratch(name: &str) -> ScratchCgroup {
-    ScratchCgroup::create(Path::new(MOUNT), &parent(), name, &CONTROLLERS, &state())
+    ready_parent();
+    ScratchCgroup::create(&parent(), name, &CONTROLLERS, &state(), &[])
         .expect("create scratch cgroup")
 }
 
@@ -204,6 +216,7 @@ fn clean_sweeps_a_dead_owners_subtree_only() {
     dead_cg.mkdir().unwrap();
     let mut orphan = ScratchCgroup::spawn_in(&dead_cg, &mut workload(&["idle"])).unwrap();
     let dead = Owner {
+        files: Vec::new(),
         pid: 999_999,
         start_ticks: 1,
         cgroup: dead_cg.path().to_path_buf(),
@@ -236,33 +249,37 @@ fn clean_sweeps_a_dead_owners_subtree_only() {
 
 #[test]
 #[ignore = "runs inside the VM: tests/vm_kernels.rs"]
-fn a_delegated_parent_holding_the_harness_works() {
+fn a_delegated_parent_holding_the_harness_and_a_caller_is_prepared_and_restored() {
     let deleg = Cgroup::new(Path::new(MOUNT).join("deleg"));
     deleg.mkdir().unwrap();
     Cgroup::new(MOUNT).enable_controllers(&["memory"]).unwrap();
     deleg.write_procs(std::process::id()).unwrap();
-    let stranger = ScratchCgroup::spawn_in(&deleg, &mut workload(&["idle"])).unwrap();
-    // Someone else in the parent: refused with a message naming the rule.
-    let err = ScratchCgroup::create(Path::new(MOUNT), deleg.path(), "r", &["memory"], &state())
-        .unwrap_err();
-    assert!(
-        err.to_string().contains(&stranger.id().to_string()),
-        "{err}"
+    let caller = ScratchCgroup::spawn_in(&deleg, &mut workload(&["idle"])).unwrap();
+    let cgroup_of = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    // The harness and a co-resident process (a CI job's shell) move into leaves.
+    let mut undo = tree::prepare(deleg.path(), deleg.path(), true).unwrap();
+    assert_eq!(
+        cgroup_of(std::process::id()).trim(),
+        "0::/deleg/cgharness-harness"
     );
-    kill_and_reap(stranger);
-    // Only the harness itself: it moves into a leaf and the run's subtree gets its controllers.
-    let mut s =
-        ScratchCgroup::create(Path::new(MOUNT), deleg.path(), "r", &["memory"], &state()).unwrap();
-    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
-    assert_eq!(own.trim(), "0::/deleg/cgharness-harness");
+    assert_eq!(cgroup_of(caller.id()).trim(), "0::/deleg/cgharness-caller");
+    tree::enable(deleg.path(), &mut undo, &["memory"], &|_| String::new()).unwrap();
     assert!(deleg
         .read_subtree_control()
         .unwrap()
         .contains(&"memory".to_string()));
+    let mut s = ScratchCgroup::create(deleg.path(), "r", &["memory"], &state(), &[]).unwrap();
     assert!(s.root().file("memory.max").exists());
     s.teardown().unwrap();
+    // Released: controllers taken back, both processes back where they were, leaves gone.
+    let left = tree::release(&undo, true);
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(cgroup_of(std::process::id()).trim(), "0::/deleg");
+    assert_eq!(cgroup_of(caller.id()).trim(), "0::/deleg");
+    assert!(deleg.read_subtree_control().unwrap().is_empty());
+    assert!(deleg.children().unwrap().is_empty());
+    kill_and_reap(caller);
     Cgroup::new(MOUNT).write_procs(std::process::id()).unwrap();
-    deleg.child("cgharness-harness").rmdir().unwrap();
     deleg.rmdir().unwrap();
 }
 

@@ -1,0 +1,146 @@
+//! A placement in force for one `cgharness run`: the mode acted on (a transient scope asked
+//! for, the parent prepared), controllers enabled per scenario, the live runs tracked for the
+//! reaper, and everything undone at the end. `run` holds one [`Session`]; scratch cgroups are
+//! created under [`Session::parent`] and never look above it.
+
+use super::reaper::{Reaper, ReaperState};
+use super::systemd::{self, Scope};
+use super::tree::{self, TreeError};
+use super::{Mode, PlacementFacts};
+use anyhow::Context;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The placement of this harness process, with its reaper.
+pub struct Session {
+    /// The mode acted on.
+    pub mode: Mode,
+    /// The transient scope systemd created for us, if any.
+    pub scope: Option<Scope>,
+    /// The highest cgroup the harness may write.
+    pub top: PathBuf,
+    state: Mutex<ReaperState>,
+    reaper: Mutex<Option<Reaper>>,
+}
+
+impl Session {
+    /// Acts on `mode`: asks systemd for a scope if needed, prepares the parent (creating what
+    /// is missing below the top, moving processes into leaves), then starts the reaper.
+    pub fn establish(facts: &PlacementFacts, mode: Mode, exe: &Path) -> anyhow::Result<Session> {
+        let mut scope = None;
+        let (top, parent, restore) = match &mode {
+            Mode::OwnParent { parent } => (facts.mount.clone(), parent.clone(), false),
+            Mode::GivenParent { parent } => (
+                facts
+                    .parent_delegated_ancestor
+                    .clone()
+                    .unwrap_or_else(|| facts.mount.clone()),
+                parent.clone(),
+                facts.systemd && !facts.in_vm,
+            ),
+            Mode::Delegated { boundary } => (boundary.clone(), boundary.clone(), true),
+            Mode::TransientScope { user } => {
+                let s = systemd::start_scope(*user, Duration::from_secs(10))
+                    .context("asking systemd for a delegated scope")?;
+                let cg = facts
+                    .mount
+                    .join(s.cgroup.strip_prefix("/").unwrap_or(&s.cgroup));
+                scope = Some(s);
+                (cg.clone(), cg, false)
+            }
+        };
+        let undo = tree::prepare(&top, &parent, restore)
+            .with_context(|| format!("preparing {} for the runs", parent.display()))?;
+        let state = ReaperState {
+            owner_pid: std::process::id(),
+            undo,
+            ..ReaperState::default()
+        };
+        let reaper = match Reaper::spawn(exe) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("warning: could not start the reaper ({e}): if cgharness is killed, run `cgharness clean`");
+                None
+            }
+        };
+        let s = Session {
+            mode,
+            scope,
+            top,
+            state: Mutex::new(state),
+            reaper: Mutex::new(reaper),
+        };
+        s.send();
+        Ok(s)
+    }
+
+    /// Parent of the run subtrees.
+    pub fn parent(&self) -> PathBuf {
+        self.with_state(|s| s.undo.parent.clone())
+    }
+
+    fn with_state<T>(&self, f: impl FnOnce(&mut ReaperState) -> T) -> T {
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+
+    fn send(&self) {
+        let state = self.with_state(|s| s.clone());
+        let mut r = self.reaper.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(r) = r.as_mut() {
+            r.update(&state);
+        }
+    }
+
+    /// Enables the controllers a scenario needs, from the top down to the parent.
+    pub fn enable(&self, controllers: &[&str]) -> Result<(), TreeError> {
+        let systemd = !matches!(self.mode, Mode::OwnParent { .. });
+        let top = self.top.clone();
+        let r = self
+            .with_state(|s| tree::enable(&top, &mut s.undo, controllers, &|c| fix_for(c, systemd)));
+        self.send();
+        r
+    }
+
+    /// Tracks a run subtree with its files and owner file (before any of them exists).
+    pub fn track(&self, run: &Path, files: &[PathBuf], owner_file: &Path) {
+        self.with_state(|s| {
+            s.runs.push(run.to_path_buf());
+            s.files.extend(files.iter().cloned());
+            s.owner_files.push(owner_file.to_path_buf());
+        });
+        self.send();
+    }
+
+    /// Stops tracking a run whose subtree, files and owner file are gone.
+    pub fn untrack(&self, run: &Path, files: &[PathBuf], owner_file: &Path) {
+        self.with_state(|s| {
+            s.runs.retain(|r| r != run);
+            s.files.retain(|f| !files.contains(f));
+            s.owner_files.retain(|f| f != owner_file);
+        });
+        self.send();
+    }
+
+    /// Undoes the placement (the harness returns to where it was) and lets the reaper go.
+    /// Returns what could not be undone.
+    pub fn release(self) -> Vec<String> {
+        let state = self.with_state(|s| s.clone());
+        let left = tree::release(&state.undo, true);
+        let reaper = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(r) = reaper {
+            r.finish(&state);
+        }
+        left
+    }
+}
+
+/// How to get a controller that the top of a placement lacks.
+fn fix_for(controller: &str, systemd: bool) -> String {
+    match (controller, systemd) {
+        ("hugetlb", true) => "systemd cannot delegate hugetlb: run hugetlb scenarios in a VM (`cgharness vm --kernel debian:6.12 -- run …`)".into(),
+        (_, true) => format!("the unit must delegate it: `Delegate=yes` (or `Delegate=memory io pids {controller}`) in its [Service] section; for a user manager, a drop-in /etc/systemd/system/user@.service.d/delegate.conf with `[Service]` `Delegate=cpu cpuset io memory pids`, then `systemctl daemon-reload` and a new login"),
+        (_, false) => format!("enable {controller} in the parent's cgroup.subtree_control, or use `cgharness vm`"),
+    }
+}
