@@ -10,29 +10,49 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Everything asked for was done and held.
-    Ok = 0,
+    Ok,
     /// An expectation failed.
-    ExpectationFailed = 1,
+    ExpectationFailed,
     /// The command line or an input file is wrong.
-    Usage = 2,
+    Usage,
     /// This host cannot run it (what is missing is said).
-    HostCannot = 3,
+    HostCannot,
     /// The infrastructure failed (VM crashed, timed out, qemu failed).
-    Infrastructure = 4,
+    Infrastructure,
+    /// A guest's own status passed through by `vm` (a program's exit code under `--exec`,
+    /// 128 + the signal that killed it, a harness that panicked with 101).
+    Guest(i32),
 }
 
 impl Exit {
     /// The code to exit with; with `bisect`, an infrastructure failure becomes 125 (skip).
     pub fn code(self, bisect: bool) -> i32 {
         match self {
+            Exit::Ok => 0,
+            Exit::ExpectationFailed => 1,
+            Exit::Usage => 2,
+            Exit::HostCannot => 3,
             Exit::Infrastructure if bisect => 125,
-            other => other as i32,
+            Exit::Infrastructure => 4,
+            Exit::Guest(c) => c,
         }
     }
 
-    /// The worse of two statuses (the higher code).
+    /// How bad a status is: a failed expectation outranks a could-not-run (3 must never hide
+    /// a real failure), and usage and infrastructure errors outrank both.
+    fn severity(self) -> u8 {
+        match self {
+            Exit::Ok => 0,
+            Exit::HostCannot => 1,
+            Exit::ExpectationFailed | Exit::Guest(_) => 2,
+            Exit::Usage => 3,
+            Exit::Infrastructure => 4,
+        }
+    }
+
+    /// The worse of two statuses, by [`Exit::combine`]'s order (1 beats 3).
     pub fn worse(self, other: Exit) -> Exit {
-        if (other as i32) > (self as i32) {
+        if other.severity() > self.severity() {
             other
         } else {
             self
@@ -48,7 +68,7 @@ impl Exit {
         for e in outcomes {
             match e {
                 Exit::Usage | Exit::Infrastructure => return e,
-                Exit::ExpectationFailed => failed = true,
+                Exit::ExpectationFailed | Exit::Guest(_) => failed = true,
                 Exit::HostCannot => cannot = true,
                 Exit::Ok => {}
             }
@@ -158,6 +178,9 @@ mod tests {
         );
         assert_eq!(Exit::combine([HostCannot, Usage, ExpectationFailed]), Usage);
         assert_eq!(Exit::combine([]), Ok);
+        assert_eq!(HostCannot.worse(ExpectationFailed), ExpectationFailed);
+        assert_eq!(ExpectationFailed.worse(HostCannot), ExpectationFailed);
+        assert_eq!(ExpectationFailed.worse(Infrastructure), Infrastructure);
     }
 
     #[test]

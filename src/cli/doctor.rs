@@ -28,11 +28,39 @@ struct DoctorJson<'a> {
     verdict: &'a crate::doctor::Verdict,
 }
 
+/// Where `run` would put its cgroups from here, and why; a non-root caller inside a delegated
+/// subtree passes the access check (the subtree is theirs).
+fn placement_check(v: &mut crate::doctor::Verdict, mount: &Path, root: bool, in_vm: bool) {
+    use crate::doctor::{Check, Status};
+    use crate::placement::{decide, explain, read_facts, Mode};
+    let pf = read_facts(mount, None, in_vm);
+    let Ok(mode) = decide(&pf, None) else { return };
+    let delegated = matches!(mode, Mode::Delegated { .. } | Mode::TransientScope { .. });
+    if !root && delegated {
+        if let Some(c) = v.checks.iter_mut().find(|c| c.name == "access") {
+            c.status = Status::Warn;
+            c.detail = "not root: runs go into a delegated subtree; no kernel log (OOM kills from memory.events alone), no negative oom_score_adj".into();
+            c.fix = "sudo for the kernel log and negative oom_score_adj".into();
+        }
+        v.can_run_scenarios = !v.checks.iter().any(|c| c.status == Status::Fail);
+    }
+    v.checks.push(Check {
+        name: "placement".into(),
+        status: Status::Ok,
+        detail: explain(&mode),
+        fix: String::new(),
+    });
+}
+
 /// Runs `doctor`.
 pub fn run(host_root: &Path, args: DoctorArgs) -> anyhow::Result<Exit> {
     let facts = read_facts(host_root);
     let cached = crate::vm::kernel::cached_releases().unwrap_or_default();
-    let verdict = diagnose(&facts, &cached, crate::vm::guest::in_vm());
+    let in_vm = crate::vm::guest::in_vm();
+    let mut verdict = diagnose(&facts, &cached, in_vm);
+    if let Some(mount) = &facts.cgroup2_mount {
+        placement_check(&mut verdict, Path::new(mount), facts.root, in_vm);
+    }
     let doc = DoctorJson {
         schema_version: 1,
         tool: "cgharness",

@@ -137,9 +137,16 @@ pub fn utc_stamp() -> String {
     )
 }
 
-/// The directory holding owner files of live runs.
+/// The directory holding owner files of live runs: /run/cgharness for root,
+/// $XDG_RUNTIME_DIR/cgharness for a user (CGHARNESS_STATE_DIR overrides both).
 pub fn state_dir() -> PathBuf {
-    std::env::var_os("CGHARNESS_STATE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/run/cgharness"))
+    if let Some(d) = std::env::var_os("CGHARNESS_STATE_DIR") {
+        return PathBuf::from(d);
+    }
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(d) if !root => PathBuf::from(d).join("cgharness"),
+        _ => PathBuf::from("/run/cgharness"),
+    }
 }

@@ -184,7 +184,7 @@ fn print_outcomes(names: &[String], outcomes: &[(String, Exit)]) {
             Some(Exit::ExpectationFailed) => "FAIL (an expectation failed)",
             Some(Exit::Usage) => "ERROR (usage or input, exit 2)",
             Some(Exit::HostCannot) => "CANNOT RUN HERE (exit 3; the reason is above)",
-            Some(Exit::Infrastructure) => "ERROR (infrastructure, exit 4)",
+            Some(Exit::Infrastructure | Exit::Guest(_)) => "ERROR (infrastructure, exit 4)",
             None if crate::interrupt::requested() => "not run (interrupted)",
             None => "not run (stopped after an error)",
         };

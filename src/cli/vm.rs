@@ -259,7 +259,7 @@ fn one_kernel(job: &Job, boot: Option<u32>) -> anyhow::Result<(Exit, String)> {
         "[{}/{n}] {spec} = {}: exit {} ({:?}, {:.1} s wall, command started at guest uptime {:.2} s) → {}",
         i + 1,
         rec.kernel.release,
-        status as i32,
+        status.code(false),
         rec.accel,
         rec.wall_ms as f64 / 1000.0,
         boot_ms as f64 / 1000.0,

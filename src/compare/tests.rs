@@ -58,6 +58,7 @@ fn report(scenario: &str, kernel: &str, boots: u32, variants: Vec<VariantResult>
         boots,
         order_seed: None,
         passed: variants.iter().all(VariantResult::passed),
+        placement: None,
         variants,
     }
 }

@@ -47,7 +47,7 @@ impl Session {
                     .mount
                     .join(s.cgroup.strip_prefix("/").unwrap_or(&s.cgroup));
                 scope = Some(s);
-                (cg.clone(), cg, false)
+                (cg.clone(), cg, true)
             }
         };
         let undo = tree::prepare(&top, &parent, restore)
@@ -123,16 +123,16 @@ impl Session {
         self.send();
     }
 
-    /// Undoes the placement (the harness returns to where it was) and lets the reaper go.
-    /// Returns what could not be undone.
+    /// Lets the reaper go (it lives in the harness's leaf, which can only be removed once it
+    /// has left), then undoes the placement: the harness returns to where it was. Returns
+    /// what could not be undone.
     pub fn release(self) -> Vec<String> {
         let state = self.with_state(|s| s.clone());
-        let left = tree::release(&state.undo, true);
         let reaper = self.reaper.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(r) = reaper {
             r.finish(&state);
         }
-        left
+        tree::release(&state.undo, true)
     }
 }
 

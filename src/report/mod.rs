@@ -44,6 +44,10 @@ pub struct Report {
     pub order_seed: Option<u64>,
     /// Every expectation of every variant held.
     pub passed: bool,
+    /// Where the runs' cgroups lived, what lies above them, what degraded (no root: no
+    /// kernel log) and warnings (an ancestor limit below the run's); `None` in older reports.
+    #[serde(default)]
+    pub placement: Option<crate::placement::PlacementRecord>,
     /// Per variant.
     pub variants: Vec<VariantResult>,
 }
@@ -69,6 +73,7 @@ pub fn build(record: &RawRecord, analysis: &Analysis) -> Report {
         boots: record.boots,
         order_seed: record.order_seed,
         passed: analysis.passed(),
+        placement: record.placement.clone(),
         variants: analysis.variants.clone(),
     }
 }
@@ -259,6 +264,12 @@ pub fn render(r: &Report) -> String {
             ""
         }
     );
+    if let Some(p) = &r.placement {
+        let _ = writeln!(out, "placement: {}", p.why);
+        for line in p.warnings.iter().chain(&p.degraded) {
+            let _ = writeln!(out, "  note: {line}");
+        }
+    }
     for v in &r.variants {
         render_variant(&mut out, v);
     }

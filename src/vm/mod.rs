@@ -288,13 +288,17 @@ fn no_record(o: &qemu::RunOutcome) -> anyhow::Error {
     ))
 }
 
-/// Maps the guest's exit to ours: 0–3 pass through; in `--exec` mode any other failure of the
-/// program is 1, in cgharness mode a crash or signal is an infrastructure failure.
+/// Maps the guest's exit to ours, passing its status through: cgharness's own codes 0–4 keep
+/// their meaning; under `--exec` the program's code is ours as it is; anything else (a panic's
+/// 101) stays what it was, and death by a signal is 128 + the signal, as a shell reports it.
 pub fn guest_status(e: &channel::ExitRecord, exec: bool) -> Exit {
-    match (e.exit_code, exec) {
-        (Some(c @ 0..=3), _) => Exit::from_code(c),
-        (_, true) => Exit::ExpectationFailed,
-        (_, false) => Exit::Infrastructure,
+    match (e.exit_code, e.signal, exec) {
+        (Some(0), _, _) => Exit::Ok,
+        (Some(c), _, true) => Exit::Guest(c),
+        (Some(c @ 1..=4), _, false) => Exit::from_code(c),
+        (Some(c), _, false) => Exit::Guest(c),
+        (None, Some(sig), _) => Exit::Guest(128 + sig),
+        (None, None, _) => Exit::Infrastructure,
     }
 }
 
@@ -326,12 +330,23 @@ mod tests {
     fn guest_codes_map_to_ours() {
         let mut e = channel::ExitRecord::finished(Some(3), None, 0, 0, 0);
         assert_eq!(guest_status(&e, false), Exit::HostCannot);
-        e.exit_code = Some(101);
-        assert_eq!(guest_status(&e, true), Exit::ExpectationFailed);
+        e.exit_code = Some(4);
         assert_eq!(guest_status(&e, false), Exit::Infrastructure);
+        e.exit_code = Some(7);
+        assert_eq!(
+            guest_status(&e, true),
+            Exit::Guest(7),
+            "--exec passes 7 through"
+        );
+        e.exit_code = Some(101);
+        assert_eq!(
+            guest_status(&e, false).code(false),
+            101,
+            "not folded into 4"
+        );
         e.exit_code = None;
         e.signal = Some(9);
-        assert_eq!(guest_status(&e, false), Exit::Infrastructure);
+        assert_eq!(guest_status(&e, false).code(false), 137);
     }
 
     #[test]

@@ -1,0 +1,117 @@
+#!/bin/bash
+# Host-mode payload for scripts/systemd-guest (the guest's /payload/run.sh, root, in
+# cgharness-payload.service on a stock Debian 13 systemd host): runs the harness the ways users
+# do and checks that it behaves as a citizen of systemd's tree. tests/host_mode.rs boots it and
+# asserts each CHECK line of /payload/out/checks.txt ("CHECK <name> ok|FAIL <detail>").
+#   sudo        `sudo cgharness run` from a user's login session: passes, runs in a transient
+#               scope bound to the session, nothing left behind
+#   stop        a Delegate=yes service running the harness, stopped with `systemctl stop`
+#               mid-run: the harness dies by SIGTERM within seconds, no workload outlives it,
+#               the system stays `running`
+#   kill9       the harness SIGKILLed mid-run in a Delegate=yes service: the reaper removes
+#               the run, its files and processes
+#   audit       the cgroup tree and every cgroup.subtree_control are as they were before
+set -u
+out=/payload/out
+bin=/payload/cgharness
+checks=$out/checks.txt
+: > "$checks"
+check() { # NAME CONDITION-EXIT-CODE DETAIL
+  if [ "$2" = 0 ]; then echo "CHECK $1 ok $3" | tee -a "$checks"
+  else echo "CHECK $1 FAIL $3" | tee -a "$checks"; fi
+}
+t0=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
+
+# The tree as systemd and everyone else see it: every cgroup with its subtree_control.
+# Login sessions come and go with `su -l` (logind's own business): left out.
+audit() {
+  find /sys/fs/cgroup -type d | sort | grep -Ev '/session-[0-9]+\.scope' | while read -r d; do
+    echo "$d [$(cat "$d/cgroup.subtree_control" 2>/dev/null)]"
+  done
+}
+settle() { # until no harness process and no unit of ours is left (≤ 20 s)
+  for _ in $(seq 100); do
+    { pgrep -f "$bin" >/dev/null || systemctl list-units --plain --no-legend 'cgharness-[0-9]*' 'cgh-*' | grep -q .; } || return 0
+    sleep 0.2
+  done
+  return 1
+}
+leftovers() { # processes of the harness, cgroups and data files of runs
+  pgrep -af "$bin" | grep -v pgrep
+  find /sys/fs/cgroup -type d \( -name 'cgharness*' -o -name '*-[0-9]*-[0-9]*' \) | grep -Ev 'session|cgharness-payload'
+  ls /var/tmp/cgharness-* 2>/dev/null
+  ls /run/cgharness/*.owner.json 2>/dev/null
+}
+
+# systemd realises the controllers a Delegate=yes unit gets (io) on first use: do that once
+# before the "before" picture, so the audit sees only what the harness changes.
+loginctl enable-linger tester
+systemd-run --quiet --wait -p Delegate=yes true
+su -l tester -c true
+sleep 1
+audit > "$out/audit-before.txt"
+echo "is-system-running: $(systemctl is-system-running)" | tee "$out/state-before.txt"
+
+# --- sudo from a user's login session ------------------------------------------------------
+echo "== sudo ($(elapsed))"
+su -l tester -c "cd /var/tmp && sudo -n $bin run anon-oom --scale 1/16 --quiet --out /payload/out/sudo --data-dir /var/tmp" \
+  > "$out/sudo.log" 2>&1
+rc=$?
+check sudo-exit "$([ $rc = 0 ]; echo $?)" "exit $rc"
+grep -Eq '"mode": *"transient_scope"' /payload/out/sudo/record.json 2>/dev/null
+check sudo-transient-scope $? "$(grep -Eo '"scope_unit": *"[^"]*"' /payload/out/sudo/record.json 2>/dev/null)"
+grep -Eq '"bound_to": *"session-c?[0-9]+\.scope"' /payload/out/sudo/record.json 2>/dev/null
+check sudo-bound-to-session $? "$(grep -Eo '"bound_to": *"[^"]*"' /payload/out/sudo/record.json 2>/dev/null)"
+settle
+left=$(leftovers)
+check sudo-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+
+# --- a Delegate=yes service stopped mid-run -------------------------------------------------
+echo "== stop ($(elapsed))"
+systemd-run --quiet --unit=cgh-ci -p Delegate=yes -p WorkingDirectory=/var/tmp \
+  $bin run memory-high-throttle --scale 1/16 --out /payload/out/stop --data-dir /var/tmp
+for _ in $(seq 600); do pgrep -f "$bin workload" >/dev/null && break; sleep 0.1; done
+pgrep -f "$bin workload" >/dev/null
+check stop-workload-started $? "$(pgrep -af "$bin workload" | head -1)"
+grep -q . /sys/fs/cgroup/system.slice/cgh-ci.service/cgharness-harness/cgroup.procs 2>/dev/null
+check stop-harness-in-leaf $? "$(ls /sys/fs/cgroup/system.slice/cgh-ci.service/ 2>/dev/null | grep -v '\.' | tr '\n' ' ')"
+s0=$(date +%s%N)
+systemctl stop cgh-ci
+s1=$(date +%s%N)
+stop_ms=$(( (s1 - s0) / 1000000 ))
+check stop-within-7s "$([ $stop_ms -lt 7000 ]; echo $?)" "systemctl stop took ${stop_ms} ms"
+journalctl -q -u cgh-ci --no-pager > "$out/stop-journal.txt" 2>&1
+grep -Eq 'Killed|status=15/TERM|Deactivated successfully' "$out/stop-journal.txt"
+check stop-died-by-sigterm $? "$(grep -E 'status=|Deactivated|Failed' "$out/stop-journal.txt" | tail -2 | tr '\n' ' ')"
+settle
+left=$(leftovers)
+check stop-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+state=$(systemctl is-system-running)
+check stop-system-running "$([ "$state" = running ]; echo $?)" "$state"
+
+# --- the harness SIGKILLed mid-run: the reaper cleans up ------------------------------------
+echo "== kill9 ($(elapsed))"
+systemd-run --quiet --unit=cgh-k9 -p Delegate=yes -p KillMode=process -p WorkingDirectory=/var/tmp \
+  $bin run page-cache-thrash --scale 1/16 --set file_size=64M --out /payload/out/kill9 --data-dir /var/tmp
+for _ in $(seq 600); do pgrep -f "$bin workload" >/dev/null && break; sleep 0.1; done
+main=$(systemctl show -p MainPID --value cgh-k9)
+ls /var/tmp/cgharness-* > "$out/kill9-files-before.txt" 2>&1
+kill -9 "$main"
+settle
+left=$(leftovers)
+check kill9-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+grep -q cgharness-page-cache-thrash "$out/kill9-files-before.txt"
+check kill9-had-a-data-file $? "$(cat "$out/kill9-files-before.txt")"
+systemctl reset-failed cgh-k9 2>/dev/null
+
+# --- the audit ------------------------------------------------------------------------------
+echo "== audit ($(elapsed))"
+sleep 1
+audit > "$out/audit-after.txt"
+diff "$out/audit-before.txt" "$out/audit-after.txt" > "$out/audit-diff.txt"
+check audit-tree-unchanged $? "$(head -c 600 "$out/audit-diff.txt" | tr '\n' ' ')"
+state=$(systemctl is-system-running)
+check system-running "$([ "$state" = running ]; echo $?)" "$state"
+echo "total $(elapsed)"
+! grep -q ' FAIL ' "$checks"
