@@ -138,7 +138,8 @@ pub fn utc_stamp() -> String {
 }
 
 /// The directory holding owner files of live runs: /run/cgharness for root,
-/// $XDG_RUNTIME_DIR/cgharness for a user (CGHARNESS_STATE_DIR overrides both).
+/// $XDG_RUNTIME_DIR/cgharness for a user (a service's `User=` has none: /tmp/cgharness-<uid>);
+/// CGHARNESS_STATE_DIR overrides them.
 pub fn state_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("CGHARNESS_STATE_DIR") {
         return PathBuf::from(d);
@@ -146,7 +147,9 @@ pub fn state_dir() -> PathBuf {
     // SAFETY: geteuid cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     match std::env::var_os("XDG_RUNTIME_DIR") {
-        Some(d) if !root => PathBuf::from(d).join("cgharness"),
-        _ => PathBuf::from("/run/cgharness"),
+        _ if root => PathBuf::from("/run/cgharness"),
+        Some(d) => PathBuf::from(d).join("cgharness"),
+        // SAFETY: getuid cannot fail.
+        None => std::env::temp_dir().join(format!("cgharness-{}", unsafe { libc::getuid() })),
     }
 }

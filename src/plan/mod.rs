@@ -179,7 +179,7 @@ pub fn build(
         scenario: spec.name.clone(),
         requires_swap: spec.requires.swap,
         requires_memory_bytes,
-        controllers: resolve::controllers(&runs),
+        controllers: resolve::controllers(&runs, &spec),
         spec,
         options: opts,
         runs,

@@ -14,9 +14,21 @@ mod mark;
 use mark::mark_of;
 pub use mark::{Mark, MarkEvent};
 
-/// Controllers the runs' trees need.
-pub fn controllers(runs: &[RunPlan]) -> Vec<String> {
-    let mut out = vec!["memory".to_string(), "io".to_string()];
+/// Controllers the runs' trees need: memory always; io when a cgroup writes an io file or an
+/// expectation or observation reads io.stat (`cgroup.X.io.<disk>.…`) — a user manager
+/// delegates no io, so a scenario that never looks at io must not need it; and the controller
+/// of every other file a cgroup writes.
+pub fn controllers(runs: &[RunPlan], spec: &crate::spec::Spec) -> Vec<String> {
+    let mut out = vec!["memory".to_string()];
+    let reads_io = spec
+        .expect
+        .iter()
+        .map(|e| e.check.as_str())
+        .chain(spec.observe.iter().map(|o| o.value.as_str()))
+        .any(|t| t.contains(".io."));
+    if reads_io {
+        out.push("io".to_string());
+    }
     let files = runs
         .iter()
         .flat_map(|r| &r.cgroups)

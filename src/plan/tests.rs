@@ -239,3 +239,19 @@ fn spike_marks_need_an_anon_spike() {
         .unwrap_err()
         .contains("NAME:spike_end"));
 }
+
+#[test]
+fn io_is_needed_only_by_scenarios_that_limit_or_read_it() {
+    let needs = |name: &str| {
+        let src = catalogue::lookup(name).unwrap();
+        plan_of(&src, opts(1.0)).unwrap().controllers
+    };
+    assert_eq!(needs("anon-oom"), vec!["memory".to_string()]);
+    let wb = needs("writeback-io-max");
+    assert!(wb.contains(&"io".to_string()), "{wb:?}");
+    let thrash = needs("page-cache-thrash");
+    assert!(
+        thrash.contains(&"io".to_string()),
+        "reads io.stat: {thrash:?}"
+    );
+}

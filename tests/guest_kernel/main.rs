@@ -355,3 +355,31 @@ fn kept_open_readers_follow_a_live_cgroup() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[test]
+#[ignore = "runs inside the VM: tests/vm_kernels.rs"]
+fn a_parent_the_harness_created_is_removed_once_its_last_run_is_gone() {
+    use cgharness::placement::{decide, read_facts, session::Session, Mode};
+    let parent = Path::new(MOUNT).join("own-parent-test/runs");
+    let pf = read_facts(Path::new(MOUNT), Some(&parent), true);
+    let mode = decide(&pf, Some(&parent)).unwrap();
+    assert_eq!(
+        mode,
+        Mode::GivenParent {
+            parent: parent.clone()
+        }
+    );
+    let exe = PathBuf::from(std::env::var("CGHARNESS_BIN").unwrap_or_else(|_| "/init".into()));
+    let s = Session::establish(&pf, mode, &exe).unwrap();
+    s.enable(&["memory", "pids"]).unwrap();
+    let mut run = ScratchCgroup::create(&parent, "r", &["memory"], &state(), &[]).unwrap();
+    assert!(run.root().file("memory.max").exists());
+    assert!(parent.exists());
+    run.teardown().unwrap();
+    let left = s.release();
+    assert!(left.is_empty(), "{left:?}");
+    assert!(
+        !Path::new(MOUNT).join("own-parent-test").exists(),
+        "both levels it created are gone"
+    );
+}

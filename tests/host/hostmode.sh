@@ -31,7 +31,8 @@ audit() {
   done
 }
 settle() { # until no harness process and no unit of ours is left (≤ 20 s)
-  for _ in $(seq 100); do
+  local end=$(( $(date +%s) + 20 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
     { pgrep -f "$bin" >/dev/null || systemctl list-units --plain --no-legend 'cgharness-[0-9]*' 'cgh-*' | grep -q .; } || return 0
     sleep 0.2
   done
@@ -98,6 +99,8 @@ for _ in $(seq 600); do pgrep -f "$bin workload" >/dev/null && break; sleep 0.1;
 main=$(systemctl show -p MainPID --value cgh-k9)
 ls /var/tmp/cgharness-* > "$out/kill9-files-before.txt" 2>&1
 kill -9 "$main"
+sleep 1
+systemctl reset-failed cgh-k9 2>/dev/null
 settle
 left=$(leftovers)
 check kill9-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"

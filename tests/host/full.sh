@@ -1,0 +1,115 @@
+#!/bin/bash
+# The long host-mode tier (scripts/full; the guest's /payload/run.sh, root, on a stock Debian 13
+# systemd host): the catalogue at --scale 1/16 the ways users and CI run it, and the cases
+# tests/host/hostmode.sh (scripts/test) leaves out. Writes CHECK lines to
+# /payload/out/checks.txt and each run's output under /payload/out/<case>/.
+#   login       `sudo cgharness run all` from a user's login session
+#   service     `run all` in a plain system service (not delegated: a transient scope)
+#   delegated   `run all` in a Delegate=yes service
+#   ci-cancel   a CI-runner-shaped service (User=tester, Delegate=yes, KillMode=process)
+#               cancelled the way runners do: SIGINT, SIGTERM 7.5 s later, then SIGKILL
+#   nonroot     a non-root user's delegated scope (systemd-run --user --scope -p Delegate=yes)
+#   two-jobs    two delegated services running the same scenario at once: both pass
+# Expected outcome of `run all` here: every scenario passes except those that cannot run on a
+# host (exit 3 with the fix: hugetlb, kernel knobs such as THP that differ), so the status is
+# 3 and no scenario FAILs.
+set -u
+out=/payload/out
+bin=/payload/cgharness
+checks=$out/checks.txt
+: > "$checks"
+check() { if [ "$2" = 0 ]; then echo "CHECK $1 ok $3" | tee -a "$checks"; else echo "CHECK $1 FAIL $3" | tee -a "$checks"; fi; }
+t0=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
+settle() { # until no harness process and no unit of ours is left (≤ 20 s)
+  local end=$(( $(date +%s) + 20 ))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    { pgrep -f "$bin" >/dev/null || systemctl list-units --plain --no-legend 'cgharness-[0-9]*' 'cgh-*' | grep -q .; } || return 0
+    sleep 0.2
+  done
+  return 1
+}
+leftovers() {
+  pgrep -af "$bin" | grep -v pgrep
+  find /sys/fs/cgroup -type d \( -name 'cgharness*' -o -name '*-[0-9]*-[0-9]*' \) | grep -Ev 'session|cgharness-payload'
+  ls /var/tmp/cgharness-* 2>/dev/null
+}
+# The summary's verdicts: no FAIL, and every scenario either PASS or CANNOT RUN.
+judge() { # CASE LOG EXIT
+  local fails passes
+  fails=$(grep -cE '^  [a-z-]+: (FAIL|ERROR)' "$2")
+  passes=$(grep -cE '^  [a-z-]+: PASS' "$2")
+  check "$1-no-failures" "$([ "$fails" = 0 ] && [ "$passes" -ge 5 ]; echo $?)" \
+    "exit $3, $passes passed, $fails failed: $(grep -E '^  [a-z-]+: ' "$2" | tr -s ' ' | tr '\n' ';')"
+  check "$1-writeback-io-max" "$(grep -q '^  writeback-io-max: PASS' "$2"; echo $?)" "$(grep '^  writeback-io-max:' "$2")"
+  settle
+  local left; left=$(leftovers)
+  check "$1-nothing-left" "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+}
+loginctl enable-linger tester
+su -l tester -c true
+chmod 1777 /var/tmp
+
+echo "== login ($(elapsed))"
+su -l tester -c "cd /var/tmp && sudo -n $bin run all --scale 1/16 --quiet --out $out/login --data-dir /var/tmp" > "$out/login.log" 2>&1
+judge login "$out/login.log" $?
+
+echo "== service ($(elapsed))"
+systemd-run --quiet --wait --pipe --unit=cgh-svc -p WorkingDirectory=/var/tmp \
+  $bin run all --scale 1/16 --quiet --out $out/service --data-dir /var/tmp > "$out/service.log" 2>&1
+judge service "$out/service.log" $?
+
+echo "== delegated ($(elapsed))"
+systemd-run --quiet --wait --pipe --unit=cgh-dlg -p Delegate=yes -p WorkingDirectory=/var/tmp \
+  $bin run all --scale 1/16 --quiet --out $out/delegated --data-dir /var/tmp > "$out/delegated.log" 2>&1
+judge delegated "$out/delegated.log" $?
+
+echo "== ci-cancel ($(elapsed))"
+mkdir -p $out/ci && chown tester $out/ci
+systemd-run --quiet --unit=cgh-runner -p User=tester -p Delegate=yes -p KillMode=process \
+  -p WorkingDirectory=/var/tmp $bin run memory-high-throttle --scale 1/16 --out $out/ci --data-dir /var/tmp
+for _ in $(seq 600); do pgrep -f "$bin workload" >/dev/null && break; sleep 0.1; done
+main=$(systemctl show -p MainPID --value cgh-runner)
+s0=$(date +%s%N)
+kill -INT "$main"
+for _ in $(seq 75); do kill -0 "$main" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$main" 2>/dev/null && kill -TERM "$main"
+for _ in $(seq 50); do kill -0 "$main" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$main" 2>/dev/null && kill -KILL "$main"
+s1=$(date +%s%N)
+check ci-cancel-gone-after-sigint "$([ $(( (s1 - s0) / 1000000 )) -lt 7500 ]; echo $?)" "main process gone $(( (s1 - s0) / 1000000 )) ms after SIGINT"
+journalctl -q -u cgh-runner --no-pager > "$out/ci-journal.txt"
+grep -q 'status=2/INT' "$out/ci-journal.txt"
+check ci-cancel-died-by-sigint $? "$(grep -E 'status=' "$out/ci-journal.txt" | tail -1)"
+settle
+left=$(leftovers)
+check ci-cancel-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+systemctl reset-failed cgh-runner 2>/dev/null
+
+echo "== nonroot ($(elapsed))"
+mkdir -p $out/nonroot && chown tester $out/nonroot
+su -l tester -c "cd /var/tmp && systemd-run --user --quiet --scope -p Delegate=yes $bin run anon-swap --scale 1/16 --quiet --out $out/nonroot/r --data-dir /var/tmp" > "$out/nonroot.log" 2>&1
+rc=$?
+check nonroot-exit "$([ $rc = 0 ]; echo $?)" "exit $rc: $(tail -3 "$out/nonroot.log" | tr '\n' ' ')"
+grep -q 'kernel log' "$out/nonroot/r/report.json" 2>/dev/null
+check nonroot-says-what-degraded $? "$(grep -o '"degraded":[^]]*]' "$out/nonroot/r/report.json" 2>/dev/null)"
+
+echo "== two-jobs ($(elapsed))"
+for j in 1 2; do
+  systemd-run --quiet --unit=cgh-job$j -p Delegate=yes -p WorkingDirectory=/var/tmp -p RemainAfterExit=yes \
+    $bin run page-cache-ownership --scale 1/16 --quiet --out $out/job$j --data-dir /var/tmp
+done
+for _ in $(seq 1800); do
+  a=$(systemctl show -p SubState --value cgh-job1); b=$(systemctl show -p SubState --value cgh-job2)
+  [ "$a" != running ] && [ "$b" != running ] && break; sleep 0.2
+done
+for j in 1 2; do
+  st=$(systemctl show -p ExecMainStatus --value cgh-job$j)
+  check two-jobs-job$j-passed "$([ "$st" = 0 ]; echo $?)" "exit $st"
+  systemctl stop cgh-job$j; systemctl reset-failed cgh-job$j 2>/dev/null
+done
+
+state=$(systemctl is-system-running)
+check system-running "$([ "$state" = running ]; echo $?)" "$state"
+echo "total $(elapsed)"
+! grep -q ' FAIL ' "$checks"
