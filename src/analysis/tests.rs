@@ -339,3 +339,22 @@ fn records_of_different_experiments_do_not_merge() {
     assert!(e.0.contains("scenario"), "{e}");
     assert!(merge(Vec::new()).is_err());
 }
+
+#[test]
+fn a_workload_that_failed_to_start_says_why_in_the_report() {
+    let mut r = record("anon-oom", &[]);
+    let mut run = hog_run(&r, false);
+    run.workloads[0].exit_code = Some(2);
+    run.workloads[0].output_tail =
+        "error: cannot run \"nope\": No such file or directory (os error 2)\n\n".into();
+    r.runs = vec![run];
+    let a = analyse(&r);
+    let rep = crate::report::build(&r, &a);
+    let text = crate::report::render(&rep);
+    assert!(
+        text.contains("workload hog: exit 2") && text.contains("No such file or directory"),
+        "{text}"
+    );
+    let json = serde_json::to_string(&rep).unwrap();
+    assert!(json.contains("workload.hog.error"), "{json}");
+}

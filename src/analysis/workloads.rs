@@ -138,6 +138,11 @@ fn pass_values(out: &mut Values, p: &str, w: &WorkloadRecord) {
     num(out, format!("{p}passes"), passes as f64);
 }
 
+/// The last non-empty line a workload printed (why it failed, when it exited non-zero).
+fn last_line(output: &str) -> Option<&str> {
+    output.lines().rev().map(str::trim).find(|l| !l.is_empty())
+}
+
 /// Adds `workload.NAME.*` for every workload of the run.
 pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
     for w in &rec.workloads {
@@ -152,6 +157,9 @@ pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
         );
         if let Some(c) = w.exit_code {
             num(out, format!("{p}exit_code"), c as f64);
+            if let (true, Some(line)) = (c != 0, last_line(&w.output_tail)) {
+                text(out, format!("{p}error"), line);
+            }
         }
         if let Some(s) = w.signal {
             num(out, format!("{p}signal"), s as f64);

@@ -53,6 +53,16 @@ pub fn analyze(a: AnalyzeArgs) -> anyhow::Result<Exit> {
         .iter()
         .map(|p| load_record(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if records.iter().all(|r| r.1.runs.is_empty()) {
+        return Err(usage(format!(
+            "{} holds no finished run (the run was stopped or failed before its first run ended): nothing to analyze",
+            a.records
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let rep = report_over(records)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&rep)?);

@@ -162,9 +162,13 @@ fn workload_rows(out: &mut String, v: &VariantResult) {
             Val::Num(ms) => format!("{:.2} s", ms / 1e3),
             other => other.to_string(),
         });
+        let why = match v.value(&p("error")) {
+            Some(Val::Str(e)) => format!(" — {e}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  workload {n}: {ended}, killed_by {}, runtime {}",
+            "  workload {n}: {ended}, killed_by {}, runtime {}{why}",
             num(v, &p("killed_by"), false),
             secs.unwrap_or_else(|| "-".into())
         );

@@ -58,6 +58,37 @@ fn fill_block(buf: &mut [u8], seed: &mut u64) {
     }
 }
 
+/// Free bytes for an unprivileged writer on the filesystem holding `dir`.
+pub fn free_bytes(dir: &Path) -> Option<u64> {
+    let st = nix::sys::statvfs::statvfs(dir).ok()?;
+    Some(st.blocks_available() as u64 * st.fragment_size() as u64)
+}
+
+/// Checks, before anything is created, that the data directory can hold the largest set of
+/// files one run creates (they are deleted after each run), with 64 MiB to spare: exit 3
+/// naming what is needed.
+pub fn check_free_space(runs: &[crate::plan::RunPlan], data_dir: &Path) -> anyhow::Result<()> {
+    let need = runs
+        .iter()
+        .map(|r| r.files.iter().map(|f| f.size_bytes).sum::<u64>())
+        .max()
+        .unwrap_or(0);
+    if need == 0 {
+        return Ok(());
+    }
+    let spare = 64 << 20;
+    match free_bytes(data_dir) {
+        Some(free) if free < need + spare => Err(host_cannot(format!(
+            "the scenario's files need {} (+{} to spare) in {}, which has {} free: free some space, point --data-dir elsewhere, or shrink the run (--scale)",
+            crate::size::format_bytes(need),
+            crate::size::format_bytes(spare),
+            data_dir.display(),
+            crate::size::format_bytes(free)
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Creates a file as planned, fsyncs it and drops it from the page cache. An empty file is
 /// not created: the workload that writes it creates it, so the kernel's cgroup writeback
 /// attributes the inode to the workload's cgroup, not to the harness's (a file the harness

@@ -42,6 +42,48 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
+/// The largest scenario file read (the catalogue's largest is ~4 KiB).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Reads a scenario file: a regular file (not a FIFO, device or directory, which could hang
+/// or never end) of at most [`MAX_SCENARIO_BYTES`], read with that bound even if it grows.
+fn read_scenario_file(path: &str) -> Result<String, String> {
+    use std::io::Read;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read the scenario file: {e}"))?;
+    if !meta.is_file() {
+        let kind = if meta.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file (a FIFO, socket or device)"
+        };
+        return Err(format!("the scenario file is {kind}: give a .toml file"));
+    }
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err(format!(
+            "the scenario file is {} bytes; scenario files are at most {MAX_SCENARIO_BYTES} bytes",
+            meta.len()
+        ));
+    }
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read the scenario file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SCENARIO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the scenario file: {e}"))?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(format!(
+            "the scenario file grew past {MAX_SCENARIO_BYTES} bytes while it was read"
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the scenario file is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
 /// Finds a scenario: a built-in name, or a path to a `.toml` file.
 pub fn lookup(name_or_path: &str) -> Result<Source, SpecError> {
     if let Some((name, text)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
@@ -52,15 +94,15 @@ pub fn lookup(name_or_path: &str) -> Result<Source, SpecError> {
     }
     let looks_like_path = name_or_path.contains('/') || name_or_path.ends_with(".toml");
     if looks_like_path || Path::new(name_or_path).is_file() {
-        return std::fs::read_to_string(name_or_path)
+        return read_scenario_file(name_or_path)
             .map(|text| Source {
                 origin: name_or_path.to_string(),
                 text,
             })
-            .map_err(|e| SpecError {
+            .map_err(|message| SpecError {
                 origin: name_or_path.to_string(),
                 line: 0,
-                message: format!("cannot read the scenario file: {e}"),
+                message,
             });
     }
     let h = super::suggest::hint(name_or_path, BUILTIN.iter().map(|b| b.0));

@@ -73,6 +73,12 @@ impl Apt {
     /// The packages to download for a version selector.
     pub fn packages_for(&self, what: &str) -> anyhow::Result<Vec<String>> {
         if what.starts_with("linux-") {
+            let exact = format!("^{}$", what.replace('.', "\\.").replace('+', "\\+"));
+            if self.search(&exact)?.is_empty() {
+                return Err(crate::exit::usage(format!(
+                    "debian:{what}: no such package in the package index; `apt-cache search --names-only cloud-amd64-unsigned` lists the kernels there (run `apt-get update` if the index is old)"
+                )));
+            }
             return Ok(vec![what.to_string()]);
         }
         if what == "sid" {
@@ -96,7 +102,11 @@ impl Apt {
             ),
         };
         let names = self.search(&pattern)?;
-        let pick = newest(&names).with_context(|| format!("no Debian cloud kernel package matches {what:?} (searched {pattern}); try `apt-get update`"))?;
+        let pick = newest(&names).ok_or_else(|| {
+            crate::exit::usage(format!(
+                "debian:{what}: no Debian cloud kernel package matches (searched the package index for {pattern}); use debian:6.1, debian:6.12, debian:sid or a listed version (run `apt-get update` if the index is old)"
+            ))
+        })?;
         Ok(vec![pick.clone()])
     }
 

@@ -223,7 +223,7 @@ pub fn parse_builtin(text: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A minimal ELF64 with a `.shstrtab` and a `.modinfo` section.
