@@ -99,11 +99,15 @@ fn a_failed_expectation_exits_1_and_shows_the_observed_value() {
     );
 }
 
+/// A saved record (record.json and its run files) as JSON.
+fn record_json(path: &Path) -> serde_json::Value {
+    serde_json::to_value(cgharness::record::store::load(path).unwrap()).unwrap()
+}
+
 /// One boot of boots.toml: both runs recorded in a random order with the progress line on the
 /// console; returns the boot's order seed.
 fn boot_seed(boot: &Path) -> u64 {
-    let rec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(boot.join("r/record.json")).unwrap()).unwrap();
+    let rec = record_json(&boot.join("r/record.json"));
     assert_eq!(rec["runs"].as_array().unwrap().len(), 2);
     assert!(
         rec["cmdline"].to_string().contains("random"),
@@ -156,8 +160,7 @@ fn spike_marks_bound_a_phase_and_start_a_workload() {
     let (out, o) = run_on_6_12("spike", &[]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let d = &release_dirs(out.path())[0];
-    let rec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(d.join("r/record.json")).unwrap()).unwrap();
+    let rec = record_json(&d.join("r/record.json"));
     let at = |key: &str| {
         rec["runs"][0]["marks"]
             .as_array()

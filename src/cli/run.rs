@@ -323,10 +323,10 @@ fn run_one(
     if let (Some(seed), false) = (env.order_seed, a.quiet) {
         eprintln!("runs in random order (--order random --seed {seed})");
     }
-    let record_path = out.join("record.json");
+    let mut writer = crate::record::store::RecordWriter::new(&out);
     let cmdline: Vec<String> = std::env::args().collect();
     let record = run::execute(&plan, src, facts, &env, cmdline, placement_rec, &mut |r| {
-        crate::jsonfile::write(&record_path, r)
+        writer.save(r)
     })?;
     finish(&record, &out, a.no_expect)
 }

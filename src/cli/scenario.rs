@@ -3,7 +3,7 @@
 
 use super::run::spec_error;
 use crate::exit::{usage, Exit};
-use crate::record::raw::{RawRecord, SCHEMA_VERSION};
+use crate::record::raw::RawRecord;
 use crate::report;
 use crate::spec::{self, catalogue};
 use std::path::{Path, PathBuf};
@@ -35,7 +35,7 @@ pub fn load_record(given: &Path) -> anyhow::Result<(String, RawRecord)> {
         given.to_path_buf()
     };
     let name = path.display().to_string();
-    let record: RawRecord = crate::jsonfile::read(&path, "record", SCHEMA_VERSION, "")?;
+    let record: RawRecord = crate::record::store::load(&path)?;
     Ok((name, record))
 }
 

@@ -7,4 +7,5 @@ pub mod kmsg;
 pub mod merge;
 pub mod raw;
 pub mod sampler;
+pub mod store;
 pub mod watch;

@@ -11,8 +11,9 @@ use crate::spec::Source;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the record layout; `analyze` refuses another major.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the record layout: 2 keeps each run in its own file (`record::store`); 1 (runs
+/// inline in record.json) is still read.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One process's memory as /proc shows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
