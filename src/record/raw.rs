@@ -224,6 +224,10 @@ pub struct RunRecord {
     /// run's removed cgroups to go); `None` where unreadable.
     #[serde(default)]
     pub dying_after_cleanup: Option<u64>,
+    /// Run cgroups of other cgharness processes that were live while this run was set up or
+    /// cleaned up (machine-wide cleanup — drop_caches, swap cycling — is then skipped).
+    #[serde(default)]
+    pub overlapping_runs: Vec<String>,
     /// Whether cleanup (in a VM) turned swap off and on again to free swap cache that kept
     /// this run's removed cgroups dying.
     #[serde(default)]

@@ -3,15 +3,18 @@
 //! an interrupted or crashed session keeps what finished. Decides nothing about results.
 
 mod children;
+mod cleanup;
 mod one;
+mod placed;
 pub mod setup;
 
 use crate::cgroupfs::Cgroup;
 use crate::exit::host_cannot;
 use crate::host::{ControllerState, HostFacts};
-use crate::placement::ancestors::{read_ancestors, tightest_limit};
 use crate::placement::session::Session;
-use crate::placement::{Mode, PlacementFacts, PlacementRecord};
+use crate::placement::{Mode, PlacementRecord};
+use cleanup::{dying_count, note_overlap, wait_dying_gone, DYING_WAIT_MS};
+pub use placed::placement_record;
 use crate::plan::{Plan, RunPlan};
 use crate::record::raw::{RawRecord, RunRecord, SCHEMA_VERSION};
 use crate::record::sampler::Sampler;
@@ -145,57 +148,6 @@ pub fn execute(
     Ok(record)
 }
 
-/// The largest memory.max or memory.high any cgroup of the plan sets, bytes.
-fn largest_planned_limit(plan: &Plan) -> Option<u64> {
-    plan.runs
-        .iter()
-        .flat_map(|r| &r.cgroups)
-        .flat_map(|c| &c.writes)
-        .filter(|(f, _)| f == "memory.max" || f == "memory.high")
-        .filter_map(|(_, v)| v.parse::<u64>().ok())
-        .max()
-}
-
-/// What the record says about where the runs live: the mode, the ancestors' settings, what
-/// degrades without root, and a warning when an ancestor's limit is below the run's own.
-pub fn placement_record(
-    plan: &Plan,
-    session: &Session,
-    pf: &PlacementFacts,
-    root: bool,
-) -> PlacementRecord {
-    let parent = session.parent();
-    let ancestors = read_ancestors(&pf.mount, &parent);
-    let mut warnings = Vec::new();
-    if let (Some((limit, at, file)), Some(own)) =
-        (tightest_limit(&ancestors), largest_planned_limit(plan))
-    {
-        if limit < own {
-            warnings.push(format!(
-                "{file} of {} is {}, below the {} this scenario sets: the run is capped by it, and results will differ from the scenario's (raise the unit's MemoryMax=/MemoryHigh=, or run in a VM)",
-                at.display(),
-                crate::size::format_bytes(limit),
-                crate::size::format_bytes(own)
-            ));
-        }
-    }
-    let mut degraded = Vec::new();
-    if !root {
-        degraded.push("not root: /dev/kmsg is unreadable (kernel.dmesg_restrict), so OOM kills come from memory.events alone, without the kernel's kill line".into());
-    }
-    PlacementRecord {
-        why: crate::placement::explain(&session.mode),
-        mode: session.mode.clone(),
-        parent,
-        scope_unit: session.scope.as_ref().map(|s| s.unit.clone()),
-        bound_to: session.scope.as_ref().and_then(|s| s.bound_to.clone()),
-        ancestors,
-        cgroup2_options: cgroup2_options(),
-        degraded,
-        warnings,
-    }
-}
-
 /// The cgroup2 mount's options from `/proc/self/mountinfo`.
 pub fn cgroup2_options() -> Option<String> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
@@ -236,7 +188,10 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
         let _ = std::fs::remove_file(&f.path);
     }
     let interrupted = crate::interrupt::requested();
-    if env.in_vm && !interrupted {
+    note_overlap(&mut rec, &env.state_dir);
+    // Swap cycling charges a live run's swapped pages back to its memcg (it OOM-killed the
+    // other run's workload 3 times in 6): machine-wide cleanup only when no other run lives.
+    if env.in_vm && !interrupted && rec.overlapping_runs.is_empty() {
         setup::drop_all_caches();
         rec.swap_cycled_in_cleanup = setup::release_swap_cache();
     }
@@ -277,7 +232,8 @@ fn prepare_and_record(
         }
         setup::create_file(f)?;
     }
-    if env.in_vm {
+    note_overlap(rec, &env.state_dir);
+    if env.in_vm && rec.overlapping_runs.is_empty() {
         setup::drop_all_caches();
     }
     rec.knobs = setup::apply_knobs(
@@ -294,34 +250,6 @@ fn prepare_and_record(
     setup::restore_knobs(&rec.knobs, &rec.devices);
     scratch.teardown().context("removing the run's cgroups")?;
     result
-}
-
-/// How long cleanup waits for this run's removed cgroups to go. Under TCG a cgroup whose task
-/// was OOM-killed took 1–2 s; on 6.1 after zero-filled THPs were swapped, 2 cgroups took
-/// 1.8–2.1 s in one boot and more than 3 s (the wait before) in 3 of 6 runs of another. The
-/// wait ends as soon as they are gone, so a clean run pays nothing for its length.
-const DYING_WAIT_MS: u64 = 6000;
-
-/// The parent's `nr_dying_descendants`.
-fn dying_count(parent: &Path) -> Option<u64> {
-    let text = std::fs::read_to_string(parent.join("cgroup.stat")).ok()?;
-    keyed_values("cgroup.stat", &text)
-        .get("cgroup.stat.nr_dying_descendants")
-        .copied()
-}
-
-/// The parent's `nr_dying_descendants`, polled for up to DYING_WAIT_MS until it is back to
-/// `before` (what was dying before this run, e.g. a host's swap cache holding an earlier run's
-/// cgroups, is not waited for again) or 0.
-fn wait_dying_gone(parent: &Path, before: u64) -> Option<u64> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(DYING_WAIT_MS);
-    loop {
-        let n = dying_count(parent);
-        if n.map_or(true, |n| n <= before) || std::time::Instant::now() >= deadline {
-            return n;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
 }
 
 fn record_run(

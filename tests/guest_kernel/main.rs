@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+mod overlap;
 mod workloads;
 
 const MOUNT: &str = "/sys/fs/cgroup";
