@@ -252,12 +252,23 @@ fn a_bzimage_path_with_a_modules_dir_boots() {
                 .starts_with("6.1.0-")
         })
         .expect("debian:6.1 is cached");
+    // As a user has it: the image in one place (a build tree's arch/x86/boot), the modules in
+    // another (lib/modules/<release> of `make modules_install`), neither in our cache.
+    let user = tempfile::tempdir().unwrap();
+    let image = user.path().join("arch/x86/boot/bzImage");
+    std::fs::create_dir_all(image.parent().unwrap()).unwrap();
+    std::fs::copy(k.join("vmlinuz"), &image).unwrap();
+    let mods = user.path().join("mods/lib/modules").join(k.file_name().unwrap());
+    std::fs::create_dir_all(&mods).unwrap();
+    for e in std::fs::read_dir(k.join("modules")).unwrap().flatten() {
+        std::fs::copy(e.path(), mods.join(e.file_name())).unwrap();
+    }
     let out = tempfile::tempdir().unwrap();
     let o = Command::new(cgharness_bin())
         .args(["vm", "--quiet", "--kernel"])
-        .arg(k.join("vmlinuz"))
+        .arg(&image)
         .arg("--modules")
-        .arg(k.join("modules"))
+        .arg(&mods)
         .arg("--out")
         .arg(out.path())
         .args(["--", "doctor"])

@@ -4,9 +4,8 @@
 use crate::cgroupfs::Cgroup;
 use crate::exit::{host_cannot, Exit};
 use crate::host::read_facts;
-use crate::scratch::{owner_alive, plan_sweep, remove_subtree, SweepAction};
+use crate::scratch::{owner_alive, plan_sweep, remove_dead, SweepAction};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// Options of `clean`.
 #[derive(Debug, clap::Args)]
@@ -48,15 +47,9 @@ pub fn run(host_root: &Path, args: CleanArgs) -> anyhow::Result<Exit> {
                 o.pid
             ),
             SweepAction::Remove(o) => {
-                remove_subtree(&Cgroup::new(&o.cgroup), Duration::from_secs(10))?;
-                for f in &o.files {
-                    match std::fs::remove_file(f) {
-                        Ok(()) => println!("removed {}", f.display()),
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => eprintln!("warning: removing {}: {e}", f.display()),
-                    }
+                for f in remove_dead(&file, &o)? {
+                    println!("removed {}", f.display());
                 }
-                std::fs::remove_file(&file)?;
                 println!("removed {} (owner pid {} gone)", o.cgroup.display(), o.pid);
                 removed += 1;
             }

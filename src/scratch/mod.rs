@@ -11,7 +11,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
-pub use sweep::{plan_sweep, SweepAction};
+pub use sweep::{plan_sweep, remove_dead, SweepAction};
 
 use crate::cgroupfs::{CgError, Cgroup};
 use serde::{Deserialize, Serialize};

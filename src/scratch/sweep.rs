@@ -51,3 +51,30 @@ pub fn plan_sweep(
         })
         .collect()
 }
+
+/// Removes what a dead owner left: kills and removes its subtree, deletes the data files its
+/// owner file lists, then the owner file itself. Returns the data files deleted.
+pub fn remove_dead(owner_file: &Path, o: &Owner) -> Result<Vec<PathBuf>, super::ScratchError> {
+    super::remove_subtree(
+        &crate::cgroupfs::Cgroup::new(&o.cgroup),
+        std::time::Duration::from_secs(10),
+    )?;
+    let mut removed = Vec::new();
+    for f in &o.files {
+        match std::fs::remove_file(f) {
+            Ok(()) => removed.push(f.clone()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(super::ScratchError::Owner {
+                    path: f.clone(),
+                    source,
+                })
+            }
+        }
+    }
+    std::fs::remove_file(owner_file).map_err(|source| super::ScratchError::Owner {
+        path: owner_file.to_path_buf(),
+        source,
+    })?;
+    Ok(removed)
+}

@@ -216,8 +216,10 @@ fn clean_sweeps_a_dead_owners_subtree_only() {
     let dead_cg = Cgroup::new(parent().join("dead"));
     dead_cg.mkdir().unwrap();
     let mut orphan = ScratchCgroup::spawn_in(&dead_cg, &mut workload(&["idle"])).unwrap();
+    let data = PathBuf::from("/data/cgharness-dead-999999-big");
+    std::fs::write(&data, vec![1u8; 1 << 20]).unwrap();
     let dead = Owner {
-        files: Vec::new(),
+        files: vec![data.clone()],
         pid: 999_999,
         start_ticks: 1,
         cgroup: dead_cg.path().to_path_buf(),
@@ -235,8 +237,9 @@ fn clean_sweeps_a_dead_owners_subtree_only() {
     for (file, action) in plan {
         match action {
             SweepAction::Remove(o) => {
-                remove_subtree(&Cgroup::new(&o.cgroup), Duration::from_secs(5)).unwrap();
-                std::fs::remove_file(file).unwrap();
+                let files = cgharness::scratch::remove_dead(&file, &o).unwrap();
+                assert_eq!(files, vec![data.clone()], "the dead run's data file goes too");
+                assert!(!file.exists());
                 removed.push(o.cgroup);
             }
             SweepAction::KeepLive(o) => assert_eq!(o.cgroup, parent().join("live")),
@@ -244,6 +247,7 @@ fn clean_sweeps_a_dead_owners_subtree_only() {
         }
     }
     assert_eq!(removed, vec![parent().join("dead")]);
+    assert!(!data.exists());
     assert_eq!(orphan.wait().unwrap().signal(), Some(libc::SIGKILL));
     assert!(live.root().exists(), "a live run is left alone");
 }
