@@ -275,3 +275,37 @@ fn records_and_report_directories_that_are_wrong_exit_2() {
     );
     case(&["compare", &s(&c.dir), &s(&c.dir)], &c.host, "report.json");
 }
+
+#[test]
+fn a_workload_program_that_does_not_exist_is_refused_at_plan_time_with_its_line() {
+    let c = corpus();
+    let p = c.dir.parent().unwrap().join("cmd.toml");
+    std::fs::write(
+        &p,
+        "name = \"cmd\"\ndescription = \"x\"\n\n[[cgroup]]\nname = \"pod\"\nmemory_max = \"64M\"\n\n[[workload]]\nname = \"w\"\ncgroup = \"pod\"\nrun = \"command -- /nonexistent/prog --flag\"\n\n[[expect]]\ncheck = \"workload.w.exit_code == 0\"\n",
+    )
+    .unwrap();
+    let s = p.display().to_string();
+    case(&["run", &s], &c.host, "cmd.toml:11");
+    case(&["run", &s], &c.host, "/nonexistent/prog does not exist or is not executable");
+}
+
+#[test]
+fn files_larger_than_the_free_space_exit_3_before_anything_is_created() {
+    let c = corpus();
+    let data = c.dir.parent().unwrap().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let o = cgharness()
+        .args(["run", "page-cache-thrash", "--set", "file_size=900T", "--data-dir"])
+        .arg(&data)
+        .env("CGHARNESS_HOST_ROOT", &c.host)
+        .env("CGHARNESS_STATE_DIR", c.host.join("state"))
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("900.0 TiB") && err.contains("free"), "{err}");
+    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0, "no file was created");
+    assert!(!c.host.join("state").exists(), "no owner file either");
+}
