@@ -50,6 +50,47 @@ fn placement_check(v: &mut crate::doctor::Verdict, mount: &Path, root: bool, in_
         detail: explain(&mode),
         fix: String::new(),
     });
+    if let Some(c) = delegated_controllers_check(&mode, mount) {
+        v.checks.push(c);
+    }
+}
+
+/// Under systemd, what the subtree runs will get can be less than the root offers: a user
+/// manager delegates `cpu memory pids`, and nobody delegates hugetlb.
+fn delegated_controllers_check(
+    mode: &crate::placement::Mode,
+    mount: &Path,
+) -> Option<crate::doctor::Check> {
+    use crate::doctor::{Check, Status};
+    use crate::placement::Mode;
+    // SAFETY: getuid cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let top = match mode {
+        Mode::Delegated { boundary } => boundary.clone(),
+        Mode::TransientScope { user: true } => {
+            mount.join(format!("user.slice/user-{uid}.slice/user@{uid}.service"))
+        }
+        Mode::TransientScope { user: false } => mount.to_path_buf(),
+        _ => return None,
+    };
+    let have = std::fs::read_to_string(top.join("cgroup.controllers")).ok()?;
+    let have: Vec<&str> = have.split_whitespace().collect();
+    let mut missing: Vec<&str> = ["memory", "io", "cpu", "pids"]
+        .into_iter()
+        .filter(|c| !have.contains(c))
+        .collect();
+    missing.push("hugetlb");
+    Some(Check {
+        name: "delegated".into(),
+        status: Status::Warn,
+        detail: format!(
+            "{} has [{}]; runs here get no {} (scenarios that need one exit 3)",
+            top.display(),
+            have.join(" "),
+            missing.join(", no ")
+        ),
+        fix: "Delegate=yes on the unit (io); hugetlb scenarios: cgharness vm".into(),
+    })
 }
 
 /// Runs `doctor`.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-mod overlap;
+mod harness;
 mod workloads;
 
 const MOUNT: &str = "/sys/fs/cgroup";
@@ -238,7 +238,11 @@ fn clean_sweeps_a_dead_owners_subtree_only() {
         match action {
             SweepAction::Remove(o) => {
                 let files = cgharness::scratch::remove_dead(&file, &o).unwrap();
-                assert_eq!(files, vec![data.clone()], "the dead run's data file goes too");
+                assert_eq!(
+                    files,
+                    vec![data.clone()],
+                    "the dead run's data file goes too"
+                );
                 assert!(!file.exists());
                 removed.push(o.cgroup);
             }
