@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod modinfo;
 pub mod plan;
 pub mod qemu;
+pub mod userkernel;
 
 use crate::exit::{infrastructure, Exit};
 use anyhow::Context;
