@@ -287,7 +287,11 @@ fn a_workload_program_that_does_not_exist_is_refused_at_plan_time_with_its_line(
     .unwrap();
     let s = p.display().to_string();
     case(&["run", &s], &c.host, "cmd.toml:11");
-    case(&["run", &s], &c.host, "/nonexistent/prog does not exist or is not executable");
+    case(
+        &["run", &s],
+        &c.host,
+        "/nonexistent/prog does not exist or is not executable",
+    );
 }
 
 #[test]
@@ -296,7 +300,13 @@ fn files_larger_than_the_free_space_exit_3_before_anything_is_created() {
     let data = c.dir.parent().unwrap().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let o = cgharness()
-        .args(["run", "page-cache-thrash", "--set", "file_size=900T", "--data-dir"])
+        .args([
+            "run",
+            "page-cache-thrash",
+            "--set",
+            "file_size=900T",
+            "--data-dir",
+        ])
         .arg(&data)
         .env("CGHARNESS_HOST_ROOT", &c.host)
         .env("CGHARNESS_STATE_DIR", c.host.join("state"))
@@ -306,6 +316,28 @@ fn files_larger_than_the_free_space_exit_3_before_anything_is_created() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("900.0 TiB") && err.contains("free"), "{err}");
-    assert_eq!(std::fs::read_dir(&data).unwrap().count(), 0, "no file was created");
+    assert_eq!(
+        std::fs::read_dir(&data).unwrap().count(),
+        0,
+        "no file was created"
+    );
     assert!(!c.host.join("state").exists(), "no owner file either");
+}
+
+#[test]
+fn a_malformed_expectation_is_refused_with_its_line() {
+    let c = corpus();
+    let p = c.dir.parent().unwrap().join("expr.toml");
+    for (check, want) in [
+        ("workload.w.exit_code ==", "expr.toml:9"),
+        ("workload.w.exit_code == (1", "expr.toml:9"),
+        ("cgroup.pod.memory_current >= 4Q", "expr.toml:9"),
+    ] {
+        std::fs::write(
+            &p,
+            format!("name = \"expr\"\ndescription = \"x\"\n\n[[cgroup]]\nname = \"pod\"\n\n[[expect]]\n# the check\ncheck = \"{check}\"\n\n[[workload]]\nname = \"w\"\ncgroup = \"pod\"\nrun = \"idle --hold-ms 0\"\n"),
+        )
+        .unwrap();
+        case(&["run", &p.display().to_string()], &c.host, want);
+    }
 }
