@@ -26,7 +26,9 @@ fn write_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     };
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
         std::process::id()
     ));
     let _ = std::fs::remove_file(&tmp);
@@ -100,8 +102,20 @@ pub fn read_versions<T: DeserializeOwned>(
 ) -> anyhow::Result<T> {
     let name = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| usage(format!("{name}: {e}")))?;
+    parse_versions(&name.to_string(), &text, kind, versions, fix)
+}
+
+/// The check of [`read_versions`] on text already read: `name` is what errors call it.
+/// No I/O, so the fuzz targets (crate::fuzzing) reach it.
+pub fn parse_versions<T: DeserializeOwned>(
+    name: &str,
+    text: &str,
+    kind: &str,
+    versions: &[u32],
+    fix: &str,
+) -> anyhow::Result<T> {
     let head: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| usage(format!("{name}: not JSON: {e}")))?;
+        serde_json::from_str(text).map_err(|e| usage(format!("{name}: not JSON: {e}")))?;
     let found = head.get("schema_version").and_then(|v| v.as_u64());
     if !versions.iter().any(|v| found == Some(u64::from(*v))) {
         return Err(usage(format!(
@@ -143,6 +157,10 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("x.json")], "no temporary left");
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("x.json")],
+            "no temporary left"
+        );
     }
 }
