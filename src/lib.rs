@@ -10,6 +10,8 @@ pub mod cli;
 pub mod compare;
 pub mod doctor;
 pub mod exit;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod interrupt;
 pub mod jsonfile;
