@@ -161,7 +161,14 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     final_values(&mut values, rec);
     let records: Vec<_> = rec.kmsg.iter().filter_map(|l| parse_kmsg(&l.raw)).collect();
     let kills = oom_kills(&records);
-    values.insert("kmsg.oom_kills".into(), Val::Num(kills.len() as f64));
+    values.insert(
+        "kmsg.oom_kills".into(),
+        Val::Num(crate::record::kmsg::kill_count(&kills) as f64),
+    );
+    values.insert(
+        "kmsg.oom_victims".into(),
+        Val::Num(crate::record::kmsg::victim_count(&kills) as f64),
+    );
     workloads::values(&mut values, rec, &kills);
     sampler_values(&mut values, rec);
     if let Some(n) = rec.dying_after_cleanup {

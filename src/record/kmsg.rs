@@ -108,17 +108,29 @@ pub struct OomKill {
     pub oom_score_adj: Option<i32>,
     /// Older kernels' `score N` of the chosen victim.
     pub score: Option<u32>,
-    /// Killed as part of a memory.oom.group kill.
+    /// Killed as part of a memory.oom.group kill (the chosen victim included: the kernel
+    /// logs its kill line first, then the group line, then every member, the victim again).
     pub oom_group: bool,
+    /// The same task already had a kill line in this OOM event (a group kill names the victim
+    /// twice, and memory.events `oom_kill` counts it twice).
+    #[serde(default)]
+    pub repeat: bool,
+    /// `OOM victim N (comm) is already exiting. Skip killing the task`: not killed (and not
+    /// counted in memory.events `oom_kill`).
+    #[serde(default)]
+    pub skipped_exiting: bool,
     /// An `oom_reaper: reaped process` line followed.
     pub reaped: bool,
 }
 
-/// Extracts every OOM kill from records in log order.
+/// Extracts every OOM kill from records in log order. Within one OOM event (from its
+/// `invoked oom-killer` line) a task killed again is marked `repeat`, and the group line marks
+/// the kill before it (the chosen victim) and every kill after it `oom_group`.
 pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
     let mut kills: Vec<OomKill> = Vec::new();
     let mut pending = OomKill::default();
     let mut group = false;
+    let mut event_start = 0;
     for r in records {
         for line in r.text.lines() {
             if let Some(inv) = line.split_once(" invoked oom-killer:") {
@@ -127,22 +139,22 @@ pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
                     ..OomKill::default()
                 };
                 group = false;
+                event_start = kills.len();
             } else if let Some(kv) = line.strip_prefix("oom-kill:") {
-                for (k, v) in kv.split(',').filter_map(|p| p.split_once('=')) {
-                    let v = Some(v.to_string());
-                    match k {
-                        "constraint" => pending.constraint = v,
-                        "oom_memcg" => pending.oom_memcg = v,
-                        "task_memcg" => pending.task_memcg = v,
-                        _ => {}
-                    }
-                }
+                constraint_fields(&mut pending, kv);
             } else if line.contains("are going to be killed due to memory.oom.group set") {
                 group = true;
-            } else if let Some(k) = kill_line(line) {
+                if let Some(victim) = kills[event_start..].last_mut() {
+                    victim.oom_group = true;
+                }
+            } else if let Some(k) = kill_line(line).or_else(|| skip_line(line)) {
+                let repeat = kills[event_start..]
+                    .iter()
+                    .any(|e| e.pid == k.pid && !e.skipped_exiting);
                 kills.push(OomKill {
                     usec: r.usec,
                     oom_group: group,
+                    repeat,
                     ..merge(&pending, k)
                 });
             } else if let Some(rest) = line.strip_prefix("oom_reaper: reaped process ") {
@@ -157,6 +169,55 @@ pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
         }
     }
     kills
+}
+
+/// Kill lines, as memory.events `oom_kill` counts them (a skipped task is not counted).
+pub fn kill_count(kills: &[OomKill]) -> usize {
+    kills.iter().filter(|k| !k.skipped_exiting).count()
+}
+
+/// Distinct tasks killed (a group kill names its victim twice).
+pub fn victim_count(kills: &[OomKill]) -> usize {
+    let mut pids: Vec<u32> = kills
+        .iter()
+        .filter(|k| !k.skipped_exiting)
+        .map(|k| k.pid)
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    pids.len()
+}
+
+fn constraint_fields(pending: &mut OomKill, kv: &str) {
+    for (k, v) in kv.split(',').filter_map(|p| p.split_once('=')) {
+        let v = Some(v.to_string());
+        match k {
+            "constraint" => pending.constraint = v,
+            "oom_memcg" => pending.oom_memcg = v,
+            "task_memcg" => pending.task_memcg = v,
+            _ => {}
+        }
+    }
+}
+
+/// `…: OOM victim N (comm) is already exiting. Skip killing the task`.
+fn skip_line(line: &str) -> Option<OomKill> {
+    let i = line.find("OOM victim ")?;
+    let rest = line[i + "OOM victim ".len()..]
+        .strip_suffix("is already exiting. Skip killing the task")?;
+    let (pid, rest) = rest.split_once(' ')?;
+    let comm = rest
+        .trim()
+        .strip_prefix('(')?
+        .strip_suffix(')')?
+        .to_string();
+    Some(OomKill {
+        kind: line.starts_with("Memory cgroup").then_some(OomKind::Memcg),
+        pid: pid.parse().ok()?,
+        comm,
+        skipped_exiting: true,
+        ..OomKill::default()
+    })
 }
 
 fn merge(ctx: &OomKill, k: OomKill) -> OomKill {

@@ -100,16 +100,20 @@ fn global_oom_and_oom_group() {
         "[5.000000] stress invoked oom-killer: gfp_mask=0x140cca, order=0, oom_score_adj=0",
         "[5.000001] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/pod/a,task=a,pid=7,uid=0",
         "[5.000002] Out of memory: Killed process 7 (a) total-vm:100kB, anon-rss:50kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:1000",
+        // The kernel's order (oom_kill_process): the chosen victim, the group line, then
+        // every member of the group, the victim again.
         "[6.000000] b invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0",
-        "[6.000001] Tasks in /pod are going to be killed due to memory.oom.group set",
-        "[6.000002] Memory cgroup out of memory: Killed process 8 (b) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0",
-        "[6.000003] Memory cgroup out of memory: Killed process 9 (c) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0",
+        "[6.000001] Memory cgroup out of memory: Killed process 8 (b) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0",
+        "[6.000002] Tasks in /pod are going to be killed due to memory.oom.group set",
+        "[6.000003] Memory cgroup out of memory: Killed process 8 (b) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0",
+        "[6.000004] Memory cgroup out of memory: Killed process 9 (c) total-vm:1kB, anon-rss:1kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0",
+        "[6.000005] Memory cgroup out of memory: OOM victim 10 (d e) is already exiting. Skip killing the task",
     ]
     .iter()
     .filter_map(|l| parse_dmesg(l))
     .collect();
     let kills = oom_kills(&recs);
-    assert_eq!(kills.len(), 3);
+    assert_eq!(kills.len(), 5);
     assert_eq!(
         (
             kills[0].kind,
@@ -119,8 +123,15 @@ fn global_oom_and_oom_group() {
         (Some(OomKind::Global), Some("CONSTRAINT_NONE"), false)
     );
     assert_eq!(kills[0].task_memcg.as_deref(), Some("/pod/a"));
-    assert!(kills[1].oom_group && kills[2].oom_group);
-    assert_eq!(kills[2].invoker.as_deref(), Some("b"));
+    // The victim's first kill line comes before the group line and is part of the group kill.
+    assert!(kills[1].oom_group && !kills[1].repeat, "{:?}", kills[1]);
+    assert!(kills[2].oom_group && kills[2].repeat && kills[2].pid == 8);
+    assert!(kills[3].oom_group && !kills[3].repeat && kills[3].pid == 9);
+    assert_eq!(kills[3].invoker.as_deref(), Some("b"));
+    assert!(kills[4].skipped_exiting && kills[4].comm == "d e" && kills[4].pid == 10);
+    // memory.events oom_kill counts kill lines (the victim twice), not skipped tasks.
+    assert_eq!(kill_count(&kills), 4);
+    assert_eq!(victim_count(&kills), 3);
 }
 
 #[test]
