@@ -212,7 +212,8 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         "h" => n * 3600.0,
         _ => return Err(format!("invalid duration {s:?}: units are ms, s, m, h")),
     };
-    Ok(std::time::Duration::from_secs_f64(secs))
+    std::time::Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("invalid duration {s:?}: too long"))
 }
 
 #[cfg(test)]
@@ -314,5 +315,13 @@ mod tests {
         assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("10 parsecs").is_err());
+    }
+
+    #[test]
+    fn a_duration_too_long_for_duration_is_an_error_not_a_panic() {
+        // Found by `scripts/fuzz size` (fuzz/regressions/size/duration-too-long).
+        let e = parse_duration("18446744073709551615").unwrap_err();
+        assert!(e.contains("too long"), "{e}");
+        assert!(parse_duration("99999999999999999999h").is_err());
     }
 }
