@@ -63,6 +63,7 @@ fn guest_kernel_tests_pass_on_each_kernel() {
     let expected = [
         include_str!("guest_kernel/main.rs"),
         include_str!("guest_kernel/workloads.rs"),
+        include_str!("guest_kernel/harness.rs"),
     ]
     .iter()
     .map(|src| src.matches("#[ignore = \"runs inside the VM").count())
@@ -258,7 +259,10 @@ fn a_bzimage_path_with_a_modules_dir_boots() {
     let image = user.path().join("arch/x86/boot/bzImage");
     std::fs::create_dir_all(image.parent().unwrap()).unwrap();
     std::fs::copy(k.join("vmlinuz"), &image).unwrap();
-    let mods = user.path().join("mods/lib/modules").join(k.file_name().unwrap());
+    let mods = user
+        .path()
+        .join("mods/lib/modules")
+        .join(k.file_name().unwrap());
     std::fs::create_dir_all(&mods).unwrap();
     for e in std::fs::read_dir(k.join("modules")).unwrap().flatten() {
         std::fs::copy(e.path(), mods.join(e.file_name())).unwrap();
