@@ -152,3 +152,44 @@ proptest::proptest! {
         let _ = unescape(&s);
     }
 }
+
+/// A memory.oom.group kill as the three kernels logged it (tests/scenarios/oom-group.toml in
+/// `cgharness vm`: the 100 MiB allocator `hog`, the 1 MiB `member`, and `safe` at
+/// OOM_SCORE_ADJ_MIN, never killed; every comm is `init`, the guest's cgharness).
+#[test]
+fn real_oom_group_kills_on_three_kernels() {
+    for (k, victim, member) in [
+        ("6.1.0-56-cloud-amd64", 94, 93),
+        ("6.12.117+deb12-cloud-amd64", 149, 148),
+        ("7.2.13+deb14-cloud-amd64", 114, 113),
+    ] {
+        let p = crate::cgroupfs::testtree::fixture_path(k, "oom-group.kmsg");
+        let recs: Vec<Record> = std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .filter_map(parse_kmsg)
+            .collect();
+        let kills = oom_kills(&recs);
+        let summary: Vec<(u32, bool, bool)> = kills
+            .iter()
+            .map(|k| (k.pid, k.oom_group, k.repeat))
+            .collect();
+        // The victim first (before the group line), then the member, then the victim again.
+        assert_eq!(
+            summary,
+            vec![
+                (victim, true, false),
+                (member, true, false),
+                (victim, true, true)
+            ],
+            "{k}"
+        );
+        assert_eq!(
+            kills[0].constraint.as_deref(),
+            Some("CONSTRAINT_MEMCG"),
+            "{k}"
+        );
+        assert_eq!(kill_count(&kills), 3, "{k}: memory.events oom_kill says 3");
+        assert_eq!(victim_count(&kills), 2, "{k}");
+    }
+}
