@@ -23,5 +23,6 @@ pub mod run;
 pub mod scratch;
 pub mod size;
 pub mod spec;
+pub mod stats;
 pub mod vm;
 pub mod workload;

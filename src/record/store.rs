@@ -80,8 +80,8 @@ pub fn load(path: &Path) -> anyhow::Result<RawRecord> {
     let dir = path.parent().unwrap_or(Path::new("."));
     if rec.runs.is_empty() {
         for (_, p) in run_files(dir) {
-            let text = std::fs::read_to_string(&p)
-                .map_err(|e| usage(format!("{}: {e}", p.display())))?;
+            let text =
+                std::fs::read_to_string(&p).map_err(|e| usage(format!("{}: {e}", p.display())))?;
             let run: RunRecord = serde_json::from_str(&text)
                 .map_err(|e| usage(format!("{}: not a cgharness run: {e}", p.display())))?;
             rec.runs.push(run);

@@ -59,4 +59,3 @@ pub fn note_overlap(rec: &mut RunRecord, state_dir: &Path) {
         }
     }
 }
-

@@ -13,14 +13,14 @@ use crate::exit::host_cannot;
 use crate::host::{ControllerState, HostFacts};
 use crate::placement::session::Session;
 use crate::placement::{Mode, PlacementRecord};
-use cleanup::{dying_count, note_overlap, wait_dying_gone, DYING_WAIT_MS};
-pub use placed::placement_record;
 use crate::plan::{Plan, RunPlan};
 use crate::record::raw::{RawRecord, RunRecord, SCHEMA_VERSION};
 use crate::record::sampler::Sampler;
 use crate::record::watch::{Kmsg, Watcher};
 use crate::scratch::{owner_file_of, ScratchCgroup};
 use anyhow::Context;
+use cleanup::{dying_count, note_overlap, wait_dying_gone, DYING_WAIT_MS};
+pub use placed::placement_record;
 use std::path::{Path, PathBuf};
 
 /// Where and how to run.

@@ -57,4 +57,3 @@ pub fn placement_record(
         warnings,
     }
 }
-

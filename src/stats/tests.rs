@@ -1,0 +1,45 @@
+//! The Wilson interval against values computed separately (Python, from the score
+//! interval's formula with z = 1.959963984540054), and the verdict rules.
+
+use super::*;
+
+#[test]
+fn wilson_matches_reference_values() {
+    // (k, n, low, high) at 95%.
+    for (k, n, low, high) in [
+        (0u32, 5u32, 0.0, 0.434_482_5),
+        (5, 5, 0.565_517_5, 1.0),
+        (4, 5, 0.375_534_6, 0.963_775_9),
+        (1, 3, 0.061_491_9, 0.792_340_4),
+        (50, 100, 0.403_831_5, 0.596_168_5),
+    ] {
+        let c = Count::new(k, n);
+        assert!((c.low - low).abs() < 1e-6 && (c.high - high).abs() < 1e-6, "{k}/{n}: {c:?}");
+    }
+    assert_eq!(Count::new(0, 0).low, 0.0);
+    assert_eq!(Count::new(0, 0).high, 1.0);
+    assert_eq!(Count::new(4, 5).to_string(), "4/5 (95% CI 38–96%)");
+}
+
+#[test]
+fn rules_parse_and_refuse_what_is_not_one() {
+    assert_eq!(Rule::parse("every"), Ok(Rule::Every));
+    assert_eq!(Rule::parse("median"), Ok(Rule::Median));
+    assert_eq!(Rule::parse(" 4/5 "), Ok(Rule::AtLeast { k: 4, n: 5 }));
+    for bad in ["6/5", "0/5", "most", "4/", "a/b"] {
+        assert!(Rule::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn one_failing_run_of_three_fails_every_but_not_the_median() {
+    let runs = [Some(true), Some(true), Some(false)];
+    assert_eq!(Rule::Every.judge(Some(true), &runs), Some(false));
+    assert_eq!(Rule::Median.judge(Some(true), &runs), Some(true));
+    assert_eq!(Rule::AtLeast { k: 2, n: 3 }.judge(None, &runs), Some(true));
+    assert_eq!(Rule::AtLeast { k: 4, n: 5 }.judge(None, &runs), Some(false));
+    // A run that could not answer (the kernel lacks the value) does not count either way.
+    let partial = [Some(true), None, Some(true)];
+    assert_eq!(Rule::Every.judge(None, &partial), Some(true));
+    assert_eq!(Rule::Every.judge(None, &[None, None]), None);
+}
