@@ -95,7 +95,9 @@ impl Rule {
                 let num = |s: &str| s.trim().parse::<u32>().ok();
                 match (num(k), num(n)) {
                     (Some(k), Some(n)) if k >= 1 && k <= n => Ok(Rule::AtLeast { k, n }),
-                    _ => Err(format!("verdict pass = {t:?}: K/N needs whole numbers with 1 ≤ K ≤ N")),
+                    _ => Err(format!(
+                        "verdict pass = {t:?}: K/N needs whole numbers with 1 ≤ K ≤ N"
+                    )),
                 }
             }
         }

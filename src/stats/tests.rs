@@ -14,7 +14,10 @@ fn wilson_matches_reference_values() {
         (50, 100, 0.403_831_5, 0.596_168_5),
     ] {
         let c = Count::new(k, n);
-        assert!((c.low - low).abs() < 1e-6 && (c.high - high).abs() < 1e-6, "{k}/{n}: {c:?}");
+        assert!(
+            (c.low - low).abs() < 1e-6 && (c.high - high).abs() < 1e-6,
+            "{k}/{n}: {c:?}"
+        );
     }
     assert_eq!(Count::new(0, 0).low, 0.0);
     assert_eq!(Count::new(0, 0).high, 1.0);
