@@ -64,6 +64,20 @@ pub struct CheckResult {
     pub outcome: Outcome,
     /// Per repetition.
     pub per_run: Vec<Option<bool>>,
+    /// The verdict by the scenario's rule (`None` in reports of older versions: then the
+    /// outcome on the medians decides).
+    #[serde(default)]
+    pub verdict: Option<bool>,
+    /// Runs that passed of those that could answer, with its 95% interval.
+    #[serde(default)]
+    pub count: Option<crate::stats::Count>,
+}
+
+impl CheckResult {
+    /// Whether it held, by the scenario's rule.
+    pub fn held(&self) -> Option<bool> {
+        self.verdict.or(self.outcome.pass)
+    }
 }
 
 /// An observation's value.
@@ -99,7 +113,7 @@ pub struct VariantResult {
 impl VariantResult {
     /// Whether every check passed and every run finished.
     pub fn passed(&self) -> bool {
-        self.errors.is_empty() && self.checks.iter().all(|c| c.outcome.pass == Some(true))
+        self.errors.is_empty() && self.checks.iter().all(|c| c.held() == Some(true))
     }
 
     /// The value at `path` on the medians.
@@ -168,6 +182,7 @@ fn lookup(values: &Values) -> impl Fn(&str) -> Option<Val> + '_ {
 
 fn evaluate(
     plan: &crate::plan::RunPlan,
+    rule: crate::stats::Rule,
     v: &VariantResult,
     mine: &[&RunAnalysis],
 ) -> (Vec<CheckResult>, Vec<Observation>) {
@@ -177,14 +192,19 @@ fn evaluate(
         .iter()
         .filter_map(|c| {
             let check = parse_check(&c.text).ok()?;
-            let per_run = mine
+            let per_run: Vec<Option<bool>> = mine
                 .iter()
                 .map(|r| check.eval(&lookup(&r.values)).pass)
                 .collect();
+            let outcome = check.eval(&look);
+            let answered = per_run.iter().flatten().count() as u32;
+            let passed = per_run.iter().filter(|p| **p == Some(true)).count() as u32;
             Some(CheckResult {
                 text: c.text.clone(),
                 note: c.note.clone(),
-                outcome: check.eval(&look),
+                verdict: rule.judge(outcome.pass, &per_run),
+                count: (answered > 0).then(|| crate::stats::Count::new(passed, answered)),
+                outcome,
                 per_run,
             })
         })
@@ -234,7 +254,7 @@ pub fn analyse(record: &RawRecord) -> Analysis {
             errors: mine.iter().filter_map(|r| r.error.clone()).collect(),
         };
         if let Some(plan) = plan {
-            let (checks, observations) = evaluate(plan, &v, &mine);
+            let (checks, observations) = evaluate(plan, record.plan.rule, &v, &mine);
             v.checks = checks;
             v.observations = observations;
         }

@@ -258,6 +258,25 @@ fn expectations_use_medians_over_repetitions_and_errors_fail_a_variant() {
         (Some(true), vec![Some(true), Some(true), Some(false)])
     );
     assert!(v.passed());
+    // The same runs under the rules a scenario can declare: one failing run of three.
+    for (rule, passes) in [
+        (crate::stats::Rule::Every, false),
+        (crate::stats::Rule::AtLeast { k: 2, n: 3 }, true),
+        (crate::stats::Rule::AtLeast { k: 4, n: 5 }, false),
+    ] {
+        let mut judged = r.clone();
+        judged.plan.rule = rule;
+        let a = analyse(&judged);
+        assert_eq!(a.variants[0].passed(), passes, "{rule}");
+        let c = a.variants[0]
+            .checks
+            .iter()
+            .find(|c| c.text.contains("oom_score_adj"))
+            .unwrap();
+        assert_eq!(c.count.map(|n| (n.k, n.n)), Some((2, 3)));
+        let text = crate::report::render(&crate::report::build(&judged, &a));
+        assert!(text.contains(&format!("verdict: {rule}")), "{text}");
+    }
     r.runs[2].error = Some("timed out after 600 s".into());
     assert!(!analyse(&r).passed());
 }

@@ -172,7 +172,12 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
 }
 
 fn show_expectations(s: &spec::Spec) {
-    println!("expectations:");
+    let rule = s
+        .verdict
+        .as_ref()
+        .map(|v| crate::stats::Rule::parse(&v.pass).map_or_else(|e| e, |r| r.to_string()))
+        .unwrap_or_else(|| crate::stats::Rule::Median.to_string());
+    println!("expectations ({rule}):");
     for e in &s.expect {
         let when = e.when.as_ref().map(|w| format!("   when {w}"));
         println!("  {}{}", e.check, when.unwrap_or_default());

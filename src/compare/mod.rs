@@ -205,7 +205,7 @@ fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
             let cb = b.checks.iter().find(|c| c.text == ca.text);
             CheckDiff {
                 text: ca.text.clone(),
-                pass: [ca.outcome.pass, cb.and_then(|c| c.outcome.pass)],
+                pass: [ca.held(), cb.and_then(|c| c.held())],
                 observed: [
                     ca.outcome.lhs.clone(),
                     cb.and_then(|c| c.outcome.lhs.clone()),

@@ -36,6 +36,8 @@ fn variant(
                 missing: Vec::new(),
             },
             per_run: vec![Some(pass)],
+            verdict: Some(pass),
+            count: None,
         }],
         observations: Vec::new(),
         errors: Vec::new(),
@@ -58,6 +60,7 @@ fn report(scenario: &str, kernel: &str, boots: u32, variants: Vec<VariantResult>
         boots,
         order_seed: None,
         passed: variants.iter().all(VariantResult::passed),
+        rule: crate::stats::Rule::Median,
         placement: None,
         variants,
     }

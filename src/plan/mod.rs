@@ -139,6 +139,9 @@ pub struct Plan {
     pub requires_memory_bytes: Option<u64>,
     /// Controllers the tree uses.
     pub controllers: Vec<String>,
+    /// How checks are judged over repetitions; median in records of older versions.
+    #[serde(default)]
+    pub rule: crate::stats::Rule,
     /// The runs, in order.
     pub runs: Vec<RunPlan>,
 }
@@ -175,7 +178,12 @@ pub fn build(
         ),
         None => None,
     };
+    let rule = match &spec.verdict {
+        Some(v) => crate::stats::Rule::parse(&v.pass).map_err(|e| src.error_at("pass", e))?,
+        None => crate::stats::Rule::Median,
+    };
     Ok(Plan {
+        rule,
         scenario: spec.name.clone(),
         requires_swap: spec.requires.swap,
         requires_memory_bytes,

@@ -44,6 +44,9 @@ pub struct Report {
     pub order_seed: Option<u64>,
     /// Every expectation of every variant held.
     pub passed: bool,
+    /// How the checks were judged over repetitions.
+    #[serde(default)]
+    pub rule: crate::stats::Rule,
     /// Where the runs' cgroups lived, what lies above them, what degraded (no root: no
     /// kernel log) and warnings (an ancestor limit below the run's); `None` in older reports.
     #[serde(default)]
@@ -73,6 +76,7 @@ pub fn build(record: &RawRecord, analysis: &Analysis) -> Report {
         boots: record.boots,
         order_seed: record.order_seed,
         passed: analysis.passed(),
+        rule: record.plan.rule,
         placement: record.placement.clone(),
         variants: analysis.variants.clone(),
     }
@@ -178,16 +182,14 @@ fn workload_rows(out: &mut String, v: &VariantResult) {
 /// Each expectation ✓/✗ with the values it saw, then the observations.
 fn verdicts(out: &mut String, v: &VariantResult) {
     for c in &v.checks {
-        let mark = if c.outcome.pass == Some(true) {
+        let mark = if c.held() == Some(true) {
             "✓"
         } else {
             "✗"
         };
-        let held = c.per_run.iter().filter(|p| **p == Some(true)).count();
-        let runs = if c.per_run.len() > 1 {
-            format!("   ({held} of {} runs held)", c.per_run.len())
-        } else {
-            String::new()
+        let runs = match &c.count {
+            Some(n) if c.per_run.len() > 1 => format!("   ({n} runs held)"),
+            _ => String::new(),
         };
         let _ = writeln!(out, "  {mark} {}{runs}", c.text);
         let _ = write!(
@@ -268,6 +270,7 @@ pub fn render(r: &Report) -> String {
             ""
         }
     );
+    let _ = writeln!(out, "verdict: {}", r.rule);
     if let Some(p) = &r.placement {
         let _ = writeln!(out, "placement: {}", p.why);
         for line in p.warnings.iter().chain(&p.degraded) {

@@ -67,6 +67,18 @@ pub struct Spec {
     /// Values shown in the report without a verdict.
     #[serde(default)]
     pub observe: Vec<ObserveDecl>,
+    /// How the checks are judged over repetitions (`verdict = { pass = "every" }`, `"4/5"`
+    /// or `"median"`; default median).
+    #[serde(default)]
+    pub verdict: Option<VerdictDecl>,
+}
+
+/// `verdict = { pass = … }`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictDecl {
+    /// `every`, `median` or `K/N`.
+    pub pass: String,
 }
 
 fn one() -> u32 {
