@@ -239,17 +239,16 @@ fn workloads(
     Ok(out)
 }
 
-/// A workload's `run` line, substituted, split and checked by the workload parser.
+/// A workload's `run` line, substituted, split with the shell's quoting rules and checked by
+/// the workload parser.
 fn workload_argv(
     src: &Source,
     w: &crate::spec::WorkloadDecl,
     sub: &dyn Fn(&str) -> Result<String, SpecError>,
     check_workload: &dyn Fn(&[String]) -> Result<(), String>,
 ) -> Result<Vec<String>, SpecError> {
-    let argv: Vec<String> = sub(&w.run)?
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let argv = crate::spec::words::split(&sub(&w.run)?)
+        .map_err(|e| src.error_at(&w.run, format!("workload `{}`: run: {e}", w.name)))?;
     if argv
         .iter()
         .any(|a| a == "--progress-fd" || a == "--oom-score-adj")

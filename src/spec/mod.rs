@@ -7,6 +7,7 @@ pub mod expr;
 pub mod knobs;
 pub mod params;
 pub mod suggest;
+pub mod words;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
