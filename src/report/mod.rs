@@ -182,11 +182,7 @@ fn workload_rows(out: &mut String, v: &VariantResult) {
 /// Each expectation ✓/✗ with the values it saw, then the observations.
 fn verdicts(out: &mut String, v: &VariantResult) {
     for c in &v.checks {
-        let mark = if c.held() == Some(true) {
-            "✓"
-        } else {
-            "✗"
-        };
+        let mark = if c.held() == Some(true) { "✓" } else { "✗" };
         let runs = match &c.count {
             Some(n) if c.per_run.len() > 1 => format!("   ({n} runs held)"),
             _ => String::new(),
