@@ -218,7 +218,11 @@ fn a_sigkill_with_a_kill_line_for_its_pid_is_an_oom_kill_with_the_line_s_figures
 #[test]
 fn expectations_use_medians_over_repetitions_and_errors_fail_a_variant() {
     let mut r = record("anon-oom", &[]);
-    assert_eq!(r.plan.rule, crate::stats::Rule::Every, "anon-oom declares every");
+    assert_eq!(
+        r.plan.rule,
+        crate::stats::Rule::Every,
+        "anon-oom declares every"
+    );
     r.plan.rule = crate::stats::Rule::Median;
     for (i, adj) in [1000, 1000, 0].iter().enumerate() {
         let marks = vec![
