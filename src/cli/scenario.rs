@@ -160,7 +160,7 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
             w.run,
             w.after
                 .as_ref()
-                .map(|x| format!("  (after {x})"))
+                .map(|x| format!("  (after {})", x.marks().join(" and ")))
                 .unwrap_or_default()
         );
     }

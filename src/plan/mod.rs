@@ -67,8 +67,11 @@ pub struct WorkloadPlan {
     pub cgroup: String,
     /// Arguments after `cgharness workload`.
     pub argv: Vec<String>,
-    /// Start when this mark is reached (None: at the run's start).
+    /// Start when this mark is reached (None: at the run's start) …
     pub after: Option<Mark>,
+    /// … and these too (`after = [a, b, …]`: all of them).
+    #[serde(default)]
+    pub also_after: Vec<Mark>,
     /// Extra delay, ms.
     pub delay_ms: u64,
     /// oom_score_adj.

@@ -210,10 +210,19 @@ fn workloads(
         let cgroup = sub(&w.cgroup)?;
         check_leaf(src, w, &cgroup, cgroups)?;
         let argv = workload_argv(src, w, sub, check_workload)?;
-        let after = match &w.after {
-            Some(a) => Some(mark_of(src, a, &out)?),
-            None => None,
-        };
+        let mut marks = Vec::new();
+        for a in w.after.as_ref().map(|a| a.marks()).unwrap_or_default() {
+            marks.push(mark_of(src, a, &out)?);
+        }
+        if w.after.is_some() && marks.is_empty() {
+            return Err(src.error_at(
+                "after",
+                format!("workload `{}`: after = [] names no mark", w.name),
+            ));
+        }
+        let mut marks = marks.into_iter();
+        let after = marks.next();
+        let also_after: Vec<Mark> = marks.collect();
         if let Some(adj) = w.oom_score_adj.filter(|a| !(-1000..=1000).contains(a)) {
             return Err(src.error_at(
                 "oom_score_adj",
@@ -225,6 +234,7 @@ fn workloads(
             cgroup,
             argv,
             after,
+            also_after,
             delay_ms: w.delay_ms.unwrap_or(0),
             oom_score_adj: w.oom_score_adj,
             background: w.background,

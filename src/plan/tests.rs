@@ -255,3 +255,24 @@ fn io_is_needed_only_by_scenarios_that_limit_or_read_it() {
         "reads io.stat: {thrash:?}"
     );
 }
+
+#[test]
+fn after_takes_several_marks_that_must_all_happen() {
+    let src = Source {
+        origin: "t.toml".into(),
+        text: "name = \"t\"\ndescription = \"x\"\n[[cgroup]]\nname = \"a\"\n[[workload]]\nname = \"c\"\ncgroup = \"a\"\nrun = \"idle --hold-ms 0\"\n[[workload]]\nname = \"d\"\ncgroup = \"a\"\nrun = \"idle --hold-ms 0\"\n[[workload]]\nname = \"e\"\ncgroup = \"a\"\nrun = \"idle --hold-ms 0\"\nafter = [\"c:done\", \"d\"]\n".into(),
+    };
+    let p = plan_of(&src, opts(1.0)).unwrap_or_else(|e| panic!("{e}"));
+    let e = &p.runs[0].workloads[2];
+    assert_eq!(e.after.as_ref().map(|m| m.key()), Some("c:done".into()));
+    assert_eq!(
+        e.also_after.iter().map(|m| m.key()).collect::<Vec<_>>(),
+        ["d:exit"]
+    );
+    let bad = Source {
+        text: src.text.replace("\"d\"]", "\"nobody:done\"]"),
+        ..src
+    };
+    let err = plan_of(&bad, opts(1.0)).unwrap_err().to_string();
+    assert!(err.contains("nobody"), "{err}");
+}

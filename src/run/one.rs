@@ -122,16 +122,18 @@ impl State<'_> {
         let mut still = Vec::new();
         for &i in &self.pending.clone() {
             let w = &self.plan.workloads[i];
-            let at = match &w.after {
-                None => Some(t0),
-                Some(m) => self.seen.get(&m.key()).copied(),
-            };
+            // Every mark named must have happened; the start is the latest of them.
+            let marks: Vec<&crate::plan::Mark> = w.after.iter().chain(&w.also_after).collect();
+            let at = marks.iter().try_fold(t0, |latest, m| {
+                self.seen.get(&m.key()).map(|t| latest.max(*t))
+            });
             let Some(at) = at.map(|t| t + w.delay_ms * 1_000_000) else {
-                let who_done = w
-                    .after
-                    .as_ref()
-                    .is_some_and(|m| self.seen.contains_key(&format!("{}:exit", m.who)));
-                if !who_done {
+                // A mark that has not happened and whose workload has exited never will.
+                let never = marks.iter().any(|m| {
+                    !self.seen.contains_key(&m.key())
+                        && self.seen.contains_key(&format!("{}:exit", m.who))
+                });
+                if !never {
                     still.push(i);
                 }
                 continue;

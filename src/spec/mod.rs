@@ -74,6 +74,26 @@ pub struct Spec {
     pub verdict: Option<VerdictDecl>,
 }
 
+/// A workload's `after`: one mark, or several that must all have happened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum After {
+    /// `after = "c:done"`.
+    One(String),
+    /// `after = ["c:done", "d:done"]`.
+    All(Vec<String>),
+}
+
+impl After {
+    /// The marks named.
+    pub fn marks(&self) -> Vec<&str> {
+        match self {
+            After::One(m) => vec![m.as_str()],
+            After::All(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
 /// `verdict = { pass = … }`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,9 +179,10 @@ pub struct WorkloadDecl {
     pub run: String,
     /// Start when this happens: `NAME` (exited), `NAME:pass_end`, `NAME:pass_end:N`,
     /// `NAME:done` (work done, maybe still holding), `NAME:start`, `NAME:spike` (an anon
-    /// `--spike` is held), `NAME:spike_end`. Default: at once.
+    /// `--spike` is held), `NAME:spike_end`; or a list of them (`["c:done", "d:done"]`:
+    /// all of them). Default: at once.
     #[serde(default)]
-    pub after: Option<String>,
+    pub after: Option<After>,
     /// Then wait this long, ms.
     #[serde(default)]
     pub delay_ms: Option<u64>,
