@@ -226,15 +226,7 @@ fn record_without_runs(dir: &Path) -> PathBuf {
     use cgharness::plan::{build, Options};
     use cgharness::record::raw::{RawRecord, SCHEMA_VERSION};
     let src = cgharness::spec::catalogue::lookup("anon-oom").unwrap();
-    let opts = Options {
-        scale: 1.0 / 16.0,
-        set: Vec::new(),
-        only: Vec::new(),
-        repeat: None,
-        data_dir: "/data".into(),
-        file_tag: None,
-        devices: Default::default(),
-    };
+    let opts = Options::plain(1.0 / 16.0, "/data");
     let spec = cgharness::spec::parse(&src).unwrap();
     let plan = build(&src, spec, opts, &|_| Ok(())).unwrap();
     let rec = RawRecord {

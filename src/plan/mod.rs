@@ -36,6 +36,22 @@ pub struct Options {
     pub devices: BTreeMap<String, DevId>,
 }
 
+impl Options {
+    /// The scenario as written at `scale`, files in `data_dir`: no overrides, no filters, no
+    /// named disks (what `show`, tests and tools that only plan need).
+    pub fn plain(scale: f64, data_dir: impl Into<PathBuf>) -> Options {
+        Options {
+            scale,
+            set: Vec::new(),
+            only: Vec::new(),
+            repeat: None,
+            data_dir: data_dir.into(),
+            file_tag: None,
+            devices: BTreeMap::new(),
+        }
+    }
+}
+
 /// A file the harness creates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FilePlan {

@@ -97,15 +97,7 @@ mod tests {
 
     fn header() -> RawRecord {
         let src = crate::spec::catalogue::lookup("anon-oom").unwrap();
-        let opts = crate::plan::Options {
-            scale: 1.0 / 16.0,
-            set: Vec::new(),
-            only: Vec::new(),
-            repeat: None,
-            data_dir: "/data".into(),
-            file_tag: None,
-            devices: Default::default(),
-        };
+        let opts = crate::plan::Options::plain(1.0 / 16.0, "/data");
         let spec = crate::spec::parse(&src).unwrap();
         let plan = crate::plan::build(&src, spec, opts, &|_| Ok(())).unwrap();
         RawRecord {
