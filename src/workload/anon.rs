@@ -42,7 +42,58 @@ pub struct AnonRegion {
     len: usize,
 }
 
+/// Where an anonymous mapping starts. On 6.12 and 7.2 the kernel aligns a mapping whose
+/// length is a multiple of 2 MiB to 2 MiB (so THP can back it from its first byte), which
+/// changed reclaim results on 7.2; the alignment is a choice here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Align {
+    /// Wherever the kernel puts it.
+    Kernel,
+    /// On a 2 MiB boundary.
+    Huge,
+    /// One page past a 2 MiB boundary: never huge-page aligned.
+    Page,
+}
+
+/// 2 MiB.
+pub const HUGE: usize = 2 << 20;
+
 impl AnonRegion {
+    /// Maps `len` bytes (rounded up to whole pages) starting as `align` says. Nothing is
+    /// touched yet.
+    pub fn map_aligned(len: usize, align: Align) -> std::io::Result<AnonRegion> {
+        let offset = match align {
+            Align::Kernel => return AnonRegion::map(len),
+            Align::Huge => 0,
+            Align::Page => PAGE,
+        };
+        let len = len.div_ceil(PAGE).max(1) * PAGE;
+        // Map 2 MiB more than needed, keep [start, start + len) and unmap the rest.
+        let big = AnonRegion::map(len + 2 * HUGE)?;
+        let base = big.ptr.as_ptr() as usize;
+        let start = base.next_multiple_of(HUGE) + offset;
+        let (ptr, total) = (big.ptr, big.len);
+        std::mem::forget(big);
+        // SAFETY: both ranges lie inside the mapping just made and are page-aligned.
+        unsafe {
+            if start > base {
+                libc::munmap(ptr.as_ptr().cast(), start - base);
+            }
+            let end = start + len;
+            if base + total > end {
+                libc::munmap(end as *mut libc::c_void, base + total - end);
+            }
+        }
+        let ptr = NonNull::new(start as *mut u8).ok_or_else(|| std::io::Error::other("NULL"))?;
+        Ok(AnonRegion { ptr, len })
+    }
+
+    /// Whether the mapping starts on a 2 MiB boundary.
+    pub fn huge_aligned(&self) -> bool {
+        (self.ptr.as_ptr() as usize) % HUGE == 0
+    }
+
     /// Maps `len` bytes (rounded up to whole pages). Nothing is touched yet.
     pub fn map(len: usize) -> std::io::Result<AnonRegion> {
         let len = len.div_ceil(PAGE).max(1) * PAGE;
@@ -206,6 +257,24 @@ impl Drop for AnonRegion {
     fn drop(&mut self) {
         // SAFETY: unmapping exactly the mapping made in `map`.
         unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+#[cfg(test)]
+mod align_tests {
+    use super::*;
+
+    #[test]
+    fn the_start_is_where_align_says_and_the_whole_length_is_usable() {
+        let r = AnonRegion::map_aligned(3 * HUGE, Align::Huge).unwrap();
+        assert!(r.huge_aligned());
+        let mut p = AnonRegion::map_aligned(3 * HUGE, Align::Page).unwrap();
+        assert!(!p.huge_aligned());
+        assert_eq!((p.ptr.as_ptr() as usize) % HUGE, PAGE);
+        assert_eq!(
+            p.touch(Method::Word, Fill::Nonzero).unwrap(),
+            3 * HUGE / PAGE
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 //! and a spike on top, then hold.
 
 use super::{bytes_arg, hold_of, Toggle};
-use crate::workload::anon::{AnonRegion, Fill, Method};
+use crate::workload::anon::{Align, AnonRegion, Fill, Method};
 use crate::workload::hold;
 use crate::workload::progress::{Progress, BATCH_BYTES};
 use std::time::{Duration, Instant};
@@ -23,6 +23,11 @@ pub struct AnonArgs {
     /// Ask for (on) or against (off) transparent huge pages (madvise).
     #[arg(long)]
     thp: Option<Toggle>,
+    /// Where the mapping starts: `kernel` (its choice: 6.12+ puts a length that is a multiple
+    /// of 2 MiB on a 2 MiB boundary), `huge` (on a 2 MiB boundary) or `page` (one page past
+    /// one, never huge-page aligned). The output says where it started.
+    #[arg(long, value_enum, default_value = "kernel")]
+    align: Align,
     /// mlock the region.
     #[arg(long)]
     mlock: bool,
@@ -65,7 +70,7 @@ fn pace(start: Instant, done: u64, rate: Option<u64>) {
 
 impl AnonArgs {
     fn region(&self) -> anyhow::Result<AnonRegion> {
-        let region = AnonRegion::map(bytes_arg("bytes", &self.bytes)?)?;
+        let region = AnonRegion::map_aligned(bytes_arg("bytes", &self.bytes)?, self.align)?;
         if let Some(t) = self.thp {
             region.advise_thp(t == Toggle::On)?;
         }
@@ -143,8 +148,10 @@ impl AnonArgs {
         let len = held.as_ref().map_or(0, |r| r.len());
         self.spike(p, pass)?;
         p.emit("end", len as u64, pass);
+        let aligned = held.as_ref().map(AnonRegion::huge_aligned);
         let doc = serde_json::json!({"workload": "anon", "bytes": len, "pages": pages,
-            "method": self.method, "fill": self.fill, "first_touch_ns": first_ns.first(),
+            "method": self.method, "fill": self.fill, "align": self.align,
+            "start_2m_aligned": aligned, "first_touch_ns": first_ns.first(),
             "cycle_touch_ns": first_ns, "pass_ns": pass_ns});
         println!("{doc}");
         hold(hold_of(self.hold_ms));
