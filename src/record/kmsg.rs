@@ -252,7 +252,7 @@ fn kill_line(line: &str) -> Option<OomKill> {
     let kb = |key: &str| {
         field(tail, key)
             .and_then(|v| v.trim_end_matches("kB").parse::<u64>().ok())
-            .map(|k| k * 1024)
+            .and_then(|k| k.checked_mul(1024))
     };
     Some(OomKill {
         kind,

@@ -193,3 +193,14 @@ fn real_oom_group_kills_on_three_kernels() {
         assert_eq!(victim_count(&kills), 2, "{k}");
     }
 }
+
+#[test]
+fn a_kill_line_size_too_large_for_bytes_is_missing_not_a_panic() {
+    // Found by `scripts/fuzz kmsg` (fuzz/regressions/kmsg/kb-times-1024-overflows): 2^54 kB
+    // fits in u64, its bytes do not.
+    let r = parse_dmesg("[1.0] Memory cgroup out of memory: Killed process 7 (a) total-vm:18014398509481984kB, anon-rss:50kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:4kB oom_score_adj:0").unwrap();
+    let kills = oom_kills(&[r]);
+    assert_eq!(kills.len(), 1);
+    assert_eq!(kills[0].total_vm_bytes, None);
+    assert_eq!(kills[0].anon_rss_bytes, Some(50 * 1024));
+}
