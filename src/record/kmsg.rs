@@ -37,7 +37,11 @@ pub fn parse_dmesg(line: &str) -> Option<Record> {
     let rest = line.strip_prefix('[')?;
     let (ts, text) = rest.split_once(']')?;
     let (s, us) = ts.trim().split_once('.')?;
-    let usec = s.parse::<u64>().ok()? * 1_000_000 + us.parse::<u64>().ok()?;
+    let usec = s
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(1_000_000)?
+        .checked_add(us.parse::<u64>().ok()?)?;
     Some(Record {
         usec,
         text: text.strip_prefix(' ').unwrap_or(text).to_string(),

@@ -204,3 +204,13 @@ fn a_kill_line_size_too_large_for_bytes_is_missing_not_a_panic() {
     assert_eq!(kills[0].total_vm_bytes, None);
     assert_eq!(kills[0].anon_rss_bytes, Some(50 * 1024));
 }
+
+#[test]
+fn a_dmesg_time_too_large_for_microseconds_is_no_record_not_a_panic() {
+    // 18446744073710 s is more µs than u64 holds (fuzz/regressions/kmsg/dmesg-seconds-overflow).
+    assert_eq!(parse_dmesg("[18446744073710.000000] x"), None);
+    assert_eq!(
+        parse_dmesg("[18446744073709.551615] x").map(|r| r.usec),
+        Some(u64::MAX)
+    );
+}
