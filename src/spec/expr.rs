@@ -106,6 +106,9 @@ fn lex(text: &str) -> Result<Vec<Tok>, String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < cs.len() {
+        if out.len() >= MAX_TOKENS {
+            return Err(format!("more than {MAX_TOKENS} tokens"));
+        }
         let c = cs[i];
         let start = i;
         if c.is_whitespace() {
@@ -151,9 +154,18 @@ fn number(word: &str) -> Result<f64, String> {
         .map_err(|_| format!("`{word}` is neither a number nor a size like 64M"))
 }
 
+/// How deep parentheses, unary minus and calls may nest: a check is one line, and a deeper
+/// one (a 1 MiB scenario holds 500 000 `(`) would overflow the stack in the recursion.
+const MAX_DEPTH: usize = 64;
+
+/// How many tokens a check may have: `1 + 1 + …` parses in a loop but builds a tree as deep
+/// as it is long, and evaluating or dropping that tree recurses.
+const MAX_TOKENS: usize = 1000;
+
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -191,6 +203,16 @@ impl Parser {
     }
 
     fn atom(&mut self) -> Result<Expr, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!("expression nested more than {MAX_DEPTH} deep"));
+        }
+        self.depth += 1;
+        let e = self.atom_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn atom_inner(&mut self) -> Result<Expr, String> {
         let tok = self
             .toks
             .get(self.pos)
@@ -254,6 +276,7 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
     let mut p = Parser {
         toks: lex(text)?,
         pos: 0,
+        depth: 0,
     };
     let e = p.sum()?;
     match p.toks.get(p.pos) {
@@ -267,6 +290,7 @@ pub fn parse_check(text: &str) -> Result<Check, String> {
     let mut p = Parser {
         toks: lex(text)?,
         pos: 0,
+        depth: 0,
     };
     let lhs = p.sum()?;
     let cmp = p

@@ -198,4 +198,20 @@ mod tests {
             .contains("unknown function"));
         assert!(parse_check("a > b $").unwrap_err().contains("unexpected"));
     }
+
+    #[test]
+    fn deep_or_long_checks_are_errors_not_a_stack_overflow() {
+        // Found by review of the expr fuzz target, whose inputs (≤ 4 KiB) are too short to
+        // reach it: a scenario file may be 1 MiB (fuzz/regressions/expr/).
+        let deep = format!("a > {}1{}", "(".repeat(400), ")".repeat(400));
+        assert!(parse_check(&deep).unwrap_err().contains("nested"));
+        let minus = format!("a > {}1", "-".repeat(400));
+        assert!(parse_check(&minus).unwrap_err().contains("nested"));
+        for huge in ["(", "-", " + 1"] {
+            let long = format!("a > 1{}", huge.repeat(100_000));
+            assert!(parse_check(&long).unwrap_err().contains("tokens"));
+        }
+        let fine = format!("a > {}1{}", "(".repeat(20), ")".repeat(20));
+        assert!(parse_check(&fine).is_ok());
+    }
 }
