@@ -185,8 +185,11 @@ fn samples(run: &RunRecord) {
     let _ = kmsg::oom_kills(&lines);
 }
 
+/// A fuzz target: bytes in, no panic out.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, for the corpus replay.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("scenario", scenario),
     ("expr", expr),
     ("size", size),
