@@ -214,6 +214,19 @@ fn kernel_paths_and_names_are_checked_before_anything_boots() {
             vec!["kernel".into(), "fetch".into(), "nope:1".into()],
             "unknown kernel spec",
         ),
+        // Looked up in the package index before anything downloads or boots.
+        (
+            vec!["kernel".into(), "fetch".into(), "debian:99.99".into()],
+            "no Debian cloud kernel package matches",
+        ),
+        (
+            vec![
+                "kernel".into(),
+                "fetch".into(),
+                "debian:linux-image-0.0-nope".into(),
+            ],
+            "no such package",
+        ),
     ];
     for (args, want) in table {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
