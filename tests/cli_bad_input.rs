@@ -346,3 +346,13 @@ fn a_malformed_expectation_is_refused_with_its_line() {
         case(&["run", &p.display().to_string()], &c.host, want);
     }
 }
+
+#[test]
+fn a_plan_of_billions_of_runs_is_refused_instead_of_eating_memory() {
+    let c = corpus();
+    case(
+        &["run", "anon-oom", "--repeat", "4000000000"],
+        &c.host,
+        "at most 10000",
+    );
+}

@@ -165,6 +165,10 @@ pub struct Plan {
     pub runs: Vec<RunPlan>,
 }
 
+/// The most runs one plan may hold (a `repeat = 4000000000` would otherwise allocate until
+/// the machine runs out of memory).
+pub const MAX_RUNS: u64 = 10_000;
+
 /// Builds the plan. `check_workload` validates a workload command line (the CLI's parser).
 pub fn build(
     src: &Source,
@@ -175,6 +179,16 @@ pub fn build(
     let decls = declare_all(src, &spec)?;
     let assignments = variants::expand(src, &spec, &decls, &opts)?;
     let repeat = opts.repeat.unwrap_or(spec.repeat).max(1);
+    let total = assignments.len() as u64 * u64::from(repeat);
+    if total > MAX_RUNS {
+        return Err(src.error_at(
+            "repeat",
+            format!(
+                "{} variant(s) × {repeat} repetition(s) = {total} runs; a plan holds at most {MAX_RUNS} (narrow it with --variant or --repeat)",
+                assignments.len()
+            ),
+        ));
+    }
     let timeout = match &spec.timeout {
         Some(t) => params::parse_duration_ms(t).map_err(|e| src.error_at("timeout", e))?,
         None => 600_000,
