@@ -199,6 +199,17 @@ pub fn nearest_delegated(
     None
 }
 
+/// Whether a delegated cgroup is the root of another systemd manager's tree (`user@UID.service`
+/// carries the delegate xattr too, but what it delegates belongs to the user manager, which
+/// runs in its `init.scope`): not a subtree the harness may take over.
+pub fn is_manager_root(cg: &Path, has_child: &dyn Fn(&Path) -> bool) -> bool {
+    let name = cg
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    (name.starts_with("user@") && name.ends_with(".service")) || has_child(&cg.join("init.scope"))
+}
+
 /// Reads the facts [`decide`] needs. `mount` is the cgroup2 mount.
 pub fn read_facts(mount: &Path, parent: Option<&Path>, in_vm: bool) -> PlacementFacts {
     let own_cgroup = std::fs::read_to_string("/proc/self/cgroup")
@@ -207,7 +218,8 @@ pub fn read_facts(mount: &Path, parent: Option<&Path>, in_vm: bool) -> Placement
         .map(|rel| mount.join(rel.strip_prefix("/").unwrap_or(&rel)));
     let delegated_ancestor = own_cgroup
         .as_deref()
-        .and_then(|cg| nearest_delegated(mount, cg, &marked_delegated));
+        .and_then(|cg| nearest_delegated(mount, cg, &marked_delegated))
+        .filter(|b| !is_manager_root(b, &|p| p.is_dir()));
     let parent_delegated_ancestor =
         parent.and_then(|p| nearest_delegated(mount, p, &|c| c.exists() && marked_delegated(c)));
     PlacementFacts {

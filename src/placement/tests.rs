@@ -222,3 +222,21 @@ fn every_mode_is_explained_in_a_sentence() {
     }
     assert!(explain(&Mode::TransientScope { user: false }).contains("Delegate=yes"));
 }
+
+#[test]
+fn a_user_manager_s_own_tree_is_not_a_delegation_to_the_harness() {
+    let none = |_: &Path| false;
+    assert!(is_manager_root(
+        Path::new("/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service"),
+        &none
+    ));
+    let init = |p: &Path| p.ends_with("init.scope");
+    assert!(is_manager_root(
+        Path::new("/sys/fs/cgroup/machine.slice/x.service"),
+        &init
+    ));
+    assert!(!is_manager_root(
+        Path::new("/sys/fs/cgroup/system.slice/ci.service"),
+        &none
+    ));
+}
