@@ -41,8 +41,9 @@ impl Session {
             ),
             Mode::Delegated { boundary } => (boundary.clone(), boundary.clone(), true),
             Mode::TransientScope { user } => {
-                let s = systemd::start_scope(*user, Duration::from_secs(10))
-                    .context("asking systemd for a delegated scope")?;
+                let s =
+                    systemd::start_scope(*user, !alone_in_a_scope(facts), Duration::from_secs(10))
+                        .context("asking systemd for a delegated scope")?;
                 let cg = facts
                     .mount
                     .join(s.cgroup.strip_prefix("/").unwrap_or(&s.cgroup));
@@ -134,6 +135,19 @@ impl Session {
         }
         tree::release(&state.undo, true)
     }
+}
+
+/// Whether this process is the only one in its cgroup and that cgroup is a scope (which
+/// systemd stops once it is empty).
+fn alone_in_a_scope(facts: &PlacementFacts) -> bool {
+    let Some(own) = &facts.own_cgroup else {
+        return false;
+    };
+    let scope = own.extension().is_some_and(|e| e == "scope");
+    let procs = crate::cgroupfs::Cgroup::new(own)
+        .read_procs()
+        .unwrap_or_default();
+    scope && procs == [std::process::id()]
 }
 
 /// How to get a controller that the top of a placement lacks.

@@ -118,13 +118,15 @@ fn caller_unit(conn: &Connection, mgr: &Proxy) -> Option<(String, String)> {
 }
 
 /// Asks systemd for `cgharness-<pid>.scope` holding this process, delegated, bound to the
-/// caller's unit, and waits until it is active. `user` talks to the user's manager.
-pub fn start_scope(user: bool, timeout: Duration) -> Result<Scope, SystemdError> {
+/// caller's unit when `bind` (not when this process is alone in a scope: the scope would end
+/// as soon as the process left it, and take the new one with it), and waits until it is
+/// active. `user` talks to the user's manager.
+pub fn start_scope(user: bool, bind: bool, timeout: Duration) -> Result<Scope, SystemdError> {
     let conn = connect(user)?;
     let mgr = proxy(&conn, MANAGER_PATH, MANAGER).map_err(bus("manager proxy"))?;
     let pid = std::process::id();
     let unit = format!("cgharness-{pid}.scope");
-    let caller = caller_unit(&conn, &mgr);
+    let caller = caller_unit(&conn, &mgr).filter(|_| bind);
     let mut props: Vec<(&str, Value)> = vec![
         (
             "Description",
