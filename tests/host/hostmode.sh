@@ -95,8 +95,10 @@ check stop-system-running "$([ "$state" = running ]; echo $?)" "$state"
 echo "== kill9 ($(elapsed))"
 systemd-run --quiet --unit=cgh-k9 -p Delegate=yes -p KillMode=process -p WorkingDirectory=/var/tmp \
   $bin run page-cache-thrash --scale 1/16 --set file_size=64M --out /payload/out/kill9 --data-dir /var/tmp
-for _ in $(seq 600); do pgrep -f "$bin workload" >/dev/null && break; sleep 0.1; done
 main=$(systemctl show -p MainPID --value cgh-k9)
+# Killed while a run's data file exists (it lives from before the workload starts until the
+# run ends; a 4 MiB run is over in a moment, so wait for the file, not for the workload).
+for _ in $(seq 1200); do ls /var/tmp/cgharness-page-cache-thrash-* >/dev/null 2>&1 && break; sleep 0.05; done
 ls /var/tmp/cgharness-* > "$out/kill9-files-before.txt" 2>&1
 kill -9 "$main"
 sleep 1
