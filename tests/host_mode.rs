@@ -38,6 +38,7 @@ fn the_harness_is_a_good_citizen_of_a_systemd_host() {
         payload.join("run.sh"),
     )
     .unwrap();
+    std::fs::copy(repo().join("tests/host/lib.sh"), payload.join("lib.sh")).unwrap();
     std::fs::copy(&bin, payload.join("cgharness")).unwrap();
     let out = std::env::var_os("CGHARNESS_HOST_OUT")
         .map(PathBuf::from)

@@ -16,31 +16,12 @@
 # host (exit 3 with the fix: hugetlb, kernel knobs such as THP that differ), so the status is
 # 3 and no scenario FAILs.
 set -u
-out=/payload/out          # small: checks, logs, reports (the payload disk has ~256 MiB free)
+. /payload/lib.sh          # out=/payload/out (small: checks, logs, reports), bin, check, settle
 res=/var/tmp/cgh-results  # the runs' full output (records are megabytes), on the root disk
 mkdir -p "$res" && chmod 1777 "$res"
-bin=/payload/cgharness
 # Cases to run: /payload/cases (one line of names) or all of them.
 cases=$(cat /payload/cases 2>/dev/null || echo "login service delegated ci-cancel nonroot two-jobs")
 want() { [[ " $cases " == *" $1 "* ]]; }
-checks=$out/checks.txt
-: > "$checks"
-check() { if [ "$2" = 0 ]; then echo "CHECK $1 ok $3" | tee -a "$checks"; else echo "CHECK $1 FAIL $3" | tee -a "$checks"; fi; }
-t0=$(date +%s)
-elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
-settle() { # until no harness process and no unit of ours is left (≤ 20 s)
-  local end=$(( $(date +%s) + 20 ))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    { pgrep -f "$bin" >/dev/null || systemctl list-units --plain --no-legend 'cgharness-[0-9]*' 'cgh-*' | grep -q .; } || return 0
-    sleep 0.2
-  done
-  return 1
-}
-leftovers() {
-  pgrep -af "$bin" | grep -v pgrep
-  find /sys/fs/cgroup -type d \( -name 'cgharness*' -o -name '*-[0-9]*-[0-9]*' \) | grep -Ev 'session|cgharness-payload'
-  ls /var/tmp/cgharness-* 2>/dev/null
-}
 # The summary's verdicts: no FAIL, and every scenario either PASS or CANNOT RUN.
 judge() { # CASE LOG EXIT
   local fails passes

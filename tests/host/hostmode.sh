@@ -12,16 +12,7 @@
 #               the run, its files and processes
 #   audit       the cgroup tree and every cgroup.subtree_control are as they were before
 set -u
-out=/payload/out
-bin=/payload/cgharness
-checks=$out/checks.txt
-: > "$checks"
-check() { # NAME CONDITION-EXIT-CODE DETAIL
-  if [ "$2" = 0 ]; then echo "CHECK $1 ok $3" | tee -a "$checks"
-  else echo "CHECK $1 FAIL $3" | tee -a "$checks"; fi
-}
-t0=$(date +%s)
-elapsed() { echo "$(( $(date +%s) - t0 ))s"; }
+. /payload/lib.sh
 
 # The tree as systemd and everyone else see it: every cgroup with its subtree_control.
 # Login sessions come and go with `su -l` (logind's own business): left out.
@@ -29,20 +20,6 @@ audit() {
   find /sys/fs/cgroup -type d | sort | grep -Ev '/session-[0-9]+\.scope' | while read -r d; do
     echo "$d [$(cat "$d/cgroup.subtree_control" 2>/dev/null)]"
   done
-}
-settle() { # until no harness process and no unit of ours is left (≤ 20 s)
-  local end=$(( $(date +%s) + 20 ))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    { pgrep -f "$bin" >/dev/null || systemctl list-units --plain --no-legend 'cgharness-[0-9]*' 'cgh-*' | grep -q .; } || return 0
-    sleep 0.2
-  done
-  return 1
-}
-leftovers() { # processes of the harness, cgroups and data files of runs
-  pgrep -af "$bin" | grep -v pgrep
-  find /sys/fs/cgroup -type d \( -name 'cgharness*' -o -name '*-[0-9]*-[0-9]*' \) | grep -Ev 'session|cgharness-payload'
-  ls /var/tmp/cgharness-* 2>/dev/null
-  ls /run/cgharness/*.owner.json 2>/dev/null
 }
 
 # systemd realises the controllers a Delegate=yes unit gets (io) on first use: do that once
