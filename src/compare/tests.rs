@@ -30,6 +30,7 @@ fn variant(
             text: "cgroup.pod.peak.memory_current <= param.limit".into(),
             note: None,
             outcome: Outcome {
+                values: Default::default(),
                 pass: Some(pass),
                 lhs: nums.first().map(|(_, xs)| Val::Num(xs[0])),
                 rhs: None,

@@ -297,17 +297,8 @@ fn phases(
         .collect()
 }
 
-/// Evaluates a `when` condition over parameters (checks joined by ` and `).
+/// Evaluates a `when` condition over parameters (a check: `and`, `or`, `not` allowed).
 pub fn when_holds(text: &str, values: &BTreeMap<String, Value>) -> Result<bool, String> {
-    for part in text.split(" and ") {
-        if !when_part(part, values)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-fn when_part(text: &str, values: &BTreeMap<String, Value>) -> Result<bool, String> {
     let c = parse_check(text)?;
     let look = |p: &str| {
         let v = values.get(p.strip_prefix("param.")?)?;

@@ -101,6 +101,20 @@ fn show(v: &Option<Val>, text: &str) -> String {
     }
 }
 
+/// `lhs vs rhs` of a comparison; each value of a combined check (`and`, `or`, `not`).
+fn observed(c: &crate::analysis::CheckResult) -> String {
+    let o = &c.outcome;
+    if o.lhs.is_none() && o.rhs.is_none() && !o.values.is_empty() {
+        let each: Vec<String> = o
+            .values
+            .iter()
+            .map(|(p, v)| format!("{p} = {}", show(&Some(v.clone()), p)))
+            .collect();
+        return each.join(", ");
+    }
+    format!("{} vs {}", show(&o.lhs, &c.text), show(&o.rhs, &c.text))
+}
+
 fn num(v: &VariantResult, path: &str, bytes: bool) -> String {
     match v.value(path) {
         Some(Val::Num(n)) if bytes => format_bytes(n.max(0.0) as u64),
@@ -188,12 +202,7 @@ fn verdicts(out: &mut String, v: &VariantResult) {
             _ => String::new(),
         };
         let _ = writeln!(out, "  {mark} {}{runs}", c.text);
-        let _ = write!(
-            out,
-            "      observed {} vs {}",
-            show(&c.outcome.lhs, &c.text),
-            show(&c.outcome.rhs, &c.text)
-        );
+        let _ = write!(out, "      observed {}", observed(c));
         if !c.outcome.missing.is_empty() {
             let _ = write!(
                 out,

@@ -5,6 +5,9 @@
 //! `min(a, b)`, `max(a, b)`, `abs(a)`; `+ - * /` with the usual precedence (a binary minus
 //! needs spaces around it, since `-` may appear inside a path). Comparisons: `< <= > >= == !=`;
 //! `a == b ± 5%` (or `+-`) allows a tolerance relative to `b`, `± 4M` an absolute one.
+//! Checks combine with `and`, `or`, `not` and parentheses (see `expr_cond.rs`), and
+//! `values_close(a, b, pct)` holds as the kernel selftests' helper does:
+//! |a − b| ≤ (a + b) · pct / 100.
 
 use serde::{Deserialize, Serialize};
 
@@ -63,9 +66,9 @@ pub enum Tol {
     Abs(Expr),
 }
 
-/// One checkable statement.
+/// One comparison: `lhs OP rhs [± tol]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Check {
+pub struct Comparison {
     /// Left side.
     pub lhs: Expr,
     /// Comparison.
@@ -87,6 +90,9 @@ pub struct Outcome {
     pub rhs: Option<Val>,
     /// Paths with no value.
     pub missing: Vec<String>,
+    /// The value of every path the check read (what a combined check is shown with).
+    #[serde(default)]
+    pub values: std::collections::BTreeMap<String, Val>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -285,42 +291,10 @@ pub fn parse_expr(text: &str) -> Result<Expr, String> {
     }
 }
 
-/// Parses `lhs OP rhs [± tol]`.
-pub fn parse_check(text: &str) -> Result<Check, String> {
-    let mut p = Parser {
-        toks: lex(text)?,
-        pos: 0,
-        depth: 0,
-    };
-    let lhs = p.sum()?;
-    let cmp = p
-        .peek_op()
-        .and_then(cmp_of)
-        .ok_or("expected a comparison (< <= > >= == !=)")?;
-    p.pos += 1;
-    let rhs = p.sum()?;
-    let tol = if p.eat("±") {
-        let t = p.sum()?;
-        if p.eat("%") {
-            match t {
-                Expr::Num(n) => Some(Tol::Rel(n / 100.0)),
-                _ => return Err("a relative tolerance is a number: `± 5%`".into()),
-            }
-        } else {
-            Some(Tol::Abs(t))
-        }
-    } else {
-        None
-    };
-    if tol.is_some() && !matches!(cmp, Cmp::Eq | Cmp::Ne) {
-        return Err("a tolerance (±) goes with == or != only".into());
-    }
-    match p.toks.get(p.pos) {
-        None => Ok(Check { lhs, cmp, rhs, tol }),
-        Some(t) => Err(format!("unexpected {t:?} after the check")),
-    }
-}
-
 #[path = "expr_eval.rs"]
 mod eval;
 pub use eval::paths;
+
+#[path = "expr_cond.rs"]
+mod cond;
+pub use cond::{parse_check, Check};

@@ -1,6 +1,6 @@
 //! Evaluation of parsed expressions against a lookup of values. Pure.
 
-use super::{Check, Cmp, Expr, Outcome, Tol, Val};
+use super::{Cmp, Comparison, Expr, Outcome, Tol, Val};
 
 /// Every value path an expression or check mentions.
 pub fn paths(e: &Expr, out: &mut Vec<String>) {
@@ -63,7 +63,7 @@ impl Expr {
     }
 }
 
-impl Check {
+impl Comparison {
     /// Every value path the check mentions.
     pub fn paths(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -100,11 +100,12 @@ impl Check {
             lhs,
             rhs,
             missing,
+            values: Default::default(),
         }
     }
 }
 
-fn compare(a: &Val, cmp: Cmp, b: &Val, tol: f64) -> Option<bool> {
+pub(super) fn compare(a: &Val, cmp: Cmp, b: &Val, tol: f64) -> Option<bool> {
     match (a, b) {
         (Val::Num(a), Val::Num(b)) => Some(match cmp {
             Cmp::Lt => a < b,
