@@ -6,9 +6,10 @@
 //! io.DISK,pressure.R}.K` (deltas), `cgroup.C.peak.{memory_current,swap_current,charged,
 //! memory_stat.K}`, `cgroup.C.end.…`, `cgroup.C.final.FILE[.K]`, `io.DISK.K` and `vmstat.K`
 //! (the run's top cgroup / system), the same under `phase.NAME.`, `workload.W.*`,
-//! `kmsg.oom_kills`, `sampler.*`, `cleanup.nr_dying_descendants` (the parent's, after the
+//! `kmsg.oom_kills`, `action.A.*`, `wait.W.*`, `sampler.*`, `cleanup.nr_dying_descendants` (the parent's, after the
 //! run's cgroups were removed and its files deleted).
 
+mod acts;
 pub mod scope;
 pub mod stats;
 mod workloads;
@@ -170,6 +171,7 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         Val::Num(crate::record::kmsg::victim_count(&kills) as f64),
     );
     workloads::values(&mut values, rec, &kills);
+    acts::values(&mut values, rec);
     sampler_values(&mut values, rec);
     if let Some(n) = rec.dying_after_cleanup {
         values.insert("cleanup.nr_dying_descendants".into(), Val::Num(n as f64));

@@ -2,6 +2,7 @@
 //! absolute sizes, file paths, cgroup writes, workload command lines, marks and checks, all
 //! validated before anything touches the system. Pure: the caller passes in what it read.
 
+pub mod acts;
 mod resolve;
 mod variants;
 
@@ -141,6 +142,12 @@ pub struct RunPlan {
     pub observes: Vec<CheckPlan>,
     /// Deadline of the run, ms.
     pub timeout_ms: u64,
+    /// Conditions waited for (none in records of older versions).
+    #[serde(default)]
+    pub waits: Vec<acts::WaitPlan>,
+    /// Actions at marks.
+    #[serde(default)]
+    pub actions: Vec<acts::ActionPlan>,
 }
 
 /// Everything to run.

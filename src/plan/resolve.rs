@@ -7,6 +7,7 @@ use crate::spec::params::{scalar_text, substitute, Value};
 use crate::spec::{knobs, suggest, Source, Spec, SpecError};
 use std::collections::BTreeMap;
 
+mod acts;
 mod cgroups;
 mod checks;
 mod mark;
@@ -85,7 +86,9 @@ pub fn run(
     let cgroups = cgroups::resolve(src, spec, &sub, &opts.devices)?;
     let workloads = workloads(src, spec, &cgroups, &sub, check_workload)?;
     let phases = phases(src, spec, &workloads)?;
-    let names = checks::Names::new(values, &cgroups, &workloads, &phases);
+    let (waits, actions) = acts::resolve(src, spec, &sub, &files, &cgroups, &workloads)?;
+    let names = checks::Names::new(values, &cgroups, &workloads, &phases)
+        .with_acts(&waits, &actions);
     let expects = checks::resolve(
         src,
         spec.expect.iter().map(|e| (&e.check, &e.when, &e.note)),
@@ -114,6 +117,8 @@ pub fn run(
         expects,
         observes,
         timeout_ms: 0,
+        waits,
+        actions,
     })
 }
 
@@ -212,7 +217,7 @@ fn workloads(
         let argv = workload_argv(src, w, sub, check_workload)?;
         let mut marks = Vec::new();
         for a in w.after.as_ref().map(|a| a.marks()).unwrap_or_default() {
-            marks.push(mark_of(src, a, &out)?);
+            marks.push(mark_of(src, a, &out, &acts::names(spec))?);
         }
         if w.after.is_some() && marks.is_empty() {
             return Err(src.error_at(
@@ -290,8 +295,8 @@ fn phases(
             check_name(src, "phase", &p.name, &mut seen)?;
             Ok(PhasePlan {
                 name: p.name.clone(),
-                from: mark_of(src, &p.from, workloads)?,
-                to: mark_of(src, &p.to, workloads)?,
+                from: mark_of(src, &p.from, workloads, &acts::names(spec))?,
+                to: mark_of(src, &p.to, workloads, &acts::names(spec))?,
             })
         })
         .collect()

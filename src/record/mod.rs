@@ -3,6 +3,7 @@
 //! watchers (`watch`) and the kernel log's OOM records (`kmsg`). Nothing here decides
 //! anything: analysis reads what these modules saved.
 
+pub mod acts;
 pub mod kmsg;
 pub mod merge;
 pub mod raw;

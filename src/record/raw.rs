@@ -235,6 +235,12 @@ pub struct RunRecord {
     /// Which boot of `vm --boots` it came from (set when records are merged).
     #[serde(default)]
     pub boot: Option<u32>,
+    /// Actions, in the order they began.
+    #[serde(default)]
+    pub actions: Vec<super::acts::ActionRecord>,
+    /// Waits.
+    #[serde(default)]
+    pub waits: Vec<super::acts::WaitRecord>,
 }
 
 /// The whole record.

@@ -2,6 +2,7 @@
 //! key figures per cgroup and workload, each expectation ✓/✗ with its observed values, and
 //! the observations. Pure: returns values and text; the CLI writes them.
 
+mod acts;
 use crate::analysis::{Analysis, VariantResult};
 use crate::host::HostFacts;
 use crate::record::raw::RawRecord;
@@ -236,6 +237,7 @@ fn render_variant(out: &mut String, v: &VariantResult) {
     );
     cgroup_rows(out, v);
     workload_rows(out, v);
+    acts::rows(out, v);
     for e in &v.errors {
         let _ = writeln!(out, "  ✗ run error: {e}");
     }

@@ -2,6 +2,7 @@
 //! workloads → RunRecord, appended to the RawRecord and handed to `save` after every run so
 //! an interrupted or crashed session keeps what finished. Decides nothing about results.
 
+mod acts;
 mod children;
 mod cleanup;
 mod one;

@@ -6,6 +6,7 @@
 //! with the next tick as its timeout: marks and ticks are then ordered without locks, and
 //! the sampler thread of the design is this loop (it runs in the harness's own cgroup).
 
+use super::acts::Acts;
 use super::children::{self, Running};
 use crate::cgroupfs::Cgroup;
 use crate::plan::RunPlan;
@@ -37,6 +38,7 @@ struct State<'a> {
     pending: Vec<usize>,
     seen: BTreeMap<String, u64>,
     cpu_ns: u64,
+    acts: Acts<'a>,
 }
 
 fn thread_cpu_ns() -> u64 {
@@ -66,6 +68,27 @@ impl State<'_> {
         let set = self.sample(0);
         self.seen.insert(key.clone(), set.t_ns);
         rec.marks.push(MarkRecord { key, set });
+    }
+
+    fn marks(&mut self, rec: &mut RunRecord, keys: Vec<String>) {
+        for k in keys {
+            self.mark(rec, k);
+        }
+    }
+
+    /// Starts the waits and actions that are due, again after each round of marks they
+    /// record (a wait may follow an action's start); the earliest future start.
+    fn start_acts(&mut self, rec: &mut RunRecord) -> Option<u64> {
+        let mut next = None;
+        for _ in 0..=self.plan.waits.len() + self.plan.actions.len() {
+            let (marks, n) = self.acts.start_due(&self.seen, rec);
+            next = n;
+            if marks.is_empty() {
+                break;
+            }
+            self.marks(rec, marks);
+        }
+        next
     }
 
     fn drain_sources(&mut self, rec: &mut RunRecord) {
@@ -196,6 +219,10 @@ pub fn drive(
     kmsg: Option<Kmsg>,
     rec: &mut RunRecord,
 ) -> anyhow::Result<()> {
+    let paths = cgroups
+        .iter()
+        .map(|(n, c)| (n.clone(), c.path().to_path_buf()))
+        .collect();
     let mut st = State {
         plan,
         cgroups,
@@ -206,6 +233,7 @@ pub fn drive(
         pending: (0..plan.workloads.len()).collect(),
         seen: BTreeMap::new(),
         cpu_ns: 0,
+        acts: Acts::new(plan, paths, env.interval_ns / 1_000_000)?,
     };
     let t0 = mono_ns();
     let loop_c0 = thread_cpu_ns();
@@ -214,11 +242,16 @@ pub fn drive(
     let mut next_tick = t0 + env.interval_ns;
     let mut next_status = t0 + 2_000_000_000;
     let result = loop {
+        let next_act = st.start_acts(rec);
         let next_start = match st.start_due(env, rec, t0) {
             Ok(n) => n,
             Err(e) => break Err(e),
         };
-        if st.foreground_done() {
+        if st.foreground_done() && !st.acts.busy(&st.seen) {
+            break Ok(());
+        }
+        if let Some(why) = st.acts.failure.take() {
+            rec.error = Some(why);
             break Ok(());
         }
         if crate::interrupt::requested() {
@@ -234,16 +267,20 @@ pub fn drive(
         let follow_up = st.watcher.as_ref().and_then(|w| w.next_follow_up_ns());
         let wake = next_tick
             .min(next_start.unwrap_or(u64::MAX))
+            .min(next_act.unwrap_or(u64::MAX))
             .min(follow_up.unwrap_or(u64::MAX))
             .min(deadline);
         let mut fds: Vec<i32> = st.running.iter().flat_map(|r| r.pipe_fds()).collect();
         fds.extend(st.watcher.as_ref().map(|w| w.raw_fd()));
         fds.extend(st.kmsg.as_ref().map(|k| k.raw_fd()));
+        fds.extend(st.acts.raw_fd());
         let ready = poll_fds(&fds, wake.saturating_sub(now));
         let now = mono_ns();
         if ready || now >= next_tick {
             st.drain_sources(rec);
             st.handle_children(rec);
+            let done = st.acts.collect(rec);
+            st.marks(rec, done);
         } else {
             // Only a timer ran out before the tick: a follow-up read, a start or the deadline.
             // Nothing was readable, and a workload that exits closes its pipes (readable).
@@ -251,7 +288,9 @@ pub fn drive(
         }
         if now >= next_tick {
             let s = st.sample(now - next_tick);
+            let met = st.acts.test_waits(&s, rec);
             rec.samples.push(s);
+            st.marks(rec, met);
             while next_tick <= now {
                 next_tick += env.interval_ns;
             }
@@ -267,6 +306,7 @@ pub fn drive(
     }
     st.drain_sources(rec);
     finish_workloads(&mut st, rec);
+    st.acts.finish(rec);
     rec.sampler_cpu_usec = Some(st.cpu_ns / 1000);
     rec.recorder_cpu_usec = Some(thread_cpu_ns().saturating_sub(loop_c0) / 1000);
     result

@@ -2,6 +2,7 @@
 //! a "did you mean"), the embedded catalogue, and name lookups. Pure: nothing here touches
 //! the system; [`crate::plan`] turns a Spec into runnable plans.
 
+pub mod acts;
 pub mod catalogue;
 pub mod expr;
 pub mod knobs;
@@ -68,6 +69,12 @@ pub struct Spec {
     /// Values shown in the report without a verdict.
     #[serde(default)]
     pub observe: Vec<ObserveDecl>,
+    /// Conditions on sampled values to wait for (each a mark once met).
+    #[serde(default)]
+    pub wait: Vec<acts::WaitDecl>,
+    /// Things done at marks (cgroup file writes, file deletion, dropping caches).
+    #[serde(default)]
+    pub action: Vec<acts::ActionDecl>,
     /// How the checks are judged over repetitions (`verdict = { pass = "every" }`, `"4/5"`
     /// or `"median"`; default median).
     #[serde(default)]

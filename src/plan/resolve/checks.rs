@@ -14,6 +14,8 @@ pub struct Names {
     cgroups: Vec<String>,
     workloads: Vec<String>,
     phases: Vec<String>,
+    waits: Vec<String>,
+    actions: Vec<String>,
 }
 
 /// Value-path heads that need no name.
@@ -49,7 +51,20 @@ impl Names {
             cgroups: cg,
             workloads: workloads.iter().map(|w| w.name.clone()).collect(),
             phases: ph,
+            waits: Vec::new(),
+            actions: Vec::new(),
         }
+    }
+
+    /// Adds the run's waits and actions (`wait.NAME.*`, `action.NAME.*`).
+    pub fn with_acts(
+        mut self,
+        waits: &[crate::plan::acts::WaitPlan],
+        actions: &[crate::plan::acts::ActionPlan],
+    ) -> Names {
+        self.waits = waits.iter().map(|w| w.name.clone()).collect();
+        self.actions = actions.iter().map(|a| a.name.clone()).collect();
+        self
     }
 
     fn known(list: &[String], name: &str, what: &str, path: &str) -> Result<(), String> {
@@ -78,6 +93,8 @@ impl Names {
                 self.scoped(rest, path)
             }
             ["workload", w, _, ..] => Names::known(&self.workloads, w, "workload", path),
+            ["wait", w, _] => Names::known(&self.waits, w, "wait", path),
+            ["action", a, _] => Names::known(&self.actions, a, "action", path),
             _ => self.scoped(&parts, path),
         }
     }

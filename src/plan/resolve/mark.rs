@@ -76,11 +76,31 @@ impl Mark {
     }
 }
 
-/// Parses a mark of the scenario and checks that it can happen.
-pub(super) fn mark_of(src: &Source, text: &str, known: &[WorkloadPlan]) -> Result<Mark, SpecError> {
-    let m = Mark::parse(text).map_err(|e| src.error_at(text, e))?;
+/// Parses a mark of the scenario and checks that it can happen. `acts` are the names of
+/// waits and actions, whose marks are `NAME:start` and `NAME:done` (a bare name: done).
+pub(super) fn mark_of(
+    src: &Source,
+    text: &str,
+    known: &[WorkloadPlan],
+    acts: &[String],
+) -> Result<Mark, SpecError> {
+    let mut m = Mark::parse(text).map_err(|e| src.error_at(text, e))?;
+    if acts.contains(&m.who) {
+        return match m.event {
+            MarkEvent::Start | MarkEvent::Done => Ok(m),
+            MarkEvent::Exit => {
+                m.event = MarkEvent::Done;
+                Ok(m)
+            }
+            _ => Err(src.error_at(
+                text,
+                format!("mark {text:?}: a wait or action has NAME:start and NAME:done"),
+            )),
+        };
+    }
     if m.who != "run" && !known.iter().any(|w| w.name == m.who) {
-        let h = suggest::hint(&m.who, known.iter().map(|w| w.name.as_str()));
+        let names = known.iter().map(|w| w.name.as_str());
+        let h = suggest::hint(&m.who, names.chain(acts.iter().map(String::as_str)));
         return Err(src.error_at(
             text,
             format!("mark {text:?}: no earlier workload `{}`{h}", m.who),
