@@ -9,6 +9,7 @@
 //! `kmsg.oom_kills`, `sampler.*`, `cleanup.nr_dying_descendants` (the parent's, after the
 //! run's cgroups were removed and its files deleted).
 
+pub mod early;
 pub mod scope;
 pub mod stats;
 mod workloads;
@@ -38,6 +39,9 @@ pub struct RunAnalysis {
     pub kills: Vec<OomKill>,
     /// Why the run did not finish normally.
     pub error: Option<String>,
+    /// Values it cannot answer because it ended early, with why (empty in older analyses).
+    #[serde(default)]
+    pub gaps: Vec<early::Gap>,
 }
 
 /// A run's samples and marks, parsed once.
@@ -174,7 +178,9 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     if let Some(n) = rec.dying_after_cleanup {
         values.insert("cleanup.nr_dying_descendants".into(), Val::Num(n as f64));
     }
+    let gaps = early::gaps(&plan, rec, &kills);
     RunAnalysis {
+        gaps,
         variant: plan.variant.clone(),
         repetition: plan.repetition,
         boot: rec.boot,
@@ -186,3 +192,6 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod early_tests;

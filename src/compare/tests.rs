@@ -36,6 +36,7 @@ fn variant(
                 missing: Vec::new(),
             },
             per_run: vec![Some(pass)],
+            ended_early: vec![None],
             verdict: Some(pass),
             count: None,
         }],

@@ -103,7 +103,9 @@ fn verdicts(out: &mut String, v: &VariantResult) {
     for c in &v.checks {
         let mark = if c.held() == Some(true) { "✓" } else { "✗" };
         let runs = match &c.count {
-            Some(n) if c.per_run.len() > 1 => format!("   ({n} runs held)"),
+            Some(n) if c.per_run.len() > 1 => {
+                format!("   ({n} runs held; runs {})", run_marks(&c.per_run))
+            }
             _ => String::new(),
         };
         let _ = writeln!(out, "  {mark} {}{runs}", c.text);
@@ -121,6 +123,7 @@ fn verdicts(out: &mut String, v: &VariantResult) {
             );
         }
         out.push('\n');
+        ended_early(out, &c.ended_early);
     }
     for o in &v.observations {
         let _ = writeln!(
@@ -133,6 +136,33 @@ fn verdicts(out: &mut String, v: &VariantResult) {
                 .map(|n| format!("  ({n})"))
                 .unwrap_or_default()
         );
+    }
+}
+
+/// One mark per run: ✓ held, ✗ failed, – could not answer (a value the kernel lacks).
+fn run_marks(per_run: &[Option<bool>]) -> String {
+    per_run
+        .iter()
+        .map(|p| match p {
+            Some(true) => '✓',
+            Some(false) => '✗',
+            None => '–',
+        })
+        .collect()
+}
+
+/// Why each run that ended early failed the check.
+fn ended_early(out: &mut String, why: &[Option<String>]) {
+    let one = why.len() == 1;
+    for (i, w) in why.iter().enumerate() {
+        if let Some(w) = w {
+            let run = if one {
+                "the run".to_string()
+            } else {
+                format!("run {}", i + 1)
+            };
+            let _ = writeln!(out, "      ✗ {run} ended early: {w}");
+        }
     }
 }
 
