@@ -195,3 +195,6 @@ mod tests;
 
 #[cfg(test)]
 mod early_tests;
+
+#[cfg(test)]
+mod report_tests;

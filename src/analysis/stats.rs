@@ -114,6 +114,11 @@ pub struct VariantResult {
     pub observations: Vec<Observation>,
     /// Run errors (timeouts, interruptions).
     pub errors: Vec<String>,
+    /// Per workload, the settings of its command line that change the kernel's answer
+    /// (block size, mapping length and alignment, fill, …), defaults included; empty in
+    /// reports of older versions.
+    #[serde(default)]
+    pub fidelity: BTreeMap<String, crate::workload::fidelity::Fidelity>,
 }
 
 impl VariantResult {
@@ -277,8 +282,14 @@ pub fn analyse(record: &RawRecord) -> Analysis {
             checks: Vec::new(),
             observations: Vec::new(),
             errors: mine.iter().filter_map(|r| r.error.clone()).collect(),
+            fidelity: BTreeMap::new(),
         };
         if let Some(plan) = plan {
+            v.fidelity = plan
+                .workloads
+                .iter()
+                .map(|w| (w.name.clone(), crate::workload::fidelity::fidelity(&w.argv)))
+                .collect();
             let (checks, observations) = evaluate(plan, record.plan.rule, &v, &mine);
             v.checks = checks;
             v.observations = observations;

@@ -42,6 +42,7 @@ fn variant(
         }],
         observations: Vec::new(),
         errors: Vec::new(),
+        fidelity: Default::default(),
     }
 }
 

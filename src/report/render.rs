@@ -95,6 +95,9 @@ fn workload_rows(out: &mut String, v: &VariantResult) {
             num(v, &p("killed_by"), false),
             secs.unwrap_or_else(|| "-".into())
         );
+        if let Some(f) = v.fidelity.get(n).filter(|f| !f.settings.is_empty()) {
+            let _ = writeln!(out, "      {} {f}", f.kind);
+        }
     }
 }
 
