@@ -51,6 +51,60 @@ fn show_explains_parameters_variants_and_expectations() {
 }
 
 #[test]
+fn show_gives_each_workload_s_settings_that_change_the_kernel_s_answer() {
+    let text = ok_stdout(cgharness().args(["show", "page-cache-thrash"]));
+    assert!(
+        text.contains("      file-read: block size 1.0 MiB (page-aligned buffer), access read(2) in order, fadvise none, passes 2, checksum MD5"),
+        "{text}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("align.toml");
+    std::fs::write(
+        &file,
+        r#"name = "align"
+description = "two mappings"
+
+[params]
+size = { size = "64M" }
+
+[[cgroup]]
+name = "pod"
+
+[[workload]]
+name = "whole"
+cgroup = "pod"
+run = "anon --bytes ${size} --hold-ms 0"
+
+[[workload]]
+name = "odd"
+cgroup = "pod"
+run = "anon --bytes 63M --thp off --hold-ms 0"
+
+[[expect]]
+check = "workload.whole.exit_code == 0"
+"#,
+    )
+    .unwrap();
+    let text = ok_stdout(cgharness().arg("show").arg(&file));
+    let below = |name: &str| {
+        text.lines()
+            .skip_while(|l| !l.trim_start().starts_with(name))
+            .nth(1)
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        below("whole").contains("length 64.0 MiB, align kernel (a 2 MiB multiple: THP-aligned on 6.12+, not on 6.1), fill nonzero"),
+        "{text}"
+    );
+    let odd = below("odd");
+    assert!(
+        odd.contains("align kernel (not a 2 MiB multiple") && odd.contains("MADV_NOHUGEPAGE"),
+        "{text}"
+    );
+}
+
+#[test]
 fn a_misspelt_scenario_name_exits_2_with_a_suggestion() {
     cgharness()
         .args(["run", "page-cache-trash"])

@@ -24,7 +24,10 @@ pub fn values(out: &mut Values, rec: &RunRecord) {
             Val::Num(end.saturating_sub(a.start_ns) as f64 / 1e6),
         );
         let errno = a.errno.clone().unwrap_or_else(|| "none".into());
-        out.insert(format!("{p}.failed"), Val::Str((a.error.is_some()).to_string()));
+        out.insert(
+            format!("{p}.failed"),
+            Val::Str((a.error.is_some()).to_string()),
+        );
         out.insert(format!("{p}.errno"), Val::Str(errno));
         for (k, v) in [("peak", a.peak_bytes), ("peak_end", a.peak_end_bytes)] {
             if let Some(v) = v {
@@ -35,7 +38,10 @@ pub fn values(out: &mut Values, rec: &RunRecord) {
     for w in &rec.waits {
         let p = format!("wait.{}", w.name);
         out.insert(format!("{p}.met"), Val::Str(w.met_ns.is_some().to_string()));
-        out.insert(format!("{p}.resolution_ms"), Val::Num(w.resolution_ms as f64));
+        out.insert(
+            format!("{p}.resolution_ms"),
+            Val::Num(w.resolution_ms as f64),
+        );
         if let Some(v) = w.met_ns.and_then(ms) {
             out.insert(format!("{p}.met_ms"), Val::Num(v));
         }

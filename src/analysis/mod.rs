@@ -6,10 +6,11 @@
 //! io.DISK,pressure.R}.K` (deltas), `cgroup.C.peak.{memory_current,swap_current,charged,
 //! memory_stat.K}`, `cgroup.C.end.…`, `cgroup.C.final.FILE[.K]`, `io.DISK.K` and `vmstat.K`
 //! (the run's top cgroup / system), the same under `phase.NAME.`, `workload.W.*`,
-//! `kmsg.oom_kills`, `action.A.*`, `wait.W.*`, `sampler.*`, `cleanup.nr_dying_descendants` (the parent's, after the
-//! run's cgroups were removed and its files deleted).
+//! `kmsg.oom_kills`, `action.A.*`, `wait.W.*`, `sampler.*`, `cleanup.nr_dying_descendants`
+//! (the parent's, after the run's cgroups were removed and its files deleted).
 
 mod acts;
+pub mod early;
 pub mod scope;
 pub mod stats;
 mod workloads;
@@ -39,6 +40,9 @@ pub struct RunAnalysis {
     pub kills: Vec<OomKill>,
     /// Why the run did not finish normally.
     pub error: Option<String>,
+    /// Values it cannot answer because it ended early, with why (empty in older analyses).
+    #[serde(default)]
+    pub gaps: Vec<early::Gap>,
 }
 
 /// A run's samples and marks, parsed once.
@@ -176,7 +180,9 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     if let Some(n) = rec.dying_after_cleanup {
         values.insert("cleanup.nr_dying_descendants".into(), Val::Num(n as f64));
     }
+    let gaps = early::gaps(&plan, rec, &kills);
     RunAnalysis {
+        gaps,
         variant: plan.variant.clone(),
         repetition: plan.repetition,
         boot: rec.boot,
@@ -188,3 +194,9 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod early_tests;
+
+#[cfg(test)]
+mod report_tests;

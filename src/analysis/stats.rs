@@ -62,8 +62,14 @@ pub struct CheckResult {
     pub note: Option<String>,
     /// Evaluated on the medians.
     pub outcome: Outcome,
-    /// Per repetition.
+    /// Per repetition: held, failed, or None where the run could not answer it (a value
+    /// this kernel does not have).
     pub per_run: Vec<Option<bool>>,
+    /// Per repetition (beside `per_run`): why the run failed it by ending early, before it
+    /// could answer (a phase that never ended, a workload that never started); empty in
+    /// reports of older versions.
+    #[serde(default)]
+    pub ended_early: Vec<Option<String>>,
     /// The verdict by the scenario's rule (`None` in reports of older versions: then the
     /// outcome on the medians decides).
     #[serde(default)]
@@ -108,6 +114,11 @@ pub struct VariantResult {
     pub observations: Vec<Observation>,
     /// Run errors (timeouts, interruptions).
     pub errors: Vec<String>,
+    /// Per workload, the settings of its command line that change the kernel's answer
+    /// (block size, mapping length and alignment, fill, …), defaults included; empty in
+    /// reports of older versions.
+    #[serde(default)]
+    pub fidelity: BTreeMap<String, crate::workload::fidelity::Fidelity>,
 }
 
 impl VariantResult {
@@ -180,6 +191,26 @@ fn lookup(values: &Values) -> impl Fn(&str) -> Option<Val> + '_ {
     move |p| values.get(p).cloned()
 }
 
+/// A check in each run: its outcome, and where the run could not answer it only because it
+/// ended early, a failure with the reason.
+fn per_run(
+    check: &crate::spec::expr::Check,
+    mine: &[&RunAnalysis],
+) -> (Vec<Option<bool>>, Vec<Option<String>>) {
+    mine.iter()
+        .map(|r| {
+            let o = check.eval(&lookup(&r.values));
+            match o.pass {
+                Some(p) => (Some(p), None),
+                None => match super::early::explain(&r.gaps, &o.missing) {
+                    Some(why) => (Some(false), Some(why)),
+                    None => (None, None),
+                },
+            }
+        })
+        .unzip()
+}
+
 fn evaluate(
     plan: &crate::plan::RunPlan,
     rule: crate::stats::Rule,
@@ -192,20 +223,19 @@ fn evaluate(
         .iter()
         .filter_map(|c| {
             let check = parse_check(&c.text).ok()?;
-            let per_run: Vec<Option<bool>> = mine
-                .iter()
-                .map(|r| check.eval(&lookup(&r.values)).pass)
-                .collect();
+            let (per_run, ended_early) = per_run(&check, mine);
             let outcome = check.eval(&look);
             let answered = per_run.iter().flatten().count() as u32;
             let passed = per_run.iter().filter(|p| **p == Some(true)).count() as u32;
+            let early = ended_early.iter().flatten().count();
             Some(CheckResult {
                 text: c.text.clone(),
                 note: c.note.clone(),
-                verdict: rule.judge(outcome.pass, &per_run),
+                verdict: rule.judge(outcome.pass, &per_run, early),
                 count: (answered > 0).then(|| crate::stats::Count::new(passed, answered)),
                 outcome,
                 per_run,
+                ended_early,
             })
         })
         .collect();
@@ -252,8 +282,14 @@ pub fn analyse(record: &RawRecord) -> Analysis {
             checks: Vec::new(),
             observations: Vec::new(),
             errors: mine.iter().filter_map(|r| r.error.clone()).collect(),
+            fidelity: BTreeMap::new(),
         };
         if let Some(plan) = plan {
+            v.fidelity = plan
+                .workloads
+                .iter()
+                .map(|w| (w.name.clone(), crate::workload::fidelity::fidelity(&w.argv)))
+                .collect();
             let (checks, observations) = evaluate(plan, record.plan.rule, &v, &mine);
             v.checks = checks;
             v.observations = observations;

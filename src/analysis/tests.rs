@@ -16,7 +16,7 @@ const DATA: DevId = DevId {
     minor: 0,
 };
 
-fn sample(current: u64, file: u64, oom_kill: u64, rbytes: Option<u64>) -> RawSample {
+pub(super) fn sample(current: u64, file: u64, oom_kill: u64, rbytes: Option<u64>) -> RawSample {
     let io = rbytes.map(|r| format!("254:0 rbytes={r} wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n"));
     RawSample {
         current: Some(format!("{current}\n").into()),
@@ -28,7 +28,7 @@ fn sample(current: u64, file: u64, oom_kill: u64, rbytes: Option<u64>) -> RawSam
     }
 }
 
-fn set(t_ms: u64, s: RawSample) -> SampleSet {
+pub(super) fn set(t_ms: u64, s: RawSample) -> SampleSet {
     let mut cgroups = BTreeMap::new();
     cgroups.insert("pod".to_string(), s.clone());
     cgroups.insert("top".to_string(), s);
@@ -39,7 +39,7 @@ fn set(t_ms: u64, s: RawSample) -> SampleSet {
     }
 }
 
-fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
+pub(super) fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
     let src = catalogue::lookup(scenario).unwrap();
     let mut devices = BTreeMap::new();
     devices.insert("data".to_string(), DATA);
@@ -72,7 +72,7 @@ fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
     }
 }
 
-fn mark(key: &str, s: SampleSet) -> MarkRecord {
+pub(super) fn mark(key: &str, s: SampleSet) -> MarkRecord {
     MarkRecord {
         key: key.into(),
         set: s,
@@ -82,7 +82,7 @@ fn mark(key: &str, s: SampleSet) -> MarkRecord {
 /// page-cache-thrash's small variant (64M at 1/16) reading a 256M file twice; the sample
 /// at the first pass end catches a speculative charge 4 KiB above memory.max, as 6.1 did;
 /// `memory.peak` reads `memory_peak` at the end.
-fn thrash_record(memory_peak: u64) -> RawRecord {
+pub(super) fn thrash_record(memory_peak: u64) -> RawRecord {
     let mut r = record("page-cache-thrash", &[("limit", "1G")]);
     let mib = 1u64 << 20;
     let marks = vec![
@@ -288,7 +288,7 @@ fn expectations_use_medians_over_repetitions_and_errors_fail_a_variant() {
 }
 
 /// An anon-oom run whose hog was OOM-killed (`killed`) or exited normally.
-fn hog_run(r: &RawRecord, killed: bool) -> RunRecord {
+pub(super) fn hog_run(r: &RawRecord, killed: bool) -> RunRecord {
     let hog = WorkloadRecord {
         name: "hog".into(),
         cgroup: "pod".into(),

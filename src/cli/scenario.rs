@@ -151,7 +151,8 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
                 .trim()
         );
     }
-    println!("workloads:");
+    let settings = fidelity_by_workload(&src, &s);
+    println!("workloads (settings that change the kernel's answer, at the documents' sizes):");
     for w in &s.workload {
         println!(
             "  {:<14} in {:<10} {}{}",
@@ -163,12 +164,65 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
                 .map(|x| format!("  (after {})", x.marks().join(" and ")))
                 .unwrap_or_default()
         );
+        for line in settings.get(&w.name).into_iter().flatten() {
+            println!("      {line}");
+        }
     }
     show_expectations(&s);
     if let Some(n) = &s.notes {
         println!("\nnotes: {}", n.trim());
     }
     Ok(Exit::Ok)
+}
+
+/// Per workload, the effective settings of its planned command line at scale 1, one line
+/// per distinct setting (prefixed by the variants it holds for when they differ).
+fn fidelity_by_workload(
+    src: &spec::Source,
+    s: &spec::Spec,
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<(String, Vec<String>)>> =
+        Default::default();
+    let mut opts = crate::plan::Options::plain(1.0, "/data");
+    // Disk numbers only enter io.max lines, which `show` does not print; any will do.
+    for (name, minor) in [("data", 0), ("swap", 16)] {
+        let dev = crate::cgroupfs::io::DevId { major: 254, minor };
+        opts.devices.insert(name.to_string(), dev);
+    }
+    let plan = match crate::plan::build(src, s.clone(), opts, &|_| Ok(())) {
+        Ok(p) => p,
+        Err(e) => {
+            println!("  (settings not shown: {e})");
+            return Default::default();
+        }
+    };
+    for run in plan.runs.iter().filter(|r| r.repetition == 0) {
+        for w in &run.workloads {
+            let f = crate::workload::fidelity::fidelity(&w.argv);
+            let line = format!("{}: {f}", f.kind);
+            let seen = out.entry(w.name.clone()).or_default();
+            match seen.iter_mut().find(|(l, _)| *l == line) {
+                Some((_, variants)) => variants.push(run.variant.clone()),
+                None => seen.push((line, vec![run.variant.clone()])),
+            }
+        }
+    }
+    out.into_iter()
+        .map(|(name, lines)| {
+            let one = lines.len() == 1;
+            let lines = lines
+                .into_iter()
+                .map(|(l, v)| {
+                    if one {
+                        l
+                    } else {
+                        format!("[{}] {l}", v.join(" "))
+                    }
+                })
+                .collect();
+            (name, lines)
+        })
+        .collect()
 }
 
 fn show_expectations(s: &spec::Spec) {

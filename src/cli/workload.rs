@@ -7,6 +7,7 @@ use crate::size::parse_memparse;
 mod anon;
 
 use crate::workload::anon::{AnonRegion, Fill};
+use crate::workload::fidelity::defaults;
 use crate::workload::file_read::{read_pass_reporting, resident_bytes, Advice, ReadMode};
 use crate::workload::file_write::{write_file, WriteSpec};
 use crate::workload::memfs::{hugetlb_touch, shmem_fill};
@@ -71,13 +72,13 @@ pub struct FileReadArgs {
     #[arg(long)]
     path: PathBuf,
     /// read() size (page-aligned buffer).
-    #[arg(long, default_value = "1M")]
+    #[arg(long, default_value = defaults::BLOCK_SIZE)]
     block_size: String,
     /// Passes over the file.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = defaults::READ_PASSES)]
     passes: u32,
     /// read() or mmap.
-    #[arg(long, value_enum, default_value = "read")]
+    #[arg(long, value_enum, default_value = defaults::READ_MODE)]
     mode: ReadMode,
     /// posix_fadvise before each pass.
     #[arg(long, value_enum)]
@@ -100,7 +101,7 @@ pub struct FileWriteArgs {
     #[arg(long)]
     bytes: String,
     /// write() size.
-    #[arg(long, default_value = "1M")]
+    #[arg(long, default_value = defaults::BLOCK_SIZE)]
     block_size: String,
     /// fdatasync after every this many bytes.
     #[arg(long)]
@@ -123,10 +124,10 @@ pub struct ShmemArgs {
     #[arg(long)]
     bytes: String,
     /// A tmpfs directory.
-    #[arg(long, default_value = "/dev/shm")]
+    #[arg(long, default_value = defaults::SHMEM_DIR)]
     dir: PathBuf,
     /// What the file holds.
-    #[arg(long, value_enum, default_value = "nonzero")]
+    #[arg(long, value_enum, default_value = defaults::FILL)]
     fill: Fill,
     /// Hold time, ms (default: until killed); the file is deleted on a normal exit.
     #[arg(long)]
@@ -140,7 +141,7 @@ pub struct HugetlbArgs {
     #[arg(long)]
     bytes: String,
     /// Huge page size: 2M or 1G.
-    #[arg(long, default_value = "2M")]
+    #[arg(long, default_value = defaults::HUGE_PAGE_SIZE)]
     page_size: String,
 }
 

@@ -37,11 +37,13 @@ fn variant(
                 missing: Vec::new(),
             },
             per_run: vec![Some(pass)],
+            ended_early: vec![None],
             verdict: Some(pass),
             count: None,
         }],
         observations: Vec::new(),
         errors: Vec::new(),
+        fidelity: Default::default(),
     }
 }
 

@@ -87,8 +87,8 @@ pub fn run(
     let workloads = workloads(src, spec, &cgroups, &sub, check_workload)?;
     let phases = phases(src, spec, &workloads)?;
     let (waits, actions) = acts::resolve(src, spec, &sub, &files, &cgroups, &workloads)?;
-    let names = checks::Names::new(values, &cgroups, &workloads, &phases)
-        .with_acts(&waits, &actions);
+    let names =
+        checks::Names::new(values, &cgroups, &workloads, &phases).with_acts(&waits, &actions);
     let expects = checks::resolve(
         src,
         spec.expect.iter().map(|e| (&e.check, &e.when, &e.note)),

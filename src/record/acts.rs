@@ -60,7 +60,12 @@ pub fn now_values(p: &Parsed) -> BTreeMap<String, Val> {
         for (k, v) in s.memory_stat.as_ref().map(keyed_to_map).unwrap_or_default() {
             put(format!("cgroup.{c}.memory_stat.{k}"), v);
         }
-        for (k, v) in s.memory_events.as_ref().map(keyed_to_map).unwrap_or_default() {
+        for (k, v) in s
+            .memory_events
+            .as_ref()
+            .map(keyed_to_map)
+            .unwrap_or_default()
+        {
             put(format!("cgroup.{c}.memory_events.{k}"), v);
         }
     }

@@ -106,7 +106,9 @@ impl<'a> Acts<'a> {
                 self.pending_waits.push(i);
                 continue;
             }
-            let Ok(check) = parse_check(&w.until) else { continue };
+            let Ok(check) = parse_check(&w.until) else {
+                continue;
+            };
             rec.waits.push(WaitRecord {
                 name: w.name.clone(),
                 start_ns: now,
@@ -155,7 +157,9 @@ impl<'a> Acts<'a> {
     /// Actions the worker finished since the last call: recorded, with their `NAME:done`
     /// marks to take.
     pub fn collect(&mut self, rec: &mut crate::record::raw::RunRecord) -> Vec<String> {
-        let Some(w) = &self.worker else { return Vec::new() };
+        let Some(w) = &self.worker else {
+            return Vec::new();
+        };
         let mut buf = [0u8; 64];
         while nix::unistd::read(w.wake.as_raw_fd(), &mut buf).is_ok_and(|n| n > 0) {}
         let mut marks = Vec::new();
@@ -183,7 +187,9 @@ impl<'a> Acts<'a> {
         let mut still = Vec::new();
         for (i, check) in std::mem::take(&mut self.active_waits) {
             let w = &self.plan.waits[i];
-            let Some(r) = rec.waits.iter_mut().find(|r| r.name == w.name) else { continue };
+            let Some(r) = rec.waits.iter_mut().find(|r| r.name == w.name) else {
+                continue;
+            };
             if check.eval(&look).pass == Some(true) {
                 r.met_ns = Some(set.t_ns);
                 met.push(format!("{}:done", w.name));
@@ -203,9 +209,15 @@ impl<'a> Acts<'a> {
 
     /// Waits for the action under way (if any), then reads every kept peak fd once more.
     pub fn finish(mut self, rec: &mut crate::record::raw::RunRecord) {
-        let Some(mut w) = self.worker.take() else { return };
+        let Some(mut w) = self.worker.take() else {
+            return;
+        };
         w.tx = None;
-        let ends = w.handle.take().and_then(|h| h.join().ok()).unwrap_or_default();
+        let ends = w
+            .handle
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
         self.worker = Some(w);
         let _ = self.collect(rec);
         for (i, peak) in ends {
@@ -230,18 +242,22 @@ fn spawn_worker() -> std::io::Result<Worker> {
     let (done_tx, done_rx) = mpsc::channel();
     let flags = nix::fcntl::OFlag::O_CLOEXEC | nix::fcntl::OFlag::O_NONBLOCK;
     let (r, w) = nix::unistd::pipe2(flags)?;
-    let handle = std::thread::Builder::new().name("actions".into()).spawn(move || {
-        let mut kept: BTreeMap<usize, File> = BTreeMap::new();
-        for job in job_rx {
-            let (rec, fd) = perform(&job);
-            if let Some(f) = fd {
-                kept.insert(job.index, f);
+    let handle = std::thread::Builder::new()
+        .name("actions".into())
+        .spawn(move || {
+            let mut kept: BTreeMap<usize, File> = BTreeMap::new();
+            for job in job_rx {
+                let (rec, fd) = perform(&job);
+                if let Some(f) = fd {
+                    kept.insert(job.index, f);
+                }
+                let _ = done_tx.send((job.index, rec));
+                let _ = nix::unistd::write(&w, b"x");
             }
-            let _ = done_tx.send((job.index, rec));
-            let _ = nix::unistd::write(&w, b"x");
-        }
-        kept.into_iter().map(|(i, mut f)| (i, read_peak(&mut f))).collect()
-    })?;
+            kept.into_iter()
+                .map(|(i, mut f)| (i, read_peak(&mut f)))
+                .collect()
+        })?;
     Ok(Worker {
         tx: Some(job_tx),
         rx: done_rx,
@@ -268,7 +284,11 @@ fn perform(job: &Job) -> (ActionRecord, Option<File>) {
     let mut kept = None;
     let result: std::io::Result<()> = match (&job.op, &job.target) {
         (ActionOp::Write { value, .. }, Some(path)) => {
-            match std::fs::OpenOptions::new().read(true).write(true).open(path) {
+            match std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+            {
                 Ok(mut f) => {
                     let r = f.write_all(value.as_bytes());
                     if r.is_ok() && job.op.keeps_fd() {
@@ -282,9 +302,10 @@ fn perform(job: &Job) -> (ActionRecord, Option<File>) {
         }
         (ActionOp::Write { .. }, None) => Err(std::io::Error::from_raw_os_error(libc::ENOENT)),
         (ActionOp::Delete { path }, _) => std::fs::remove_file(path),
-        (ActionOp::Truncate { path, size_bytes }, _) => {
-            std::fs::OpenOptions::new().write(true).open(path).and_then(|f| f.set_len(*size_bytes))
-        }
+        (ActionOp::Truncate { path, size_bytes }, _) => std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|f| f.set_len(*size_bytes)),
         (ActionOp::DropCaches { value }, _) => {
             // SAFETY: sync(2) takes no arguments.
             unsafe { libc::sync() };

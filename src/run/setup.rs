@@ -221,9 +221,10 @@ pub fn check_knobs_on_host(
     devices: &BTreeMap<String, DevId>,
     cgroup2_options: Option<&str>,
 ) -> anyhow::Result<()> {
-    let drops = runs.iter().flat_map(|r| &r.actions).any(|a| {
-        matches!(a.op, crate::plan::acts::ActionOp::DropCaches { .. })
-    });
+    let drops = runs
+        .iter()
+        .flat_map(|r| &r.actions)
+        .any(|a| matches!(a.op, crate::plan::acts::ActionOp::DropCaches { .. }));
     if drops {
         return Err(host_cannot(
             "the scenario drops the kernel's caches (an [[action]] with drop_caches), which cgharness does only inside its own VM: run it with `cgharness vm --kernel debian:6.12 -- run …`".to_string(),

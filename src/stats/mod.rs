@@ -104,11 +104,20 @@ impl Rule {
     }
 
     /// Judges one check: `on_median` is its outcome on the medians, `per_run` its outcome in
-    /// each run (None: not answerable there, e.g. a value this kernel lacks). None when no
-    /// run could answer it.
-    pub fn judge(&self, on_median: Option<bool>, per_run: &[Option<bool>]) -> Option<bool> {
+    /// each run (None: not answerable there, e.g. a value this kernel lacks; Some(false) for
+    /// a run that ended early before it could answer), `ended_early` how many of those
+    /// failures are runs that ended early. Under the median rule any such run fails the
+    /// check: the median of the runs that got there would hide it. None when no run could
+    /// answer it.
+    pub fn judge(
+        &self,
+        on_median: Option<bool>,
+        per_run: &[Option<bool>],
+        ended_early: usize,
+    ) -> Option<bool> {
         let answered: Vec<bool> = per_run.iter().flatten().copied().collect();
         match self {
+            Rule::Median if ended_early > 0 => Some(false),
             Rule::Median => on_median,
             _ if answered.is_empty() => None,
             Rule::Every => Some(answered.iter().all(|p| *p)),

@@ -37,12 +37,36 @@ fn rules_parse_and_refuse_what_is_not_one() {
 #[test]
 fn one_failing_run_of_three_fails_every_but_not_the_median() {
     let runs = [Some(true), Some(true), Some(false)];
-    assert_eq!(Rule::Every.judge(Some(true), &runs), Some(false));
-    assert_eq!(Rule::Median.judge(Some(true), &runs), Some(true));
-    assert_eq!(Rule::AtLeast { k: 2, n: 3 }.judge(None, &runs), Some(true));
-    assert_eq!(Rule::AtLeast { k: 4, n: 5 }.judge(None, &runs), Some(false));
+    assert_eq!(Rule::Every.judge(Some(true), &runs, 0), Some(false));
+    assert_eq!(Rule::Median.judge(Some(true), &runs, 0), Some(true));
+    assert_eq!(
+        Rule::AtLeast { k: 2, n: 3 }.judge(None, &runs, 0),
+        Some(true)
+    );
+    assert_eq!(
+        Rule::AtLeast { k: 4, n: 5 }.judge(None, &runs, 0),
+        Some(false)
+    );
     // A run that could not answer (the kernel lacks the value) does not count either way.
     let partial = [Some(true), None, Some(true)];
-    assert_eq!(Rule::Every.judge(None, &partial), Some(true));
-    assert_eq!(Rule::Every.judge(None, &[None, None]), None);
+    assert_eq!(Rule::Every.judge(None, &partial, 0), Some(true));
+    assert_eq!(Rule::Every.judge(None, &[None, None], 0), None);
+}
+
+#[test]
+fn a_run_that_ended_early_fails_under_every_rule() {
+    // Run 3 was killed before the phase ended: it fails the check (Some(false), counted as
+    // ended early); the median of the two that got there passes.
+    let runs = [Some(true), Some(true), Some(false)];
+    assert_eq!(Rule::Every.judge(Some(true), &runs, 1), Some(false));
+    assert_eq!(Rule::Median.judge(Some(true), &runs, 1), Some(false));
+    assert_eq!(Rule::Median.judge(None, &[Some(false)], 1), Some(false));
+    assert_eq!(
+        Rule::AtLeast { k: 2, n: 3 }.judge(None, &runs, 1),
+        Some(true)
+    );
+    assert_eq!(
+        Rule::AtLeast { k: 4, n: 5 }.judge(None, &runs, 1),
+        Some(false)
+    );
 }

@@ -6,6 +6,7 @@
 //! or `md5sum`) and `idle` (a process that just sits in a cgroup).
 
 pub mod anon;
+pub mod fidelity;
 pub mod file_read;
 pub mod file_write;
 pub mod md5;

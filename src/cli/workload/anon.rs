@@ -4,6 +4,7 @@
 
 use super::{bytes_arg, hold_of, Toggle};
 use crate::workload::anon::{Align, AnonRegion, Fill, Method};
+use crate::workload::fidelity::defaults;
 use crate::workload::hold;
 use crate::workload::progress::{Progress, BATCH_BYTES};
 use std::time::{Duration, Instant};
@@ -15,10 +16,10 @@ pub struct AnonArgs {
     #[arg(long)]
     bytes: String,
     /// How pages are first touched.
-    #[arg(long, value_enum, default_value = "word")]
+    #[arg(long, value_enum, default_value = defaults::METHOD)]
     method: Method,
     /// What the pages hold (non-zero by default: 6.12+ treats zero pages specially).
-    #[arg(long, value_enum, default_value = "nonzero")]
+    #[arg(long, value_enum, default_value = defaults::FILL)]
     fill: Fill,
     /// Ask for (on) or against (off) transparent huge pages (madvise).
     #[arg(long)]
@@ -26,13 +27,13 @@ pub struct AnonArgs {
     /// Where the mapping starts: `kernel` (its choice: 6.12+ puts a length that is a multiple
     /// of 2 MiB on a 2 MiB boundary), `huge` (on a 2 MiB boundary) or `page` (one page past
     /// one, never huge-page aligned). The output says where it started.
-    #[arg(long, value_enum, default_value = "kernel")]
+    #[arg(long, value_enum, default_value = defaults::ALIGN)]
     align: Align,
     /// mlock the region.
     #[arg(long)]
     mlock: bool,
     /// Re-touch passes (every byte rewritten) after the first touch.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults::ANON_PASSES)]
     passes: u32,
     /// Hold time after touching, ms (default: until killed).
     #[arg(long)]
@@ -50,11 +51,11 @@ pub struct AnonArgs {
     #[arg(long)]
     spike: Option<String>,
     /// How long the spike is held, ms.
-    #[arg(long, default_value_t = 1000, requires = "spike")]
+    #[arg(long, default_value_t = defaults::SPIKE_MS, requires = "spike")]
     spike_ms: u64,
     /// Free the region and map and touch it again, this many times in all (free-and-repeat
     /// instead of keep); the last one is held.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = defaults::CYCLES, value_parser = clap::value_parser!(u32).range(1..))]
     cycles: u32,
 }
 

@@ -14,7 +14,9 @@ type Sub<'a> = &'a dyn Fn(&str) -> Result<String, SpecError>;
 /// Names of the scenario's waits and actions (what marks may name besides workloads).
 pub fn names(spec: &Spec) -> Vec<String> {
     let waits = spec.wait.iter().map(|w| w.name.clone());
-    waits.chain(spec.action.iter().map(|a| a.name.clone())).collect()
+    waits
+        .chain(spec.action.iter().map(|a| a.name.clone()))
+        .collect()
 }
 
 fn marks(
@@ -24,7 +26,10 @@ fn marks(
     acts: &[String],
 ) -> Result<Vec<Mark>, SpecError> {
     let texts = after.as_ref().map(|a| a.marks()).unwrap_or_default();
-    texts.iter().map(|t| mark_of(src, t, workloads, acts)).collect()
+    texts
+        .iter()
+        .map(|t| mark_of(src, t, workloads, acts))
+        .collect()
 }
 
 /// Resolves waits and actions.
@@ -42,8 +47,9 @@ pub fn resolve(
     for w in &spec.wait {
         check_name(src, "wait", &w.name, &mut seen)?;
         let until = sub(&w.until)?;
-        let check = crate::spec::expr::parse_check(&until)
-            .map_err(|e| src.error_at(&w.until, format!("wait `{}`: until {until:?}: {e}", w.name)))?;
+        let check = crate::spec::expr::parse_check(&until).map_err(|e| {
+            src.error_at(&w.until, format!("wait `{}`: until {until:?}: {e}", w.name))
+        })?;
         for p in check.paths() {
             now_path(&p, cgroups).map_err(|e| src.error_at(&w.until, e))?;
         }
@@ -111,7 +117,9 @@ fn op(
         a.drop_caches.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
-        return Err(err("say exactly one of write, delete, truncate, drop_caches".into()));
+        return Err(err(
+            "say exactly one of write, delete, truncate, drop_caches".into(),
+        ));
     }
     let file_path = |name: &str| {
         let f = files.iter().find(|f| f.name == name);
@@ -125,18 +133,25 @@ fn op(
         return write_op(a, file, value, cgroups, sub).map_err(err);
     }
     if let Some(name) = &a.delete {
-        return Ok(ActionOp::Delete { path: file_path(name)? });
+        return Ok(ActionOp::Delete {
+            path: file_path(name)?,
+        });
     }
     if let Some(name) = &a.truncate {
         let size_bytes = match value {
             Some(v) => crate::size::parse_memparse(&v).map_err(|e| err(format!("value: {e}")))?,
             None => 0,
         };
-        return Ok(ActionOp::Truncate { path: file_path(name)?, size_bytes });
+        return Ok(ActionOp::Truncate {
+            path: file_path(name)?,
+            size_bytes,
+        });
     }
     match a.drop_caches {
         Some(value @ 1..=3) => Ok(ActionOp::DropCaches { value }),
-        other => Err(err(format!("drop_caches = {other:?}: 1 (page cache), 2 (slab) or 3 (both)"))),
+        other => Err(err(format!(
+            "drop_caches = {other:?}: 1 (page cache), 2 (slab) or 3 (both)"
+        ))),
     }
 }
 
@@ -149,7 +164,10 @@ fn write_op(
 ) -> Result<ActionOp, String> {
     if !WRITABLE.contains(&file) {
         let h = suggest::hint(file, WRITABLE.iter().copied());
-        return Err(format!("write = {file:?}: an action writes one of {}{h}", WRITABLE.join(", ")));
+        return Err(format!(
+            "write = {file:?}: an action writes one of {}{h}",
+            WRITABLE.join(", ")
+        ));
     }
     let cgroup = match &a.cgroup {
         Some(c) => sub(c).map_err(|e| e.message)?,
@@ -160,11 +178,17 @@ fn write_op(
         return Err(format!("no [[cgroup]] named `{cgroup}`{h}"));
     }
     let value = match value {
-        Some(v) => crate::size::parse_memparse(&v).map(|b| b.to_string()).unwrap_or(v),
+        Some(v) => crate::size::parse_memparse(&v)
+            .map(|b| b.to_string())
+            .unwrap_or(v),
         None if file.ends_with(".peak") => "reset".to_string(),
         None => return Err(format!("write = {file:?} needs value = \"…\"")),
     };
-    Ok(ActionOp::Write { cgroup, file: file.to_string(), value })
+    Ok(ActionOp::Write {
+        cgroup,
+        file: file.to_string(),
+        value,
+    })
 }
 
 /// Every workload, wait and action with the names its `after` waits for; a chain that comes
