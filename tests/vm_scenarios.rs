@@ -227,3 +227,53 @@ fn an_oom_group_kill_records_the_victim_the_group_and_the_kernel_s_counts() {
         );
     }
 }
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn waits_and_actions_record_the_kernel_s_answers_on_each_kernel() {
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/actions.toml");
+    let o = vm(
+        out.path(),
+        &[],
+        &["run", file.to_str().unwrap(), "--out", "r"],
+    );
+    let dirs = release_dirs(out.path());
+    assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
+    for d in &dirs {
+        let console = std::fs::read_to_string(d.join("console.log")).unwrap_or_default();
+        let r = report(&d.join("r"));
+        assert_eq!(r["passed"], true, "{}:\n{console}", d.display());
+        let v = &r["variants"][0];
+        let txt = |k: &str| v["texts"][k].as_str().map(str::to_string);
+        let num = |k: &str| v["stats"][k]["median"].as_f64();
+        let release = d.file_name().unwrap().to_string_lossy().to_string();
+        // memory.peak became resettable per fd in 6.12; 6.1 refuses the write.
+        if release.starts_with("6.1.") {
+            assert_eq!(txt("action.peak-reset.errno").as_deref(), Some("EINVAL"));
+            assert_eq!(num("action.peak-reset.peak"), None);
+        } else {
+            assert_eq!(txt("action.peak-reset.errno").as_deref(), Some("none"));
+            let peak = num("action.peak-reset.peak").unwrap();
+            // Reset after the 1 GiB reclaim emptied `cache`: far below its 40+ MiB peak.
+            assert!(peak < 8.0 * 1048576.0, "{release}: {peak}");
+            assert!(num("cgroup.cache.peak.memory_current").unwrap() > 40.0 * 1048576.0);
+        }
+        assert_eq!(txt("action.too-much.errno").as_deref(), Some("EAGAIN"));
+        let start = |a: &str| num(&format!("action.{a}.start_ms")).unwrap();
+        let order = [
+            "reclaim",
+            "too-much",
+            "peak-reset",
+            "freeze",
+            "kill",
+            "drop",
+            "delete",
+        ];
+        for w in order.windows(2) {
+            assert!(start(w[0]) <= start(w[1]), "{release}: {w:?} out of order");
+        }
+        assert_eq!(num("wait.filled.resolution_ms"), Some(100.0));
+        assert!(num("wait.filled.met_ms").unwrap() <= start("reclaim"));
+    }
+}

@@ -168,6 +168,7 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
             println!("      {line}");
         }
     }
+    show_acts(&s);
     show_expectations(&s);
     if let Some(n) = &s.notes {
         println!("\nnotes: {}", n.trim());
@@ -223,6 +224,44 @@ fn fidelity_by_workload(
             (name, lines)
         })
         .collect()
+}
+
+/// The scenario's waits and actions, each with what starts it.
+fn show_acts(s: &spec::Spec) {
+    let after = |a: &Option<spec::After>| match a {
+        Some(a) => format!("after {}", a.marks().join(" and ")),
+        None => "at the start".to_string(),
+    };
+    if !s.wait.is_empty() {
+        println!("waits (tested on every sample):");
+    }
+    for w in &s.wait {
+        let when = after(&w.after);
+        println!(
+            "  {:<14} {when}: until {}  (timeout {})",
+            w.name, w.until, w.timeout
+        );
+    }
+    if !s.action.is_empty() {
+        println!("actions (one at a time, in order):");
+    }
+    for a in &s.action {
+        let what = match (&a.write, &a.delete, &a.truncate, a.drop_caches) {
+            (Some(f), ..) => format!(
+                "write {} to {}/{f}",
+                a.value.as_deref().unwrap_or("reset"),
+                a.cgroup.as_deref().unwrap_or("?")
+            ),
+            (_, Some(f), ..) => format!("delete file {f}"),
+            (_, _, Some(f), _) => {
+                format!("truncate file {f} to {}", a.value.as_deref().unwrap_or("0"))
+            }
+            (.., Some(n)) => format!("drop_caches {n}"),
+            _ => "nothing".to_string(),
+        };
+        let delay = a.delay_ms.map(|d| format!(" + {d} ms")).unwrap_or_default();
+        println!("  {:<14} {}{delay}: {what}", a.name, after(&a.after));
+    }
 }
 
 fn show_expectations(s: &spec::Spec) {

@@ -101,3 +101,7 @@ pub const WRITABLE: &[&str] = &[
     "memory.peak",
     "memory.swap.peak",
 ];
+
+#[cfg(test)]
+#[path = "acts_tests.rs"]
+mod tests;

@@ -4,7 +4,8 @@
 use crate::analysis::VariantResult;
 use std::fmt::Write;
 
-/// Names under `head.` (`action` or `wait`) in the variant's values, in order of first use.
+/// Names under `head.` (`action` or `wait`) in the variant's values, actions in the order
+/// they began.
 fn names(v: &VariantResult, head: &str) -> Vec<String> {
     let keys = v.stats.keys().chain(v.texts.keys());
     let mut out: Vec<String> = Vec::new();
@@ -17,6 +18,11 @@ fn names(v: &VariantResult, head: &str) -> Vec<String> {
             out.push(name.to_string());
         }
     }
+    let start = |n: &String| {
+        let s = v.stats.get(&format!("{head}.{n}.start_ms"));
+        s.map(|s| s.median).unwrap_or(f64::MAX)
+    };
+    out.sort_by(|a, b| start(a).total_cmp(&start(b)));
     out
 }
 

@@ -172,6 +172,16 @@ impl State<'_> {
                 .find(|(n, _)| *n == w.cgroup)
                 .ok_or_else(|| anyhow::anyhow!("no cgroup {}", w.cgroup))?
                 .1;
+            let frozen = std::fs::read_to_string(cg.file("cgroup.freeze"));
+            if frozen.is_ok_and(|f| f.trim() == "1") {
+                anyhow::bail!(
+                    "workload `{}` cannot start: its cgroup `{}` is frozen (an action wrote \
+                     cgroup.freeze = 1), and a process entering it would stop there; write \
+                     cgroup.freeze = 0 first or start it elsewhere",
+                    w.name,
+                    w.cgroup
+                );
+            }
             let log = env.log_dir.join(format!("{}.log", w.name));
             self.running.push(children::start(env.exe, w, cg, &log)?);
             self.mark(rec, format!("{}:start", w.name));
