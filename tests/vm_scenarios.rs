@@ -232,18 +232,22 @@ fn an_oom_group_kill_records_the_victim_the_group_and_the_kernel_s_counts() {
 #[ignore = "boots VMs; run by scripts/test"]
 fn waits_and_actions_record_the_kernel_s_answers_on_each_kernel() {
     let out = tempfile::tempdir().unwrap();
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/actions.toml");
-    let o = vm(
-        out.path(),
-        &[],
-        &["run", file.to_str().unwrap(), "--out", "r"],
-    );
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let (file, never) = (dir.join("actions.toml"), dir.join("wait-timeout.toml"));
+    let (file, never) = (file.to_str().unwrap(), never.to_str().unwrap());
+    let o = vm(out.path(), &[], &["run", file, never, "--out", "r"]);
     let dirs = release_dirs(out.path());
     assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
     for d in &dirs {
         let console = std::fs::read_to_string(d.join("console.log")).unwrap_or_default();
-        let r = report(&d.join("r"));
+        let r = report(&d.join("r/actions"));
         assert_eq!(r["passed"], true, "{}:\n{console}", d.display());
+        // The wait that never holds: the run fails at its 2 s timeout, saying why.
+        let t = report(&d.join("r/wait-timeout"));
+        assert_eq!(t["passed"], false);
+        let err = t["variants"][0]["errors"][0].as_str().unwrap_or_default();
+        assert!(err.contains("wait `never` timed out"), "{err}");
+        assert!(console.contains("wait never: not met"), "{console}");
         let v = &r["variants"][0];
         let txt = |k: &str| v["texts"][k].as_str().map(str::to_string);
         let num = |k: &str| v["stats"][k]["median"].as_f64();
