@@ -47,3 +47,61 @@ pub fn values(out: &mut Values, rec: &RunRecord) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::thrash_record;
+    use crate::record::acts::{ActionRecord, WaitRecord};
+    use crate::spec::expr::Val;
+
+    #[test]
+    fn actions_waits_and_the_kernel_version_are_values_checks_can_read() {
+        let mut r = thrash_record(1 << 20);
+        r.kernel_release = "6.12.117+deb12-cloud-amd64".into();
+        let run = &mut r.runs[0];
+        run.actions = vec![
+            ActionRecord {
+                name: "reclaim".into(),
+                start_ns: 500_000_000,
+                end_ns: Some(1_700_000_000),
+                errno: Some("EAGAIN".into()),
+                error: Some("Resource temporarily unavailable".into()),
+                ..Default::default()
+            },
+            ActionRecord {
+                name: "peak".into(),
+                start_ns: 1_800_000_000,
+                end_ns: Some(1_800_100_000),
+                peak_bytes: Some(4096),
+                ..Default::default()
+            },
+            // Began, but the run ended before the kernel answered: no answer, no errno.
+            ActionRecord {
+                name: "late".into(),
+                start_ns: 2_000_000_000,
+                ..Default::default()
+            },
+        ];
+        run.waits = vec![WaitRecord {
+            name: "filled".into(),
+            start_ns: 100_000_000,
+            met_ns: Some(400_000_000),
+            timed_out: false,
+            resolution_ms: 100,
+        }];
+        let a = super::super::analyse_run(&r, &r.runs[0]);
+        let v = |k: &str| a.values.get(k).cloned();
+        assert_eq!(v("action.reclaim.errno"), Some(Val::Str("EAGAIN".into())));
+        assert_eq!(v("action.reclaim.failed"), Some(Val::Str("true".into())));
+        assert_eq!(v("action.reclaim.duration_ms"), Some(Val::Num(1200.0)));
+        assert_eq!(v("action.reclaim.start_ms"), Some(Val::Num(500.0)));
+        assert_eq!(v("action.peak.errno"), Some(Val::Str("none".into())));
+        assert_eq!(v("action.peak.peak"), Some(Val::Num(4096.0)));
+        assert_eq!(v("action.late.errno"), None);
+        assert_eq!(v("action.late.start_ms"), Some(Val::Num(2000.0)));
+        assert_eq!(v("wait.filled.met_ms"), Some(Val::Num(400.0)));
+        assert_eq!(v("wait.filled.resolution_ms"), Some(Val::Num(100.0)));
+        assert_eq!(v("kernel.major"), Some(Val::Num(6.0)));
+        assert_eq!(v("kernel.minor"), Some(Val::Num(12.0)));
+    }
+}

@@ -116,6 +116,14 @@ fn kernel_values(out: &mut Values, record: &RawRecord, rec: &RunRecord) {
     t("lru_gen", rec.lru_gen.as_ref());
     t("cgroup2_options", rec.cgroup2_options.as_ref());
     t("clocksource", record.host.clocksource.as_ref());
+    // `kernel.major`, `kernel.minor`: numbers, for checks whose bound differs by version
+    // (`kernel.major >= 7 and …`).
+    let mut parts = record.kernel_release.split(['.', '-', '+']);
+    for key in ["major", "minor"] {
+        if let Some(n) = parts.next().and_then(|p| p.parse::<f64>().ok()) {
+            out.insert(format!("kernel.{key}"), Val::Num(n));
+        }
+    }
 }
 
 /// `param.K`: the run's parameter values.
