@@ -236,6 +236,8 @@ fn waits_and_actions_record_the_kernel_s_answers_on_each_kernel() {
     let (file, never) = (dir.join("actions.toml"), dir.join("wait-timeout.toml"));
     let (file, never) = (file.to_str().unwrap(), never.to_str().unwrap());
     let o = vm(out.path(), &[], &["run", file, never, "--out", "r"]);
+    // A wait that times out fails its run (exit 1), not the infrastructure (4).
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let dirs = release_dirs(out.path());
     assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
     for d in &dirs {

@@ -75,7 +75,7 @@ impl Run<'_> {
     }
 
     fn run_ended(&self) -> String {
-        match &self.rec.error {
+        match self.rec.error.as_ref().or(self.rec.stopped.as_ref()) {
             Some(e) => format!("the run ended first ({e})"),
             None => "the run ended first".into(),
         }

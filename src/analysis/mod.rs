@@ -196,7 +196,7 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         boot: rec.boot,
         values,
         kills,
-        error: rec.error.clone(),
+        error: rec.error.clone().or_else(|| rec.stopped.clone()),
     }
 }
 

@@ -44,3 +44,25 @@ fn an_anon_workload_in_the_report_says_whether_its_mapping_is_thp_aligned() {
         "{f}"
     );
 }
+
+#[test]
+fn an_interrupted_run_ends_its_summary_interrupted_and_a_timed_out_wait_fails_the_run() {
+    let mut r = thrash_record(64 << 20);
+    r.runs[0].error = Some("interrupted by SIGINT".into());
+    let text = crate::report::render(&crate::report::build(&r, &analyse(&r)));
+    assert!(
+        text.contains("INTERRUPTED (partial results): page-cache-thrash"),
+        "{text}"
+    );
+    assert!(!text.contains("\nFAIL"), "{text}");
+    let mut r = thrash_record(64 << 20);
+    r.runs[0].stopped = Some("wait `filled` timed out".into());
+    let a = analyse(&r);
+    assert!(!a.passed());
+    let text = crate::report::render(&crate::report::build(&r, &a));
+    assert!(
+        text.contains("run error: wait `filled` timed out"),
+        "{text}"
+    );
+    assert!(text.contains("\nFAIL: page-cache-thrash"), "{text}");
+}

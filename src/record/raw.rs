@@ -206,8 +206,12 @@ pub struct RunRecord {
     pub kmsg_offset_ns: Option<i64>,
     /// Files read once at the end, per cgroup: `hugetlb.2MB.events.max`, `memory.peak`, ….
     pub finals: BTreeMap<String, BTreeMap<String, u64>>,
-    /// Why the run did not finish normally.
+    /// Why the run did not finish normally (an infrastructure failure: exit 4).
     pub error: Option<String>,
+    /// Why the scenario's own rule stopped the run early (a wait that timed out): the run
+    /// fails its checks, and the runs after it go on.
+    #[serde(default)]
+    pub stopped: Option<String>,
     /// Sampler CPU time (user + system of the harness thread), µs.
     pub sampler_cpu_usec: Option<u64>,
     /// CPU time of the whole recorder loop on that thread (sampler, event watcher with its

@@ -238,7 +238,16 @@ pub fn render(r: &Report) -> String {
     for v in &r.variants {
         render_variant(&mut out, v);
     }
-    let verdict = if r.passed { "PASS" } else { "FAIL" };
+    let interrupted = r
+        .variants
+        .iter()
+        .flat_map(|v| &v.errors)
+        .any(|e| e.starts_with("interrupted by"));
+    let verdict = match (r.passed, interrupted) {
+        (true, _) => "PASS",
+        (false, true) => "INTERRUPTED (partial results)",
+        (false, false) => "FAIL",
+    };
     let _ = writeln!(out, "\n{verdict}: {}", r.scenario);
     out
 }

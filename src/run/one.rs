@@ -261,7 +261,7 @@ pub fn drive(
             break Ok(());
         }
         if let Some(why) = st.acts.failure.take() {
-            rec.error = Some(why);
+            rec.stopped = Some(why);
             break Ok(());
         }
         if crate::interrupt::requested() {
