@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod host;
 pub mod interrupt;
 pub mod jsonfile;
+pub mod k8s;
 pub mod placement;
 pub mod plan;
 pub mod record;

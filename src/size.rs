@@ -124,6 +124,18 @@ pub fn parse_quantity(text: &str) -> Result<u64, SizeError> {
     scale(text, num, mult, QUANTITY_HELP)
 }
 
+/// Parses a Kubernetes CPU quantity into millicores: `500m`, `0.5`, `2`, `1.5`.
+pub fn parse_cpu_quantity(text: &str) -> Result<u64, SizeError> {
+    const HELP: &str = "use a Kubernetes CPU quantity: cores (`2`, `0.5`) or millicores (`500m`)";
+    let t = text.trim();
+    let (num, suffix) = split_number(t).ok_or_else(|| SizeError::new(text, HELP))?;
+    match suffix {
+        "m" if !num.contains('.') => scale(text, num, 1, HELP),
+        "" => scale(text, num, 1000, HELP),
+        _ => Err(SizeError::new(text, HELP)),
+    }
+}
+
 /// Parses `N%` of `reference` bytes, or falls back to memparse for anything else.
 pub fn parse_memparse_or_percent(text: &str, reference: u64) -> Result<u64, SizeError> {
     let t = text.trim();
@@ -242,6 +254,14 @@ mod tests {
         assert_eq!(parse_quantity("128974848").unwrap(), 128_974_848);
         // Kubernetes is case-sensitive: `m` is milli, which makes no sense for bytes.
         assert!(parse_quantity("500m").is_err());
+    }
+
+    #[test]
+    fn cpu_quantities_are_millicores() {
+        assert_eq!(parse_cpu_quantity("500m").unwrap(), 500);
+        assert_eq!(parse_cpu_quantity("0.5").unwrap(), 500);
+        assert_eq!(parse_cpu_quantity("2").unwrap(), 2000);
+        assert!(parse_cpu_quantity("1Gi").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod boots;
 mod clean;
 mod compare;
 mod doctor;
+mod k8s;
 mod kernel;
 mod probe;
 mod run;
@@ -85,6 +86,9 @@ pub enum Command {
     Analyze(scenario::AnalyzeArgs),
     /// Compare two sets of reports: verdicts, checks, observations, values that moved.
     Compare(compare::CompareArgs),
+    /// Kubernetes: what the kubelet writes for pods on a node (QoS, oom_score_adj, cgroups).
+    #[command(subcommand)]
+    K8s(k8s::K8sCmd),
     /// The recorder's pieces alone, for scripts/bench-recorder.
     #[command(subcommand, hide = true)]
     Probe(probe::ProbeCmd),
@@ -107,6 +111,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Show(a) => scenario::show(a),
         Command::Analyze(a) => scenario::analyze(a),
         Command::Compare(a) => compare::run(a),
+        Command::K8s(k) => k8s::run(k),
         Command::Probe(p) => probe::run(p),
         Command::Reap => crate::placement::reaper::run_reaper().map(|()| Exit::Ok),
     }

@@ -1,0 +1,214 @@
+//! `cgharness k8s explain`: what the kubelet (see `crate::k8s`) would write for pods given as
+//! flags (one container) or manifests (`-f`), on a node given as flags. Glue only.
+
+mod render;
+
+use crate::exit::{usage, Exit};
+use crate::k8s::manifest::{parse_pods, uid_for};
+use crate::k8s::model::{Container, ContainerKind, Node, Pod, ResourceList, Resources};
+use crate::k8s::{explain, v1_34, SwapBehavior};
+use crate::size::{parse_cpu_quantity, parse_quantity};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// `k8s` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum K8sCmd {
+    /// QoS class, oom_score_adj and every cgroup value the kubelet writes, with the rule.
+    Explain(Box<ExplainArgs>),
+}
+
+/// Options of `k8s explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// Manifests (Pod, Deployment, StatefulSet, DaemonSet, Job, …; multi-document YAML).
+    #[arg(short = 'f', long = "filename")]
+    pub files: Vec<PathBuf>,
+    /// Flag form: the container's memory request (Kubernetes quantity: 500M, 1Gi).
+    #[arg(long)]
+    pub request: Option<String>,
+    /// Flag form: the container's memory limit.
+    #[arg(long)]
+    pub limit: Option<String>,
+    /// Flag form: the container's CPU request (500m, 1).
+    #[arg(long)]
+    pub cpu_request: Option<String>,
+    /// Flag form: the container's CPU limit.
+    #[arg(long)]
+    pub cpu_limit: Option<String>,
+    /// Flag form: the pod's priorityClassName (system-node-critical is special).
+    #[arg(long)]
+    pub priority_class: Option<String>,
+    /// Flag form: the pod's name.
+    #[arg(long, default_value = "pod")]
+    pub name: String,
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// What a pod (or pod/container) uses, for the OOM order: NAME=SIZE (repeatable).
+    #[arg(long = "usage", value_name = "NAME=SIZE")]
+    pub usage: Vec<String>,
+    /// Print JSON (schema_version 1) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Node settings, named like the scenario's `[node]` keys.
+#[derive(Debug, clap::Args)]
+pub struct NodeArgs {
+    /// Node memory capacity (Kubernetes quantity).
+    #[arg(long, default_value = "16Gi")]
+    pub node_capacity: String,
+    /// Swap capacity.
+    #[arg(long, default_value = "0")]
+    pub swap_capacity: String,
+    /// systemReserved memory.
+    #[arg(long, default_value = "0")]
+    pub system_reserved: String,
+    /// kubeReserved memory.
+    #[arg(long, default_value = "0")]
+    pub kube_reserved: String,
+    /// enforceNodeAllocatable (`pods`, `system-reserved`, `kube-reserved`, or `none`).
+    #[arg(long, value_delimiter = ',', default_value = "pods")]
+    pub enforce_node_allocatable: Vec<String>,
+    /// memorySwap.swapBehavior: NoSwap or LimitedSwap.
+    #[arg(long, default_value = "NoSwap")]
+    pub swap_behavior: String,
+    /// The MemoryQoS feature gate (bare, or =true|false).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false")]
+    pub memory_qos: bool,
+    /// memoryThrottlingFactor.
+    #[arg(long, default_value = "0.9")]
+    pub memory_throttling_factor: f64,
+    /// singleProcessOOMKill (bare, or =true|false).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false")]
+    pub single_process_oom_kill: bool,
+}
+
+/// Runs `k8s …`.
+pub fn run(cmd: K8sCmd) -> anyhow::Result<Exit> {
+    match cmd {
+        K8sCmd::Explain(a) => explain_cmd(*a),
+    }
+}
+
+fn quantity(flag: &str, text: &str) -> anyhow::Result<u64> {
+    parse_quantity(text).map_err(|e| usage(format!("--{flag}: {e}")))
+}
+
+fn node_from(a: &NodeArgs) -> anyhow::Result<Node> {
+    let swap_behavior = match a.swap_behavior.as_str() {
+        "NoSwap" | "" => SwapBehavior::NoSwap,
+        "LimitedSwap" => SwapBehavior::LimitedSwap,
+        other => {
+            return Err(usage(format!(
+                "--swap-behavior {other:?}: expected NoSwap or LimitedSwap"
+            )))
+        }
+    };
+    if !(0.0..=1.0).contains(&a.memory_throttling_factor) {
+        return Err(usage(
+            "--memory-throttling-factor: expected a number between 0 and 1",
+        ));
+    }
+    Ok(Node {
+        node_capacity: quantity("node-capacity", &a.node_capacity)?,
+        swap_capacity: quantity("swap-capacity", &a.swap_capacity)?,
+        system_reserved: quantity("system-reserved", &a.system_reserved)?,
+        kube_reserved: quantity("kube-reserved", &a.kube_reserved)?,
+        enforce_node_allocatable: a
+            .enforce_node_allocatable
+            .iter()
+            .filter(|e| *e != "none")
+            .cloned()
+            .collect(),
+        swap_behavior,
+        memory_qos: a.memory_qos,
+        memory_throttling_factor: a.memory_throttling_factor,
+        single_process_oom_kill: a.single_process_oom_kill,
+        page_size: 4096,
+    })
+}
+
+fn flag_pod(a: &ExplainArgs) -> anyhow::Result<Pod> {
+    let mem = |f: &str, v: &Option<String>| v.as_deref().map(|t| quantity(f, t)).transpose();
+    let cpu = |f: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| parse_cpu_quantity(t).map_err(|e| usage(format!("--{f}: {e}"))))
+            .transpose()
+    };
+    let resources = Resources {
+        requests: ResourceList {
+            memory: mem("request", &a.request)?,
+            cpu_milli: cpu("cpu-request", &a.cpu_request)?,
+        },
+        limits: ResourceList {
+            memory: mem("limit", &a.limit)?,
+            cpu_milli: cpu("cpu-limit", &a.cpu_limit)?,
+        },
+    };
+    let class = a.priority_class.clone();
+    Ok(Pod {
+        name: a.name.clone(),
+        uid: uid_for(&a.name),
+        priority: class.as_deref().and_then(v1_34::builtin_priority),
+        priority_class: class,
+        containers: vec![Container {
+            name: a.name.clone(),
+            kind: ContainerKind::Regular,
+            resources,
+        }],
+        pod_resources: None,
+    })
+}
+
+fn read_pods(a: &ExplainArgs) -> anyhow::Result<Vec<Pod>> {
+    if a.files.is_empty() {
+        return Ok(vec![flag_pod(a)?]);
+    }
+    if a.request.is_some() || a.limit.is_some() || a.cpu_request.is_some() || a.cpu_limit.is_some()
+    {
+        return Err(usage(
+            "give either -f FILE or the flag form (--request/--limit/…), not both",
+        ));
+    }
+    let mut pods = Vec::new();
+    for f in &a.files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| usage(format!("{}: cannot read: {e}", f.display())))?;
+        let got = parse_pods(&text).map_err(|e| usage(format!("{}:{e}", f.display())))?;
+        pods.extend(got);
+    }
+    Ok(pods)
+}
+
+fn usage_map(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut m = BTreeMap::new();
+    for it in items {
+        let (k, v) = it.split_once('=').ok_or_else(|| {
+            usage(format!(
+                "--usage {it:?}: expected NAME=SIZE (e.g. web=1.2Gi)"
+            ))
+        })?;
+        m.insert(k.to_string(), quantity("usage", v)?);
+    }
+    Ok(m)
+}
+
+fn explain_cmd(a: ExplainArgs) -> anyhow::Result<Exit> {
+    let node = node_from(&a.node)?;
+    let mut pods = read_pods(&a)?;
+    for p in &mut pods {
+        v1_34::apply_defaults(p);
+    }
+    let used = usage_map(&a.usage)?;
+    let ex = explain::explain(&node, &pods);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&ex)?);
+    } else {
+        print!(
+            "{}",
+            render::text(&node, &pods, &ex, &explain::oom_order(&ex, &used))
+        );
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,130 @@
+//! The table `k8s explain` prints: each value with the upstream rule behind it.
+
+use crate::k8s::explain::{Explained, OomCandidate};
+use crate::k8s::model::{Node, Pod};
+use crate::k8s::v1_34::{self as rules, rule};
+use crate::size::format_bytes;
+use std::fmt::Write;
+
+fn bytes(v: Option<u64>, none: &str) -> String {
+    match v {
+        Some(b) => format!("{b} ({})", format_bytes(b)),
+        None => none.to_string(),
+    }
+}
+
+fn line(out: &mut String, indent: &str, key: &str, value: &str, why: &str) {
+    let _ = writeln!(out, "{indent}{key:<22} {value:<32} {why}");
+}
+
+/// Renders the explanation, the node first, then each pod, then the OOM order.
+pub fn text(node: &Node, pods: &[Pod], ex: &Explained, order: &[OomCandidate]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "kubelet {} (cgroup v2, systemd driver)",
+        ex.kubelet_version
+    );
+    let kp = Some(ex.node.kubepods_memory_max);
+    line(&mut o, "", "kubepods.slice", "", "");
+    line(
+        &mut o,
+        "  ",
+        "memory.max",
+        &bytes(kp, "max"),
+        rule::KUBEPODS,
+    );
+    let (b_min, g_min) = rules::qos_memory_min(node, pods);
+    if node.memory_qos {
+        line(
+            &mut o,
+            "  ",
+            "memory.min",
+            &bytes(g_min, "unset"),
+            rule::QOS_MIN,
+        );
+        line(
+            &mut o,
+            "  ",
+            "burstable memory.min",
+            &bytes(b_min, "unset"),
+            rule::QOS_MIN,
+        );
+    }
+    for (pod, p) in pods.iter().zip(&ex.pods) {
+        let _ = writeln!(o, "\npod {}  {}", p.name, p.cgroup);
+        line(&mut o, "  ", "qos class", p.qos_class, rule::QOS);
+        line(
+            &mut o,
+            "  ",
+            "memory.max",
+            &bytes(p.memory_max, "max"),
+            rule::POD,
+        );
+        if node.memory_qos {
+            line(
+                &mut o,
+                "  ",
+                "memory.min",
+                &bytes(p.memory_min, "unset"),
+                rule::POD,
+            );
+        }
+        for (c, co) in pod.containers.iter().zip(&p.containers) {
+            let kind = format!("{:?}", c.kind).to_lowercase();
+            let _ = writeln!(o, "  container {} ({kind})", co.name);
+            line(
+                &mut o,
+                "    ",
+                "oom_score_adj",
+                &co.oom_score_adj.to_string(),
+                rule::OOM,
+            );
+            line(
+                &mut o,
+                "    ",
+                "memory.max",
+                &bytes(co.memory_max, "max"),
+                rule::CONTAINER,
+            );
+            if node.memory_qos {
+                line(
+                    &mut o,
+                    "    ",
+                    "memory.min",
+                    &bytes(co.memory_min, "unset"),
+                    rule::MEMORY_QOS,
+                );
+                line(
+                    &mut o,
+                    "    ",
+                    "memory.high",
+                    &bytes(co.memory_high, "max"),
+                    rule::MEMORY_QOS,
+                );
+            }
+            line(
+                &mut o,
+                "    ",
+                "memory.swap.max",
+                &bytes(co.swap_max, "max"),
+                rule::SWAP,
+            );
+            let group = if co.oom_group { "1" } else { "0" };
+            line(&mut o, "    ", "memory.oom.group", group, rule::OOM_GROUP);
+        }
+    }
+    let _ = writeln!(o, "\nOOM order at a kubepods-level OOM (first is killed first; badness = usage + oom_score_adj × kubepods memory.max / 1000, mm/oom_kill.c:oom_badness):");
+    for (i, c) in order.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "  {}. {:<30} oom_score_adj {:>5}  usage {:<12} badness {}",
+            i + 1,
+            c.name,
+            c.oom_score_adj,
+            format_bytes(c.usage),
+            c.badness
+        );
+    }
+    o
+}

@@ -1,0 +1,298 @@
+//! Kubernetes manifests (YAML text) → pods: a Pod, or the pod template of a Deployment,
+//! StatefulSet, Job, DaemonSet, ReplicaSet or CronJob, in one or many documents. Errors carry
+//! the line and column and say what was expected. Parsing uses `yaml-rust2` (maintained;
+//! its event parser gives a position for every node). No I/O: the caller reads the file.
+
+use super::model::{Container, ContainerKind, Pod, ResourceList, Resources};
+use crate::size::{parse_cpu_quantity, parse_quantity};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
+
+/// A manifest that could not be read, with where and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}:{col}: {message}")]
+pub struct ManifestError {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What is wrong and what is accepted.
+    pub message: String,
+}
+
+/// A YAML node with its position.
+#[derive(Debug, Clone)]
+enum Value {
+    Scalar(String),
+    Seq(Vec<Node>),
+    Map(Vec<(String, Node)>),
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    value: Value,
+    line: usize,
+    col: usize,
+}
+
+impl Node {
+    fn err(&self, message: impl Into<String>) -> ManifestError {
+        ManifestError {
+            line: self.line,
+            col: self.col,
+            message: message.into(),
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(kv) => kv.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn str(&self, what: &str) -> Result<&str, ManifestError> {
+        match &self.value {
+            Value::Scalar(s) => Ok(s),
+            _ => Err(self.err(format!("{what}: expected a string"))),
+        }
+    }
+
+    fn seq(&self, what: &str) -> Result<&[Node], ManifestError> {
+        match &self.value {
+            Value::Seq(v) => Ok(v),
+            _ => Err(self.err(format!("{what}: expected a list"))),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<(Node, Option<String>)>,
+    docs: Vec<Node>,
+}
+
+impl Builder {
+    fn push_value(&mut self, node: Node) {
+        let Some((parent, key)) = self.stack.last_mut() else {
+            self.docs.push(node);
+            return;
+        };
+        match &mut parent.value {
+            Value::Seq(v) => v.push(node),
+            Value::Map(kv) => match key.take() {
+                Some(k) => kv.push((k, node)),
+                None => match node.value {
+                    Value::Scalar(s) => *key = Some(s),
+                    _ => *key = Some(String::new()),
+                },
+            },
+            Value::Scalar(_) => {}
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        let at = |value| Node {
+            value,
+            line: mark.line(),
+            col: mark.col() + 1,
+        };
+        match ev {
+            Event::Scalar(s, ..) => self.push_value(at(Value::Scalar(s))),
+            Event::SequenceStart(..) => self.stack.push((at(Value::Seq(vec![])), None)),
+            Event::MappingStart(..) => self.stack.push((at(Value::Map(vec![])), None)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some((n, _)) = self.stack.pop() {
+                    self.push_value(n);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Reads every pod in `text`. `replicas` from workloads are not expanded here (one pod each).
+pub fn parse_pods(text: &str) -> Result<Vec<Pod>, ManifestError> {
+    let mut b = Builder::default();
+    Parser::new_from_str(text)
+        .load(&mut b, true)
+        .map_err(|e| ManifestError {
+            line: e.marker().line(),
+            col: e.marker().col() + 1,
+            message: format!("malformed YAML: {}", e.info()),
+        })?;
+    let mut pods = Vec::new();
+    for doc in &b.docs {
+        if matches!(&doc.value, Value::Scalar(s) if s.is_empty() || s == "~") {
+            continue;
+        }
+        pods.extend(document_pods(doc)?);
+    }
+    Ok(pods)
+}
+
+const KINDS: &str = "Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or List";
+
+fn document_pods(doc: &Node) -> Result<Vec<Pod>, ManifestError> {
+    let kind_node = doc
+        .get("kind")
+        .ok_or_else(|| doc.err(format!("no `kind`: expected {KINDS}")))?;
+    let kind = kind_node.str("kind")?;
+    let name = doc
+        .get("metadata")
+        .and_then(|m| m.get("name"))
+        .map(|n| n.str("metadata.name").map(str::to_string))
+        .transpose()?
+        .unwrap_or_else(|| kind.to_ascii_lowercase());
+    let template = match kind {
+        "Pod" => return Ok(vec![pod_from(doc, &name)?]),
+        "List" => {
+            let items = doc
+                .get("items")
+                .ok_or_else(|| doc.err("List without `items`"))?;
+            let mut out = Vec::new();
+            for item in items.seq("items")? {
+                out.extend(document_pods(item)?);
+            }
+            return Ok(out);
+        }
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
+            path(doc, &["spec", "template"])?
+        }
+        "CronJob" => path(doc, &["spec", "jobTemplate", "spec", "template"])?,
+        other => {
+            return Err(kind_node.err(format!("unknown kind {other:?}: expected {KINDS}")));
+        }
+    };
+    Ok(vec![pod_from(template, &name)?])
+}
+
+fn path<'a>(node: &'a Node, keys: &[&str]) -> Result<&'a Node, ManifestError> {
+    let mut n = node;
+    for k in keys {
+        n = n
+            .get(k)
+            .ok_or_else(|| n.err(format!("expected `{}`", keys.join("."))))?;
+    }
+    Ok(n)
+}
+
+fn pod_from(obj: &Node, name: &str) -> Result<Pod, ManifestError> {
+    let spec = obj
+        .get("spec")
+        .ok_or_else(|| obj.err("expected `spec` with containers"))?;
+    let meta = obj.get("metadata");
+    let uid = match meta.and_then(|m| m.get("uid")) {
+        Some(u) => u.str("metadata.uid")?.to_string(),
+        None => uid_for(name),
+    };
+    let text = |key: &str| -> Result<Option<String>, ManifestError> {
+        spec.get(key)
+            .map(|n| n.str(key).map(str::to_string))
+            .transpose()
+    };
+    let priority = match spec.get("priority") {
+        Some(n) => Some(
+            n.str("priority")?
+                .parse::<i64>()
+                .map_err(|_| n.err("priority: expected an integer"))?,
+        ),
+        None => None,
+    };
+    let mut containers = Vec::new();
+    if let Some(inits) = spec.get("initContainers") {
+        for c in inits.seq("initContainers")? {
+            let always = c
+                .get("restartPolicy")
+                .map(|r| r.str("restartPolicy"))
+                .transpose()?;
+            let kind = if always == Some("Always") {
+                ContainerKind::Sidecar
+            } else {
+                ContainerKind::Init
+            };
+            containers.push(container_from(c, kind)?);
+        }
+    }
+    let regular = spec
+        .get("containers")
+        .ok_or_else(|| spec.err("expected `containers`"))?;
+    let list = regular.seq("containers")?;
+    if list.is_empty() {
+        return Err(regular.err("containers: expected at least one container"));
+    }
+    for c in list {
+        containers.push(container_from(c, ContainerKind::Regular)?);
+    }
+    let pod_resources = spec.get("resources").map(resources_from).transpose()?;
+    let priority_class = text("priorityClassName")?;
+    let priority = priority.or_else(|| {
+        priority_class
+            .as_deref()
+            .and_then(super::v1_34::builtin_priority)
+    });
+    Ok(Pod {
+        name: name.to_string(),
+        uid,
+        priority_class,
+        priority,
+        containers,
+        pod_resources,
+    })
+}
+
+fn container_from(c: &Node, kind: ContainerKind) -> Result<Container, ManifestError> {
+    let name = c
+        .get("name")
+        .ok_or_else(|| c.err("container without `name`"))?
+        .str("name")?;
+    let resources = c
+        .get("resources")
+        .map(resources_from)
+        .transpose()?
+        .unwrap_or_default();
+    Ok(Container {
+        name: name.to_string(),
+        kind,
+        resources,
+    })
+}
+
+fn resources_from(r: &Node) -> Result<Resources, ManifestError> {
+    Ok(Resources {
+        requests: r
+            .get("requests")
+            .map(list_from)
+            .transpose()?
+            .unwrap_or_default(),
+        limits: r
+            .get("limits")
+            .map(list_from)
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
+fn list_from(l: &Node) -> Result<ResourceList, ManifestError> {
+    let mut out = ResourceList::default();
+    if let Some(m) = l.get("memory") {
+        let text = m.str("memory")?;
+        out.memory = Some(parse_quantity(text).map_err(|e| m.err(format!("memory: {e}")))?);
+    }
+    if let Some(c) = l.get("cpu") {
+        let text = c.str("cpu")?;
+        out.cpu_milli = Some(parse_cpu_quantity(text).map_err(|e| c.err(format!("cpu: {e}")))?);
+    }
+    Ok(out)
+}
+
+/// A stable UID for a pod without one (`metadata.uid` is set by the API server).
+pub fn uid_for(name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("00000000-0000-4000-8000-{:012x}", h & 0xffff_ffff_ffff)
+}

@@ -1,0 +1,155 @@
+//! `cgharness k8s explain` as a user meets it: seed 003's pods, manifests, bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn explain_json(args: &[&str]) -> serde_json::Value {
+    let out = Command::cargo_bin("cgharness")
+        .unwrap()
+        .args(["k8s", "explain", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn seed_003_requests_below_limits_are_burstable_and_equal_is_guaranteed() {
+    let node = ["--node-capacity", "10G"];
+    let b = explain_json(
+        &[
+            &node[..],
+            &[
+                "--request",
+                "1G",
+                "--limit",
+                "1.5G",
+                "--cpu-request",
+                "1",
+                "--cpu-limit",
+                "1",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(b["kubelet_version"], "v1.34");
+    assert_eq!(b["schema_version"], 1);
+    assert_eq!(b["node"]["kubepods_memory_max"], 10_000_000_000u64);
+    let p = &b["pods"][0];
+    assert_eq!(p["qos_class"], "Burstable");
+    assert_eq!(p["memory_max"], 1_500_000_000u64);
+    // 1000 - 1000 * 1G / 10G
+    assert_eq!(p["containers"][0]["oom_score_adj"], 900);
+    assert_eq!(p["containers"][0]["memory_high"], serde_json::Value::Null);
+    assert_eq!(p["containers"][0]["swap_max"], 0);
+    assert_eq!(p["containers"][0]["oom_group"], true);
+    let g = explain_json(
+        &[
+            &node[..],
+            &[
+                "--request",
+                "1G",
+                "--limit",
+                "1G",
+                "--cpu-request",
+                "1",
+                "--cpu-limit",
+                "1",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(g["pods"][0]["qos_class"], "Guaranteed");
+    assert_eq!(g["pods"][0]["containers"][0]["oom_score_adj"], -997);
+    // Memory equal but no CPU: still Burstable (seed 003's note).
+    let m = explain_json(&[&node[..], &["--request", "1G", "--limit", "1G"]].concat());
+    assert_eq!(m["pods"][0]["qos_class"], "Burstable");
+}
+
+#[test]
+fn reservations_lower_kubepods_only_when_pods_is_enforced() {
+    let j = explain_json(&[
+        "--node-capacity",
+        "10Gi",
+        "--system-reserved",
+        "1Gi",
+        "--kube-reserved",
+        "1Gi",
+    ]);
+    assert_eq!(j["node"]["kubepods_memory_max"], 8u64 << 30);
+    let j = explain_json(&[
+        "--node-capacity",
+        "10Gi",
+        "--system-reserved",
+        "1Gi",
+        "--enforce-node-allocatable",
+        "none",
+    ]);
+    assert_eq!(j["node"]["kubepods_memory_max"], 10u64 << 30);
+}
+
+#[test]
+fn limited_swap_and_memory_qos_follow_the_kubelet_formulas() {
+    let j = explain_json(&[
+        "--node-capacity",
+        "8Gi",
+        "--swap-capacity",
+        "4Gi",
+        "--swap-behavior",
+        "LimitedSwap",
+        "--request",
+        "1Gi",
+        "--limit",
+        "2Gi",
+        "--memory-qos",
+        "--single-process-oom-kill=true",
+    ]);
+    let c = &j["pods"][0]["containers"][0];
+    assert_eq!(c["swap_max"], 512u64 << 20); // 1Gi / 8Gi × 4Gi
+    assert_eq!(c["memory_min"], 1u64 << 30);
+    // floor((1Gi + 0.9 × 1Gi) / 4096) × 4096
+    assert_eq!(c["memory_high"], 2_040_107_008u64);
+    assert_eq!(c["oom_group"], false);
+}
+
+#[test]
+fn a_deployment_template_and_a_pod_in_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("app.yaml");
+    std::fs::write(&f, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers:\n      - name: jvm\n        resources:\n          limits: {memory: 1500M, cpu: '1'}\n          requests: {memory: 1G}\n---\nkind: Pod\nmetadata: {name: be}\nspec:\n  containers: [{name: c}]\n").unwrap();
+    let j = explain_json(&["-f", f.to_str().unwrap(), "--node-capacity", "10G"]);
+    assert_eq!(j["pods"][0]["name"], "api");
+    assert_eq!(j["pods"][0]["qos_class"], "Burstable");
+    assert_eq!(j["pods"][1]["qos_class"], "BestEffort");
+    assert_eq!(j["pods"][1]["containers"][0]["oom_score_adj"], 1000);
+}
+
+#[test]
+fn bad_input_exits_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(&f, "kind: Pod\nspec:\n  containers:\n  - name: a\n    resources:\n      limits: {memory: 2Gx}\n").unwrap();
+    Command::cargo_bin("cgharness")
+        .unwrap()
+        .args(["k8s", "explain", "-f"])
+        .arg(&f)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("bad.yaml:6:")
+                .and(predicate::str::contains("Kubernetes quantity")),
+        );
+    std::fs::write(&f, "kind: Frobnicator\n").unwrap();
+    Command::cargo_bin("cgharness")
+        .unwrap()
+        .args(["k8s", "explain", "-f"])
+        .arg(&f)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.yaml:1:7: unknown kind"));
+}
