@@ -47,6 +47,11 @@ pub struct ExplainArgs {
     /// What a pod (or pod/container) uses, for the OOM order: NAME=SIZE (repeatable).
     #[arg(long = "usage", value_name = "NAME=SIZE")]
     pub usage: Vec<String>,
+    /// Take the pods as stored: skip the API server's defaulting (a limit without a request
+    /// giving request = limit). For pods built like the kubelet's unit tests build them;
+    /// `kubectl get pod -o yaml` output is already defaulted either way.
+    #[arg(long)]
+    pub no_api_defaults: bool,
     /// Print JSON (schema_version 1) instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -197,8 +202,10 @@ fn usage_map(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
 fn explain_cmd(a: ExplainArgs) -> anyhow::Result<Exit> {
     let node = node_from(&a.node)?;
     let mut pods = read_pods(&a)?;
-    for p in &mut pods {
-        v1_34::apply_defaults(p);
+    if !a.no_api_defaults {
+        for p in &mut pods {
+            v1_34::apply_defaults(p);
+        }
     }
     let used = usage_map(&a.usage)?;
     let ex = explain::explain(&node, &pods);

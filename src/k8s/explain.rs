@@ -43,11 +43,11 @@ pub struct PodOut {
     pub memory_max: Option<u64>,
     /// Containers: init and sidecar first, as in the spec.
     pub containers: Vec<ContainerOut>,
-    /// Not in the JSON: the pod cgroup path and its MemoryQoS memory.min.
+    /// Not in the JSON: the pod cgroup path.
     #[serde(skip)]
     pub cgroup: String,
-    /// The pod cgroup's memory.min (MemoryQoS).
-    #[serde(skip)]
+    /// The pod cgroup's memory.min (MemoryQoS); `null` is unset. Added after the issue's
+    /// schema fields, which keep their names.
     pub memory_min: Option<u64>,
 }
 

@@ -94,7 +94,8 @@ fn default_list(r: &mut Resources) {
 /// `GetPodQOS` → `ComputePodQOS`: pod-level resources decide when set; otherwise every
 /// container (init and sidecar included) must agree.
 pub fn pod_qos(pod: &Pod) -> Qos {
-    if let Some(pr) = &pod.pod_resources {
+    // `IsPodLevelResourcesSet`: an empty `spec.resources` leaves the containers to decide.
+    if let Some(pr) = pod_level(pod) {
         return resource_qos(pr);
     }
     let mut pod_qos: Option<Qos> = None;
