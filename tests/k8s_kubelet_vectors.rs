@@ -151,6 +151,7 @@ fn vector_counts_per_upstream_test() {
         ("TestGenerateLinuxContainerResourcesWithSwap", 8),
         ("TestGetContainerOOMScoreAdjust", 23),
         ("TestResourceConfigForPod", 22),
+        ("TestResourceConfigForPodWithCustomCPUCFSQuotaPeriod", 12),
         ("TestResourceConfigForPodWithEnforceMemoryQoS", 12),
     ];
     assert_eq!(counts.into_iter().collect::<Vec<_>>(), want.to_vec());

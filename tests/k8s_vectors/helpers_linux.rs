@@ -1,5 +1,6 @@
 //! `pkg/kubelet/cm/helpers_linux_test.go`: `TestResourceConfigForPod` (all 22 cases; only
-//! `Memory` — the pod cgroup's memory.max — is modelled, the CPU fields are not) and
+//! `Memory` — the pod cgroup's memory.max — is modelled, the CPU fields are not), the same
+//! for `TestResourceConfigForPodWithCustomCPUCFSQuotaPeriod` (all 12) and
 //! `TestResourceConfigForPodWithEnforceMemoryQoS` (all 12 cases; `Unified["memory.min"]` of the
 //! pod cgroup). Unnamed upstream containers are called c0, c1 (init: i0, i1) here.
 
@@ -7,6 +8,8 @@ use super::{ctr, rl, Ctr, NodeSpec, Res, Vector, Want, MI, NODE, NONE, V};
 use cgharness::k8s::ContainerKind::Init;
 
 const SRC: &str = "pkg/kubelet/cm/helpers_linux_test.go:TestResourceConfigForPod";
+const SRC_CFS: &str =
+    "pkg/kubelet/cm/helpers_linux_test.go:TestResourceConfigForPodWithCustomCPUCFSQuotaPeriod";
 const SRC_QOS: &str =
     "pkg/kubelet/cm/helpers_linux_test.go:TestResourceConfigForPodWithEnforceMemoryQoS";
 
@@ -84,6 +87,16 @@ const fn pl(case: &'static str, c: &'static [Ctr], req: Res, lim: Res, max: Want
     }
 }
 
+const fn cfs(case: &'static str, containers: &'static [Ctr], max: Want) -> Vector {
+    Vector {
+        source: SRC_CFS,
+        case,
+        containers,
+        pod_max: max,
+        ..V
+    }
+}
+
 const QOS_NODE: NodeSpec = NodeSpec {
     memory_qos: true,
     ..NODE
@@ -130,6 +143,22 @@ pub const ROWS: &[Vector] = &[
     pl("guaranteed-with-pod-level-resources", NO_RES, R100, R100, M100),
     pl("guaranteed-with-pod-and-container-level-resources", SMALL, R100, R100, M100),
     pl("guaranteed-pod-level-resources-with-init-containers", SMALL_INIT, R100, R100, M100),
+];
+
+#[rustfmt::skip]
+pub const CFS_ROWS: &[Vector] = &[
+    cfs("besteffort", BEST, NULL),
+    cfs("burstable-no-limits", NO_LIMITS, NULL),
+    cfs("burstable-with-limits", WITH_LIMITS, M200),
+    cfs("burstable-with-limits-no-cpu-enforcement", WITH_LIMITS, M200),
+    cfs("burstable-partial-limits", PARTIAL, NULL),
+    cfs("burstable-with-limits-with-tuned-quota", WITH_LIMITS, M200),
+    cfs("burstable-with-limits-no-cpu-enforcement-with-tuned-quota", WITH_LIMITS, M200),
+    cfs("burstable-partial-limits-with-tuned-quota", PARTIAL, NULL),
+    cfs("guaranteed", GUAR, M100),
+    cfs("guaranteed-no-cpu-enforcement", GUAR, M100),
+    cfs("guaranteed-with-tuned-quota", GUAR, M100),
+    cfs("guaranteed-no-cpu-enforcement-with-tuned-quota", GUAR, M100),
 ];
 
 #[rustfmt::skip]

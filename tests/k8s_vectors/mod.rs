@@ -143,6 +143,7 @@ pub fn all() -> Vec<Vector> {
         policy::ROWS,
         qos::ROWS,
         helpers_linux::ROWS,
+        helpers_linux::CFS_ROWS,
         helpers_linux::MEMORY_QOS_ROWS,
         kuberuntime::ROWS,
         kuberuntime::SWAP_ROWS,
