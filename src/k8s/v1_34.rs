@@ -45,7 +45,7 @@ pub mod rule {
         "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:generateLinuxContainerResources";
     /// QoS-level memory.min under MemoryQoS. Index (setMemoryQoS, getQoSMemoryRequests).
     pub const QOS_MIN: &str = "pkg/kubelet/cm/qos_container_manager_linux.go:setMemoryQoS";
-    /// The cgroup names. Recalled, not re-read.
+    /// The cgroup names. Index (cgroup_manager_linux.go).
     pub const NAMES: &str = "pkg/kubelet/cm/cgroup_manager_linux.go:CgroupName.ToSystemd";
 }
 
