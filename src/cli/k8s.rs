@@ -39,6 +39,10 @@ pub struct ExplainArgs {
     /// Flag form: the pod's priorityClassName (system-node-critical is special).
     #[arg(long)]
     pub priority_class: Option<String>,
+    /// Flag form: the pod's `spec.priority` (by default the built-in class's: 2000001000 for
+    /// system-node-critical, 2000000000 for system-cluster-critical, else none).
+    #[arg(long, allow_hyphen_values = true)]
+    pub priority: Option<i64>,
     /// Flag form: the pod's name.
     #[arg(long, default_value = "pod")]
     pub name: String,
@@ -155,7 +159,9 @@ fn flag_pod(a: &ExplainArgs) -> anyhow::Result<Pod> {
     Ok(Pod {
         name: a.name.clone(),
         uid: uid_for(&a.name),
-        priority: class.as_deref().and_then(v1_34::builtin_priority),
+        priority: a
+            .priority
+            .or_else(|| class.as_deref().and_then(v1_34::builtin_priority)),
         priority_class: class,
         containers: vec![Container {
             name: a.name.clone(),
@@ -170,10 +176,16 @@ fn read_pods(a: &ExplainArgs) -> anyhow::Result<Vec<Pod>> {
     if a.files.is_empty() {
         return Ok(vec![flag_pod(a)?]);
     }
-    if a.request.is_some() || a.limit.is_some() || a.cpu_request.is_some() || a.cpu_limit.is_some()
-    {
+    let flag_form = [
+        &a.request,
+        &a.limit,
+        &a.cpu_request,
+        &a.cpu_limit,
+        &a.priority_class,
+    ];
+    if flag_form.iter().any(|f| f.is_some()) || a.priority.is_some() {
         return Err(usage(
-            "give either -f FILE or the flag form (--request/--limit/…), not both",
+            "give either -f FILE or the flag form (--request/--limit/--priority/…), not both",
         ));
     }
     let mut pods = Vec::new();
@@ -208,14 +220,12 @@ fn explain_cmd(a: ExplainArgs) -> anyhow::Result<Exit> {
         }
     }
     let used = usage_map(&a.usage)?;
-    let ex = explain::explain(&node, &pods);
+    let mut ex = explain::explain(&node, &pods);
+    ex.oom_order = explain::oom_order(&ex, &used);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&ex)?);
     } else {
-        print!(
-            "{}",
-            render::text(&node, &pods, &ex, &explain::oom_order(&ex, &used))
-        );
+        print!("{}", render::text(&node, &pods, &ex, &ex.oom_order));
     }
     Ok(Exit::Ok)
 }

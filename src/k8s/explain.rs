@@ -20,6 +20,9 @@ pub struct Explained {
     pub node: NodeOut,
     /// One entry per pod, in input order.
     pub pods: Vec<PodOut>,
+    /// The kernel's choice at a kubepods-level OOM, worst first ([`oom_order`]); empty until
+    /// the caller fills it in. Added after the fields, which keep their names.
+    pub oom_order: Vec<OomCandidate>,
 }
 
 /// The node as reported.
@@ -81,6 +84,7 @@ pub fn explain(node: &Node, pods: &[Pod]) -> Explained {
             kubepods_memory_max: rules::kubepods_memory_max(node),
         },
         pods: pods_out,
+        oom_order: Vec::new(),
     }
 }
 
@@ -112,16 +116,18 @@ fn explain_pod(node: &Node, pod: &Pod) -> PodOut {
 }
 
 /// One candidate in the kernel's choice at a kubepods-level OOM.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OomCandidate {
     /// `pod/container`.
     pub name: String,
     /// Bytes it uses (`--usage`).
+    #[serde(rename = "usage_bytes")]
     pub usage: u64,
     /// Its oom_score_adj.
     pub oom_score_adj: i64,
     /// The kernel's badness in bytes: usage + adj × limit / 1000 (mm/oom_kill.c:oom_badness,
     /// with totalpages = kubepods' memory.max for an OOM at that level).
+    #[serde(rename = "badness_bytes")]
     pub badness: i64,
 }
 
