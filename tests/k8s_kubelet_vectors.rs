@@ -134,6 +134,51 @@ fn every_vector_holds_through_k8s_explain_json() {
     report(failures, vectors.len());
 }
 
+/// pkg/kubelet/cm/qos_container_manager_linux_test.go:TestQoSContainerCgroup (its one
+/// assertion pair, on activeTestPods): setMemoryQoS gives the burstable slice 384Mi and
+/// kubepods 128Mi + 384Mi.
+const QOS_CGROUP_PODS: &str = "\
+kind: Pod
+metadata: {name: guaranteed-pod}
+spec: {containers: [{name: foo, resources: {requests: {memory: 128Mi, cpu: '1'}, limits: {memory: 128Mi, cpu: '1'}}}]}
+---
+kind: Pod
+metadata: {name: burstable-pod-1}
+spec: {containers: [{name: foo, resources: {requests: {memory: 128Mi, cpu: '1'}, limits: {memory: 256Mi, cpu: '2'}}}]}
+---
+kind: Pod
+metadata: {name: burstable-pod-2}
+spec: {containers: [{name: foo, resources: {requests: {memory: 256Mi, cpu: '2'}}}]}
+";
+
+#[test]
+fn qos_container_cgroup_memory_min_through_k8s_explain_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("pods.yaml");
+    std::fs::write(&f, QOS_CGROUP_PODS).unwrap();
+    let out = Command::cargo_bin("cgharness")
+        .unwrap()
+        .args([
+            "k8s",
+            "explain",
+            "--json",
+            "--no-api-defaults",
+            "--memory-qos",
+            "-f",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["node"]["burstable_memory_min"], 384u64 << 20);
+    assert_eq!(j["node"]["kubepods_memory_min"], (384u64 + 128) << 20);
+}
+
 #[test]
 fn vector_counts_per_upstream_test() {
     let mut counts = std::collections::BTreeMap::new();

@@ -33,6 +33,11 @@ pub struct NodeOut {
     pub settings: Node,
     /// `kubepods.slice` memory.max in bytes.
     pub kubepods_memory_max: u64,
+    /// `kubepods.slice` memory.min under MemoryQoS (the Guaranteed and Burstable pods'
+    /// requests); `null` is unset. Added after the fields.
+    pub kubepods_memory_min: Option<u64>,
+    /// `kubepods-burstable.slice` memory.min under MemoryQoS (the Burstable pods' requests).
+    pub burstable_memory_min: Option<u64>,
 }
 
 /// One pod.
@@ -76,12 +81,15 @@ pub struct ContainerOut {
 /// Derives every value for `pods` (already defaulted) on `node`.
 pub fn explain(node: &Node, pods: &[Pod]) -> Explained {
     let pods_out = pods.iter().map(|p| explain_pod(node, p)).collect();
+    let (burstable_memory_min, kubepods_memory_min) = rules::qos_memory_min(node, pods);
     Explained {
         schema_version: SCHEMA_VERSION,
         kubelet_version: rules::KUBELET_VERSION,
         node: NodeOut {
             settings: node.clone(),
             kubepods_memory_max: rules::kubepods_memory_max(node),
+            kubepods_memory_min,
+            burstable_memory_min,
         },
         pods: pods_out,
         oom_order: Vec::new(),
