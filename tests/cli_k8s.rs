@@ -123,7 +123,11 @@ fn a_deployment_template_and_a_pod_in_one_file() {
     let f = dir.path().join("app.yaml");
     std::fs::write(&f, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n    spec:\n      containers:\n      - name: jvm\n        resources:\n          limits: {memory: 1500M, cpu: '1'}\n          requests: {memory: 1G}\n---\nkind: Pod\nmetadata: {name: be}\nspec:\n  containers: [{name: c}]\n").unwrap();
     let j = explain_json(&["-f", f.to_str().unwrap(), "--node-capacity", "10G"]);
-    assert_eq!(j["pods"][0]["name"], "api");
+    let api = j["pods"][0]["name"].as_str().unwrap();
+    assert!(
+        api.starts_with("api-") && api.len() == "api-".len() + 10 + 1 + 5,
+        "{api}"
+    );
     assert_eq!(j["pods"][0]["qos_class"], "Burstable");
     assert_eq!(j["pods"][1]["qos_class"], "BestEffort");
     assert_eq!(j["pods"][1]["containers"][0]["oom_score_adj"], 1000);
@@ -152,4 +156,107 @@ fn bad_input_exits_2_with_file_line_and_column() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("bad.yaml:1:7: unknown kind"));
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let f = dir.path().join(name);
+    std::fs::write(&f, text).unwrap();
+    f.to_str().unwrap().to_string()
+}
+
+#[test]
+fn replicas_become_pods_named_as_the_kubelet_sees_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&dir, "w.yaml", "kind: Deployment\nmetadata: {name: api}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers: [{name: c, resources: {requests: {memory: 1G}, limits: {memory: 1500M}}}]\n---\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{name: c}]\n");
+    let j = explain_json(&["-f", &f, "--node-capacity", "10G"]);
+    let names: Vec<&str> = j["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    // One pod-template-hash for the Deployment, a different suffix per replica.
+    let hash: Vec<&str> = names[..3]
+        .iter()
+        .map(|n| n.split('-').nth(1).unwrap())
+        .collect();
+    assert!(hash.iter().all(|h| *h == hash[0]), "{names:?}");
+    let mut tails: Vec<&str> = names[..3]
+        .iter()
+        .map(|n| n.rsplit('-').next().unwrap())
+        .collect();
+    tails.dedup();
+    assert_eq!(tails.len(), 3, "{names:?}");
+    assert_eq!(&names[3..], ["db-0", "db-1"]);
+    // Every replica gets the same values; the OOM order lists each container.
+    assert_eq!(j["pods"][2]["containers"][0]["oom_score_adj"], 900);
+    assert_eq!(j["oom_order"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn bad_replicas_exit_2_with_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(&dir, "w.yaml", "kind: StatefulSet\nmetadata: {name: db}\nspec:\n  replicas: many\n  template: {spec: {containers: [{name: c}]}}\n");
+    Command::cargo_bin("cgharness")
+        .unwrap()
+        .args(["k8s", "explain", "-f", &f])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "w.yaml:4:13: spec.replicas: expected a whole number",
+        ));
+}
+
+#[test]
+fn priority_flag_and_oom_order_in_json() {
+    // A Burstable pod with a critical priority but no node-critical class: its score stays
+    // the formula's (only system-node-critical pods get -997), but LimitedSwap denies it swap.
+    let args = [
+        "--node-capacity",
+        "10G",
+        "--request",
+        "1G",
+        "--limit",
+        "2G",
+        "--swap-capacity",
+        "1G",
+        "--swap-behavior",
+        "LimitedSwap",
+        "--name",
+        "web",
+        "--usage",
+        "web=3G",
+    ];
+    let plain = explain_json(&args);
+    assert_eq!(
+        plain["pods"][0]["containers"][0]["swap_max"],
+        100_000_000u64
+    );
+    let critical = explain_json(&[&args[..], &["--priority", "2000000000"]].concat());
+    let c = &critical["pods"][0]["containers"][0];
+    assert_eq!(c["oom_score_adj"], 900);
+    assert_eq!(c["swap_max"], 0);
+    let order = &critical["oom_order"][0];
+    assert_eq!(order["name"], "web/web");
+    assert_eq!(order["usage_bytes"], 3_000_000_000u64);
+    assert_eq!(order["oom_score_adj"], 900);
+    // 3G + 900 × 10G / 1000
+    assert_eq!(order["badness_bytes"], 12_000_000_000u64);
+}
+
+#[test]
+fn flag_form_and_manifests_do_not_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        &dir,
+        "p.yaml",
+        "kind: Pod\nspec: {containers: [{name: c}]}\n",
+    );
+    Command::cargo_bin("cgharness")
+        .unwrap()
+        .args(["k8s", "explain", "-f", &f, "--priority", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not both"));
 }

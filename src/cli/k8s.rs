@@ -39,6 +39,10 @@ pub struct ExplainArgs {
     /// Flag form: the pod's priorityClassName (system-node-critical is special).
     #[arg(long)]
     pub priority_class: Option<String>,
+    /// Flag form: the pod's `spec.priority` (by default the built-in class's: 2000001000 for
+    /// system-node-critical, 2000000000 for system-cluster-critical, else none).
+    #[arg(long, allow_hyphen_values = true)]
+    pub priority: Option<i64>,
     /// Flag form: the pod's name.
     #[arg(long, default_value = "pod")]
     pub name: String,
@@ -47,6 +51,11 @@ pub struct ExplainArgs {
     /// What a pod (or pod/container) uses, for the OOM order: NAME=SIZE (repeatable).
     #[arg(long = "usage", value_name = "NAME=SIZE")]
     pub usage: Vec<String>,
+    /// Take the pods as stored: skip the API server's defaulting (a limit without a request
+    /// giving request = limit). For pods built like the kubelet's unit tests build them;
+    /// `kubectl get pod -o yaml` output is already defaulted either way.
+    #[arg(long)]
+    pub no_api_defaults: bool,
     /// Print JSON (schema_version 1) instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -150,7 +159,9 @@ fn flag_pod(a: &ExplainArgs) -> anyhow::Result<Pod> {
     Ok(Pod {
         name: a.name.clone(),
         uid: uid_for(&a.name),
-        priority: class.as_deref().and_then(v1_34::builtin_priority),
+        priority: a
+            .priority
+            .or_else(|| class.as_deref().and_then(v1_34::builtin_priority)),
         priority_class: class,
         containers: vec![Container {
             name: a.name.clone(),
@@ -165,10 +176,16 @@ fn read_pods(a: &ExplainArgs) -> anyhow::Result<Vec<Pod>> {
     if a.files.is_empty() {
         return Ok(vec![flag_pod(a)?]);
     }
-    if a.request.is_some() || a.limit.is_some() || a.cpu_request.is_some() || a.cpu_limit.is_some()
-    {
+    let flag_form = [
+        &a.request,
+        &a.limit,
+        &a.cpu_request,
+        &a.cpu_limit,
+        &a.priority_class,
+    ];
+    if flag_form.iter().any(|f| f.is_some()) || a.priority.is_some() {
         return Err(usage(
-            "give either -f FILE or the flag form (--request/--limit/…), not both",
+            "give either -f FILE or the flag form (--request/--limit/--priority/…), not both",
         ));
     }
     let mut pods = Vec::new();
@@ -197,18 +214,18 @@ fn usage_map(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
 fn explain_cmd(a: ExplainArgs) -> anyhow::Result<Exit> {
     let node = node_from(&a.node)?;
     let mut pods = read_pods(&a)?;
-    for p in &mut pods {
-        v1_34::apply_defaults(p);
+    if !a.no_api_defaults {
+        for p in &mut pods {
+            v1_34::apply_defaults(p);
+        }
     }
     let used = usage_map(&a.usage)?;
-    let ex = explain::explain(&node, &pods);
+    let mut ex = explain::explain(&node, &pods);
+    ex.oom_order = explain::oom_order(&ex, &used);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&ex)?);
     } else {
-        print!(
-            "{}",
-            render::text(&node, &pods, &ex, &explain::oom_order(&ex, &used))
-        );
+        print!("{}", render::text(&node, &pods, &ex, &ex.oom_order));
     }
     Ok(Exit::Ok)
 }

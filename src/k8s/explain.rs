@@ -20,6 +20,9 @@ pub struct Explained {
     pub node: NodeOut,
     /// One entry per pod, in input order.
     pub pods: Vec<PodOut>,
+    /// The kernel's choice at a kubepods-level OOM, worst first ([`oom_order`]); empty until
+    /// the caller fills it in. Added after the fields, which keep their names.
+    pub oom_order: Vec<OomCandidate>,
 }
 
 /// The node as reported.
@@ -30,6 +33,11 @@ pub struct NodeOut {
     pub settings: Node,
     /// `kubepods.slice` memory.max in bytes.
     pub kubepods_memory_max: u64,
+    /// `kubepods.slice` memory.min under MemoryQoS (the Guaranteed and Burstable pods'
+    /// requests); `null` is unset. Added after the fields.
+    pub kubepods_memory_min: Option<u64>,
+    /// `kubepods-burstable.slice` memory.min under MemoryQoS (the Burstable pods' requests).
+    pub burstable_memory_min: Option<u64>,
 }
 
 /// One pod.
@@ -43,11 +51,11 @@ pub struct PodOut {
     pub memory_max: Option<u64>,
     /// Containers: init and sidecar first, as in the spec.
     pub containers: Vec<ContainerOut>,
-    /// Not in the JSON: the pod cgroup path and its MemoryQoS memory.min.
+    /// Not in the JSON: the pod cgroup path.
     #[serde(skip)]
     pub cgroup: String,
-    /// The pod cgroup's memory.min (MemoryQoS).
-    #[serde(skip)]
+    /// The pod cgroup's memory.min (MemoryQoS); `null` is unset. Added after the issue's
+    /// schema fields, which keep their names.
     pub memory_min: Option<u64>,
 }
 
@@ -73,14 +81,18 @@ pub struct ContainerOut {
 /// Derives every value for `pods` (already defaulted) on `node`.
 pub fn explain(node: &Node, pods: &[Pod]) -> Explained {
     let pods_out = pods.iter().map(|p| explain_pod(node, p)).collect();
+    let (burstable_memory_min, kubepods_memory_min) = rules::qos_memory_min(node, pods);
     Explained {
         schema_version: SCHEMA_VERSION,
         kubelet_version: rules::KUBELET_VERSION,
         node: NodeOut {
             settings: node.clone(),
             kubepods_memory_max: rules::kubepods_memory_max(node),
+            kubepods_memory_min,
+            burstable_memory_min,
         },
         pods: pods_out,
+        oom_order: Vec::new(),
     }
 }
 
@@ -112,16 +124,18 @@ fn explain_pod(node: &Node, pod: &Pod) -> PodOut {
 }
 
 /// One candidate in the kernel's choice at a kubepods-level OOM.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct OomCandidate {
     /// `pod/container`.
     pub name: String,
     /// Bytes it uses (`--usage`).
+    #[serde(rename = "usage_bytes")]
     pub usage: u64,
     /// Its oom_score_adj.
     pub oom_score_adj: i64,
     /// The kernel's badness in bytes: usage + adj × limit / 1000 (mm/oom_kill.c:oom_badness,
     /// with totalpages = kubepods' memory.max for an OOM at that level).
+    #[serde(rename = "badness_bytes")]
     pub badness: i64,
 }
 

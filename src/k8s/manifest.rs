@@ -113,7 +113,8 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-/// Reads every pod in `text`. `replicas` from workloads are not expanded here (one pod each).
+/// Reads every pod in `text`; a workload gives one pod per replica, named as the kubelet
+/// would see it.
 pub fn parse_pods(text: &str) -> Result<Vec<Pod>, ManifestError> {
     let mut b = Builder::default();
     Parser::new_from_str(text)
@@ -166,7 +167,60 @@ fn document_pods(doc: &Node) -> Result<Vec<Pod>, ManifestError> {
             return Err(kind_node.err(format!("unknown kind {other:?}: expected {KINDS}")));
         }
     };
-    Ok(vec![pod_from(template, &name)?])
+    let count = replicas(doc, kind)?;
+    (0..count)
+        .map(|i| pod_from(template, &replica_name(kind, &name, i)))
+        .collect()
+}
+
+/// How many pods a workload makes: `spec.replicas` (Deployment, ReplicaSet, StatefulSet) or
+/// `spec.parallelism` (Job), default 1; one for a DaemonSet (one node) and a CronJob run.
+fn replicas(doc: &Node, kind: &str) -> Result<u64, ManifestError> {
+    let key = match kind {
+        "Deployment" | "ReplicaSet" | "StatefulSet" => "replicas",
+        "Job" => "parallelism",
+        _ => return Ok(1),
+    };
+    let Some(n) = doc.get("spec").and_then(|s| s.get(key)) else {
+        return Ok(1);
+    };
+    match n.str(key)?.parse::<u64>() {
+        Ok(v) if v <= MAX_REPLICAS => Ok(v),
+        _ => Err(n.err(format!(
+            "spec.{key}: expected a whole number from 0 to {MAX_REPLICAS}"
+        ))),
+    }
+}
+
+/// More pods than this on one node is a typo, not a scenario (the kubelet's maxPods is 110).
+const MAX_REPLICAS: u64 = 1000;
+
+/// The alphabet of `k8s.io/apimachinery/pkg/util/rand.String` (no vowels, no 0/1/3).
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// `len` characters of the random-suffix alphabet, stable for a given `seed`.
+fn suffix(seed: &str, len: usize) -> String {
+    let mut h = fnv(seed);
+    (0..len)
+        .map(|_| {
+            let c = NAME_ALPHABET[(h % NAME_ALPHABET.len() as u64) as usize];
+            h = h.wrapping_mul(0x0100_0000_01b3) ^ (h >> 29);
+            char::from(c)
+        })
+        .collect()
+}
+
+/// The pod name the kubelet sees for replica `i` of a workload: StatefulSet `name-i`;
+/// Deployment `name-<pod-template-hash>-<5>`; ReplicaSet, Job, DaemonSet `name-<5>`; CronJob
+/// `name-<schedule time>-<5>`. The random parts are stable pseudo-random stand-ins.
+fn replica_name(kind: &str, name: &str, i: u64) -> String {
+    let tail = suffix(&format!("{name}/{i}"), 5);
+    match kind {
+        "StatefulSet" => format!("{name}-{i}"),
+        "Deployment" => format!("{name}-{}-{tail}", suffix(name, 10)),
+        "CronJob" => format!("{name}-29000000-{tail}"),
+        _ => format!("{name}-{tail}"),
+    }
 }
 
 fn path<'a>(node: &'a Node, keys: &[&str]) -> Result<&'a Node, ManifestError> {
@@ -201,6 +255,26 @@ fn pod_from(obj: &Node, name: &str) -> Result<Pod, ManifestError> {
         ),
         None => None,
     };
+    let containers = containers_from(spec)?;
+    let pod_resources = spec.get("resources").map(resources_from).transpose()?;
+    let priority_class = text("priorityClassName")?;
+    let priority = priority.or_else(|| {
+        priority_class
+            .as_deref()
+            .and_then(super::v1_34::builtin_priority)
+    });
+    Ok(Pod {
+        name: name.to_string(),
+        uid,
+        priority_class,
+        priority,
+        containers,
+        pod_resources,
+    })
+}
+
+/// `initContainers` (sidecars when `restartPolicy: Always`) then `containers`.
+fn containers_from(spec: &Node) -> Result<Vec<Container>, ManifestError> {
     let mut containers = Vec::new();
     if let Some(inits) = spec.get("initContainers") {
         for c in inits.seq("initContainers")? {
@@ -226,21 +300,7 @@ fn pod_from(obj: &Node, name: &str) -> Result<Pod, ManifestError> {
     for c in list {
         containers.push(container_from(c, ContainerKind::Regular)?);
     }
-    let pod_resources = spec.get("resources").map(resources_from).transpose()?;
-    let priority_class = text("priorityClassName")?;
-    let priority = priority.or_else(|| {
-        priority_class
-            .as_deref()
-            .and_then(super::v1_34::builtin_priority)
-    });
-    Ok(Pod {
-        name: name.to_string(),
-        uid,
-        priority_class,
-        priority,
-        containers,
-        pod_resources,
-    })
+    Ok(containers)
 }
 
 fn container_from(c: &Node, kind: ContainerKind) -> Result<Container, ManifestError> {
@@ -290,9 +350,17 @@ fn list_from(l: &Node) -> Result<ResourceList, ManifestError> {
 
 /// A stable UID for a pod without one (`metadata.uid` is set by the API server).
 pub fn uid_for(name: &str) -> String {
+    format!(
+        "00000000-0000-4000-8000-{:012x}",
+        fnv(name) & 0xffff_ffff_ffff
+    )
+}
+
+/// FNV-1a of `text`: stable stand-ins for what the API server makes at random.
+fn fnv(text: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
+    for b in text.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
-    format!("00000000-0000-4000-8000-{:012x}", h & 0xffff_ffff_ffff)
+    h
 }

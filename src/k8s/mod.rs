@@ -10,8 +10,6 @@ pub mod explain;
 pub mod manifest;
 pub mod model;
 pub mod v1_34;
-#[cfg(test)]
-mod vectors;
 
 pub use model::{Container, ContainerKind, Node, Pod, Qos, Resources, SwapBehavior};
 pub use v1_34::KUBELET_VERSION;

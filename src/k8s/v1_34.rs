@@ -11,34 +11,41 @@ use super::model::{Container, ContainerKind, Node, Pod, Qos, ResourceList, Resou
 /// The kubelet release this module models; every output carries it.
 pub const KUBELET_VERSION: &str = "v1.34";
 
-/// Upstream rules, cited in outputs next to each value.
+/// Upstream rules, cited in outputs next to each value. Beside each: where it was read
+/// (docs/kubernetes.md has the table). "v0.34.0" is a staging repository's release tag (the
+/// v1.34.0 sync, Kubernetes-commit c5d688bb1020); "index" is the search index's stored text,
+/// dated by content, not by commit.
 pub mod rule {
-    /// Requests default to limits.
+    /// Requests default to limits. Container part: index; pod-level part: third-party ports
+    /// of defaults_test.go only (open).
     pub const DEFAULTS: &str = "pkg/apis/core/v1/defaults.go:SetDefaults_Pod";
-    /// The QoS class.
+    /// The QoS class. Index; 20 vectors of qos_test.go:TestComputePodQOS.
     pub const QOS: &str = "pkg/apis/core/v1/helper/qos/qos.go:ComputePodQOS";
-    /// oom_score_adj.
+    /// oom_score_adj. Index (no TieBreak gate yet); 29 vectors.
     pub const OOM: &str = "pkg/kubelet/qos/policy.go:GetContainerOOMScoreAdjust";
-    /// kubepods memory.max.
+    /// kubepods memory.max. Index: getNodeAllocatableAbsoluteImpl (reservations subtracted,
+    /// floored at 0, eviction not subtracted).
     pub const KUBEPODS: &str =
         "pkg/kubelet/cm/node_container_manager_linux.go:createNodeAllocatableCgroups";
-    /// The pod cgroup's memory.max and memory.min.
+    /// The pod cgroup's memory.max and memory.min. Index; 46 vectors of helpers_linux_test.go.
     pub const POD: &str = "pkg/kubelet/cm/helpers_linux.go:ResourceConfigForPod";
-    /// The container's memory.max.
+    /// The container's memory.max. Index; 12 vectors.
     pub const CONTAINER: &str =
         "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:getMemoryLimit";
-    /// memory.oom.group.
+    /// memory.oom.group. Index; the default (false on cgroup v2) read in kubelet.go (index)
+    /// and in k8s.io/kubelet v0.34.0 config/v1beta1/types.go.
     pub const OOM_GROUP: &str =
         "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:calculateLinuxResources";
-    /// memory.swap.max.
+    /// memory.swap.max. Index; 8 vectors.
     pub const SWAP: &str =
         "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:GetContainerSwapBehavior";
-    /// Container memory.min and memory.high under MemoryQoS.
+    /// Container memory.min and memory.high under MemoryQoS. Index; 2 vectors; the
+    /// allocatable used is GetNodeAllocatableAbsolute (kubelet.go, index).
     pub const MEMORY_QOS: &str =
         "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:generateLinuxContainerResources";
-    /// QoS-level memory.min under MemoryQoS.
+    /// QoS-level memory.min under MemoryQoS. Index (setMemoryQoS, getQoSMemoryRequests).
     pub const QOS_MIN: &str = "pkg/kubelet/cm/qos_container_manager_linux.go:setMemoryQoS";
-    /// The cgroup names.
+    /// The cgroup names. Index (cgroup_manager_linux.go).
     pub const NAMES: &str = "pkg/kubelet/cm/cgroup_manager_linux.go:CgroupName.ToSystemd";
 }
 
@@ -94,7 +101,8 @@ fn default_list(r: &mut Resources) {
 /// `GetPodQOS` → `ComputePodQOS`: pod-level resources decide when set; otherwise every
 /// container (init and sidecar included) must agree.
 pub fn pod_qos(pod: &Pod) -> Qos {
-    if let Some(pr) = &pod.pod_resources {
+    // `IsPodLevelResourcesSet`: an empty `spec.resources` leaves the containers to decide.
+    if let Some(pr) = pod_level(pod) {
         return resource_qos(pr);
     }
     let mut pod_qos: Option<Qos> = None;
@@ -156,7 +164,8 @@ pub fn is_node_critical(pod: &Pod) -> bool {
 
 /// `k8s.io/component-helpers/resource:AggregateContainerRequests` (and `…Limits`) for one
 /// resource: regular containers and sidecars add up; an init container counts with the
-/// sidecars started before it; the larger of the two wins.
+/// sidecars started before it; the larger of the two wins. Read at k8s.io/component-helpers
+/// v0.34.0 (resource/helpers.go), the tag of the v1.34.0 sync.
 pub fn aggregate(pod: &Pod, pick: impl Fn(&Resources) -> Option<u64>) -> u64 {
     let mut sum: u64 = pod.regular().map(|c| pick(&c.resources).unwrap_or(0)).sum();
     let (mut sidecars, mut init_max) = (0u64, 0u64);

@@ -1,0 +1,203 @@
+//! Every ported kubelet unit-test row (tests/k8s_vectors/) checked twice: against the model
+//! (`cgharness::k8s`) and through the built binary (`k8s explain --json`, the pod as a
+//! manifest, the node as flags). Each failure names the upstream file, test and case.
+
+mod k8s_vectors;
+
+use assert_cmd::Command;
+use cgharness::k8s::explain::{explain, Explained};
+use k8s_vectors::{all, manifest, node, node_flags, pod, CWant, Vector, Want};
+use serde_json::Value;
+
+fn want_json(w: Want) -> Option<Value> {
+    match w {
+        Want::Skip => None,
+        Want::Null => Some(Value::Null),
+        Want::Is(b) => Some(Value::from(b)),
+    }
+}
+
+/// Pushes `what: got X, want Y` when upstream asserts `want` and the JSON differs.
+fn check(out: &mut Vec<String>, what: &str, got: &Value, want: Option<Value>) {
+    if let Some(w) = want {
+        if *got != w {
+            out.push(format!("{what}: got {got}, want {w}"));
+        }
+    }
+}
+
+/// Compares one pod's JSON (as `k8s explain --json` prints it) with the row; returns the
+/// mismatches, each as `field: got X, want Y`.
+fn mismatches(v: &Vector, p: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    check(
+        &mut out,
+        "qos_class",
+        &p["qos_class"],
+        v.qos.map(Value::from),
+    );
+    check(
+        &mut out,
+        "pod memory_max",
+        &p["memory_max"],
+        want_json(v.pod_max),
+    );
+    check(
+        &mut out,
+        "pod memory_min",
+        &p["memory_min"],
+        want_json(v.pod_min),
+    );
+    for w in v.want {
+        let c = container(v, p, w);
+        let fields = [
+            ("memory_max", want_json(w.max)),
+            ("memory_min", want_json(w.min)),
+            ("memory_high", want_json(w.high)),
+            ("swap_max", want_json(w.swap)),
+            ("oom_group", w.group.map(Value::from)),
+        ];
+        for (key, want) in fields {
+            check(&mut out, &format!("{} {key}", w.name), &c[key], want);
+        }
+        if let Some((lo, hi)) = w.adj {
+            let got = c["oom_score_adj"].as_i64();
+            if !got.is_some_and(|a| (lo..=hi).contains(&a)) {
+                out.push(format!(
+                    "{} oom_score_adj: got {got:?}, want {lo}..={hi}",
+                    w.name
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The JSON of the row's container `w.name` (the first of that name, in spec order).
+fn container<'a>(v: &Vector, p: &'a Value, w: &CWant) -> &'a Value {
+    let at = v.containers.iter().position(|c| c.name == w.name);
+    let at = at.unwrap_or_else(|| panic!("{} {}: no container {:?}", v.source, v.case, w.name));
+    &p["containers"][at]
+}
+
+fn report(failures: Vec<String>, total: usize) {
+    assert!(
+        failures.is_empty(),
+        "{} of {total} vectors fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_vector_holds_in_the_model() {
+    let vectors = all();
+    let mut failures = Vec::new();
+    for v in &vectors {
+        let ex: Explained = explain(&node(v), &[pod(v)]);
+        let json = serde_json::to_value(&ex).unwrap();
+        for m in mismatches(v, &json["pods"][0]) {
+            failures.push(format!("{} {}: {m}", v.source, v.case));
+        }
+    }
+    report(failures, vectors.len());
+}
+
+#[test]
+fn every_vector_holds_through_k8s_explain_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let vectors = all();
+    let mut failures = Vec::new();
+    for (i, v) in vectors.iter().enumerate() {
+        let f = dir.path().join(format!("v{i}.yaml"));
+        std::fs::write(&f, manifest(v)).unwrap();
+        let out = Command::cargo_bin("cgharness")
+            .unwrap()
+            .args(["k8s", "explain", "--json", "--no-api-defaults", "-f"])
+            .arg(&f)
+            .args(node_flags(v))
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            failures.push(format!(
+                "{} {}: exit {:?}: {err}",
+                v.source, v.case, out.status
+            ));
+            continue;
+        }
+        let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for m in mismatches(v, &json["pods"][0]) {
+            failures.push(format!("{} {}: {m}", v.source, v.case));
+        }
+    }
+    report(failures, vectors.len());
+}
+
+/// pkg/kubelet/cm/qos_container_manager_linux_test.go:TestQoSContainerCgroup (its one
+/// assertion pair, on activeTestPods): setMemoryQoS gives the burstable slice 384Mi and
+/// kubepods 128Mi + 384Mi.
+const QOS_CGROUP_PODS: &str = "\
+kind: Pod
+metadata: {name: guaranteed-pod}
+spec: {containers: [{name: foo, resources: {requests: {memory: 128Mi, cpu: '1'}, limits: {memory: 128Mi, cpu: '1'}}}]}
+---
+kind: Pod
+metadata: {name: burstable-pod-1}
+spec: {containers: [{name: foo, resources: {requests: {memory: 128Mi, cpu: '1'}, limits: {memory: 256Mi, cpu: '2'}}}]}
+---
+kind: Pod
+metadata: {name: burstable-pod-2}
+spec: {containers: [{name: foo, resources: {requests: {memory: 256Mi, cpu: '2'}}}]}
+";
+
+#[test]
+fn qos_container_cgroup_memory_min_through_k8s_explain_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("pods.yaml");
+    std::fs::write(&f, QOS_CGROUP_PODS).unwrap();
+    let out = Command::cargo_bin("cgharness")
+        .unwrap()
+        .args([
+            "k8s",
+            "explain",
+            "--json",
+            "--no-api-defaults",
+            "--memory-qos",
+            "-f",
+        ])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["node"]["burstable_memory_min"], 384u64 << 20);
+    assert_eq!(j["node"]["kubepods_memory_min"], (384u64 + 128) << 20);
+}
+
+#[test]
+fn vector_counts_per_upstream_test() {
+    let mut counts = std::collections::BTreeMap::new();
+    for v in all() {
+        *counts
+            .entry(v.source.rsplit(':').next().unwrap_or(""))
+            .or_insert(0) += 1;
+    }
+    let want = [
+        ("TestCalculateLinuxResources", 9),
+        ("TestComputePodQOS", 20),
+        ("TestGenerateContainerConfigWithMemoryQoSEnforced", 2),
+        ("TestGenerateLinuxContainerConfigResources", 3),
+        ("TestGenerateLinuxContainerResources", 6),
+        ("TestGenerateLinuxContainerResourcesWithSwap", 8),
+        ("TestGetContainerOOMScoreAdjust", 23),
+        ("TestResourceConfigForPod", 22),
+        ("TestResourceConfigForPodWithCustomCPUCFSQuotaPeriod", 12),
+        ("TestResourceConfigForPodWithEnforceMemoryQoS", 12),
+    ];
+    assert_eq!(counts.into_iter().collect::<Vec<_>>(), want.to_vec());
+}
