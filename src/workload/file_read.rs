@@ -267,9 +267,11 @@ mod tests {
 
     #[test]
     fn random_order_reads_every_block_once_and_residency_follows_the_cache() {
-        // On the project's disk: DONTNEED cannot drop a tmpfs /tmp's pages.
-        let mut f = tempfile::NamedTempFile::new_in(concat!(env!("CARGO_MANIFEST_DIR"), "/target"))
-            .unwrap();
+        // On the project's disk: DONTNEED cannot drop a tmpfs /tmp's pages. (`target` may be
+        // elsewhere when CARGO_TARGET_DIR is set.)
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/target");
+        std::fs::create_dir_all(dir).unwrap();
+        let mut f = tempfile::NamedTempFile::new_in(dir).unwrap();
         let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
         f.write_all(&data).unwrap();
         f.as_file().sync_all().unwrap();
