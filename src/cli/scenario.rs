@@ -233,12 +233,17 @@ fn show_acts(s: &spec::Spec) {
         None => "at the start".to_string(),
     };
     if !s.wait.is_empty() {
-        println!("waits (tested on every sample):");
+        println!("waits (tested on every sample, or as `every` says):");
     }
     for w in &s.wait {
         let when = after(&w.after);
+        let every = w
+            .every
+            .as_ref()
+            .map(|e| format!(", tested every {e}"))
+            .unwrap_or_default();
         println!(
-            "  {:<14} {when}: until {}  (timeout {})",
+            "  {:<14} {when}: until {}  (timeout {}{every})",
             w.name, w.until, w.timeout
         );
     }
@@ -257,7 +262,13 @@ fn show_acts(s: &spec::Spec) {
                 format!("truncate file {f} to {}", a.value.as_deref().unwrap_or("0"))
             }
             (.., Some(n)) => format!("drop_caches {n}"),
-            _ => "nothing".to_string(),
+            _ => match &a.reclaim_until {
+                Some(g) => format!(
+                    "memory.reclaim on {} until below {g} (reclaim_until)",
+                    a.cgroup.as_deref().unwrap_or("?")
+                ),
+                None => "nothing".to_string(),
+            },
         };
         let delay = a.delay_ms.map(|d| format!(" + {d} ms")).unwrap_or_default();
         println!("  {:<14} {}{delay}: {what}", a.name, after(&a.after));

@@ -15,6 +15,9 @@ pub struct WaitPlan {
     pub until: String,
     /// The run fails if it is not met this long after testing began.
     pub timeout_ms: u64,
+    /// Test only this long after the last test (0: on every sample).
+    #[serde(default)]
+    pub every_ms: u64,
 }
 
 /// What an action does.
@@ -29,6 +32,13 @@ pub enum ActionOp {
         file: String,
         /// What is written.
         value: String,
+    },
+    /// The kernel selftests' `reclaim_until`: memory.reclaim in rounds of `current − goal`.
+    ReclaimUntil {
+        /// Cgroup path under the top.
+        cgroup: String,
+        /// Goal for memory.current.
+        goal_bytes: u64,
     },
     /// Deletes a scenario file.
     Delete {
@@ -58,6 +68,9 @@ impl ActionOp {
                 file,
                 value,
             } => format!("write {value:?} to {cgroup}/{file}"),
+            ActionOp::ReclaimUntil { cgroup, goal_bytes } => {
+                format!("reclaim {cgroup} until {goal_bytes} bytes")
+            }
             ActionOp::Delete { path } => format!("delete {}", path.display()),
             ActionOp::Truncate { path, size_bytes } => {
                 format!("truncate {} to {size_bytes} bytes", path.display())

@@ -81,6 +81,10 @@ fn bad_waits_and_actions_say_what_to_fix() {
     assert!(e.contains("needs value"), "{e}");
     let e = err("[[action]]\nname = \"a\"\ndelete = \"f\"\ndrop_caches = 3\n");
     assert!(e.contains("exactly one of"), "{e}");
+    let e = err("[[action]]\nname = \"a\"\nreclaim_until = \"10M\"\n");
+    assert!(e.contains("reclaim_until needs cgroup"), "{e}");
+    let e = err("[[action]]\nname = \"a\"\ncgroup = \"c\"\nreclaim_until = \"ten\"\n");
+    assert!(e.contains("reclaim_until:"), "{e}");
     let e =
         err("[[wait]]\nname = \"x\"\nuntil = \"cgroup.d.memory_current > 1M\"\ntimeout = \"5s\"\n");
     assert!(e.contains("no cgroup `d`"), "{e}");
@@ -94,6 +98,34 @@ fn bad_waits_and_actions_say_what_to_fix() {
     assert!(e.contains("used twice"), "{e}");
     let e = err("[[wait]]\nname = \"x\"\nafter = \"w:spike\"\nuntil = \"vmstat.pgscan > 1\"\ntimeout = \"1s\"\n");
     assert!(e.contains("spike"), "{e}");
+}
+
+#[test]
+fn reclaim_until_names_its_cgroup_and_goal() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/selftests/memcg-reclaim.toml"
+    ))
+    .unwrap();
+    let plan = plan_of(&text).unwrap();
+    let a = plan.runs[0]
+        .actions
+        .iter()
+        .find(|a| a.name == "reclaim")
+        .unwrap();
+    assert_eq!(
+        a.op,
+        ActionOp::ReclaimUntil {
+            cgroup: "memcg_test".into(),
+            goal_bytes: 30 << 20
+        }
+    );
+    assert_eq!(a.op.describe(), "reclaim memcg_test until 31457280 bytes");
+    let filled = plan.runs[0].waits.iter().find(|w| w.name == "filled");
+    assert_eq!(
+        filled.map(|w| (w.every_ms, w.timeout_ms)),
+        Some((1000, 5000))
+    );
 }
 
 #[test]

@@ -41,7 +41,8 @@ pub struct Acts<'a> {
     cgroup_paths: BTreeMap<String, PathBuf>,
     pending_actions: Vec<usize>,
     pending_waits: Vec<usize>,
-    active_waits: Vec<(usize, Check)>,
+    /// Waits being tested: index, condition, when it is next tested (CLOCK_MONOTONIC ns).
+    active_waits: Vec<(usize, Check, u64)>,
     in_flight: usize,
     worker: Option<Worker>,
     /// Why the run must stop (a wait timed out).
@@ -112,10 +113,10 @@ impl<'a> Acts<'a> {
             rec.waits.push(WaitRecord {
                 name: w.name.clone(),
                 start_ns: now,
-                resolution_ms: self.interval_ms,
+                resolution_ms: w.every_ms.max(self.interval_ms),
                 ..Default::default()
             });
-            self.active_waits.push((i, check));
+            self.active_waits.push((i, check, now));
             marks.push(format!("{}:start", w.name));
         }
         for i in std::mem::take(&mut self.pending_actions) {
@@ -140,6 +141,7 @@ impl<'a> Acts<'a> {
             ActionOp::Write { cgroup, file, .. } => {
                 self.cgroup_paths.get(cgroup).map(|p| p.join(file))
             }
+            ActionOp::ReclaimUntil { cgroup, .. } => self.cgroup_paths.get(cgroup).cloned(),
             _ => None,
         };
         let job = Job {
@@ -185,22 +187,27 @@ impl<'a> Acts<'a> {
         let look = |p: &str| values.get(p).cloned();
         let mut met = Vec::new();
         let mut still = Vec::new();
-        for (i, check) in std::mem::take(&mut self.active_waits) {
+        for (i, check, next) in std::mem::take(&mut self.active_waits) {
             let w = &self.plan.waits[i];
             let Some(r) = rec.waits.iter_mut().find(|r| r.name == w.name) else {
                 continue;
             };
-            if check.eval(&look).pass == Some(true) {
+            if set.t_ns < next {
+                still.push((i, check, next));
+            } else if check.eval(&look).pass == Some(true) {
                 r.met_ns = Some(set.t_ns);
                 met.push(format!("{}:done", w.name));
             } else if set.t_ns.saturating_sub(r.start_ns) > w.timeout_ms * 1_000_000 {
                 r.timed_out = true;
                 self.failure = Some(format!(
                     "wait `{}` timed out: `{}` did not hold within {} ms (tested every {} ms)",
-                    w.name, w.until, w.timeout_ms, self.interval_ms
+                    w.name,
+                    w.until,
+                    w.timeout_ms,
+                    w.every_ms.max(self.interval_ms)
                 ));
             } else {
-                still.push((i, check));
+                still.push((i, check, set.t_ns + w.every_ms * 1_000_000));
             }
         }
         self.active_waits = still;
@@ -273,6 +280,35 @@ fn read_peak(f: &mut File) -> Option<u64> {
     s.trim().parse().ok()
 }
 
+/// The selftests' reclaim_until on the cgroup at `dir`: the writes go into `what`, the last
+/// write's answer into `errno`; when the selftest's helper would return false, the reason
+/// goes into `error` (`action.NAME.failed` is then 'true').
+fn reclaim_until(rec: &mut ActionRecord, dir: &std::path::Path, goal: u64) {
+    let mut read = || -> std::io::Result<u64> {
+        let s = std::fs::read_to_string(dir.join("memory.current"))?;
+        s.trim()
+            .parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    };
+    let mut write = |ask: u64| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join("memory.reclaim"))?;
+        f.write_all(ask.to_string().as_bytes())
+    };
+    let o = super::reclaim_until::reclaim_until(goal, &mut read, &mut write);
+    let writes: Vec<String> = o
+        .writes
+        .iter()
+        .map(|(ask, e)| format!("{ask} → {}", e.as_deref().unwrap_or("0")))
+        .collect();
+    rec.what = format!("{} (writes: {})", rec.what, writes.join(", "));
+    rec.errno = o.writes.last().and_then(|(_, e)| e.clone());
+    if !o.ok {
+        rec.error = o.why;
+    }
+}
+
 /// Does one action; a peak write's fd is returned to be kept.
 fn perform(job: &Job) -> (ActionRecord, Option<File>) {
     let mut rec = ActionRecord {
@@ -300,7 +336,13 @@ fn perform(job: &Job) -> (ActionRecord, Option<File>) {
                 Err(e) => Err(e),
             }
         }
-        (ActionOp::Write { .. }, None) => Err(std::io::Error::from_raw_os_error(libc::ENOENT)),
+        (ActionOp::ReclaimUntil { goal_bytes, .. }, Some(dir)) => {
+            reclaim_until(&mut rec, dir, *goal_bytes);
+            Ok(())
+        }
+        (ActionOp::Write { .. } | ActionOp::ReclaimUntil { .. }, None) => {
+            Err(std::io::Error::from_raw_os_error(libc::ENOENT))
+        }
         (ActionOp::Delete { path }, _) => std::fs::remove_file(path),
         (ActionOp::Truncate { path, size_bytes }, _) => std::fs::OpenOptions::new()
             .write(true)

@@ -7,6 +7,7 @@ mod children;
 mod cleanup;
 mod one;
 mod placed;
+pub mod reclaim_until;
 pub mod setup;
 
 use crate::cgroupfs::Cgroup;

@@ -21,10 +21,14 @@ pub struct WaitDecl {
     pub until: String,
     /// Give up after this long (`30s`): the run then fails with the reason. Required.
     pub timeout: String,
+    /// Test the condition at the start and then only once this long has passed since the
+    /// last test (`1s`: the selftests' read-then-`sleep(1)` loops); default: every sample.
+    #[serde(default)]
+    pub every: Option<String>,
 }
 
 /// `[[action]]`: one thing done at a mark, in declaration order, off the recorder's thread.
-/// Exactly one of `write`, `delete`, `truncate`, `drop_caches`.
+/// Exactly one of `write`, `reclaim_until`, `delete`, `truncate`, `drop_caches`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActionDecl {
@@ -47,6 +51,13 @@ pub struct ActionDecl {
     /// What to write (a size like `10M` is written in bytes; `max` and other text as is).
     #[serde(default)]
     pub value: Option<String>,
+    /// The kernel selftests' `reclaim_until(cgroup, goal)` on `cgroup`: up to 5 rounds of
+    /// reading memory.current, stopping once it is below this goal or within 3% of it, else
+    /// writing `current − goal` to memory.reclaim. It succeeds (`action.NAME.failed` is
+    /// 'false') only if some write returned 0 and no round after that found usage still
+    /// above the goal; `errno` is the last write's answer.
+    #[serde(default)]
+    pub reclaim_until: Option<String>,
     /// Delete this scenario `[[file]]`.
     #[serde(default)]
     pub delete: Option<String>,

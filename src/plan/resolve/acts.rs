@@ -55,11 +55,17 @@ pub fn resolve(
         }
         let timeout_ms = crate::spec::params::parse_duration_ms(&w.timeout)
             .map_err(|e| src.error_at(&w.timeout, format!("wait `{}`: timeout: {e}", w.name)))?;
+        let every_ms = match &w.every {
+            Some(e) => crate::spec::params::parse_duration_ms(e)
+                .map_err(|m| src.error_at(e, format!("wait `{}`: every: {m}", w.name)))?,
+            None => 0,
+        };
         waits.push(WaitPlan {
             name: w.name.clone(),
             after: marks(src, &w.after, workloads, &acts)?,
             until,
             timeout_ms,
+            every_ms,
         });
     }
     let mut actions = Vec::new();
@@ -112,13 +118,14 @@ fn op(
     let err = |m: String| src.error_at(&a.name, format!("action `{}`: {m}", a.name));
     let given = [
         a.write.is_some(),
+        a.reclaim_until.is_some(),
         a.delete.is_some(),
         a.truncate.is_some(),
         a.drop_caches.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
         return Err(err(
-            "say exactly one of write, delete, truncate, drop_caches".into(),
+            "say exactly one of write, reclaim_until, delete, truncate, drop_caches".into(),
         ));
     }
     let file_path = |name: &str| {
@@ -131,6 +138,12 @@ fn op(
     let value = a.value.as_deref().map(sub).transpose()?;
     if let Some(file) = &a.write {
         return write_op(a, file, value, cgroups, sub).map_err(err);
+    }
+    if let Some(goal) = &a.reclaim_until {
+        let goal_bytes = crate::size::parse_memparse(&sub(goal)?)
+            .map_err(|e| err(format!("reclaim_until: {e}")))?;
+        let cgroup = action_cgroup(a, "reclaim_until", cgroups, sub).map_err(err)?;
+        return Ok(ActionOp::ReclaimUntil { cgroup, goal_bytes });
     }
     if let Some(name) = &a.delete {
         return Ok(ActionOp::Delete {
@@ -169,14 +182,7 @@ fn write_op(
             WRITABLE.join(", ")
         ));
     }
-    let cgroup = match &a.cgroup {
-        Some(c) => sub(c).map_err(|e| e.message)?,
-        None => return Err(format!("write = {file:?} needs cgroup = \"NAME\"")),
-    };
-    if !cgroups.iter().any(|c| c.name == cgroup) {
-        let h = suggest::hint(&cgroup, cgroups.iter().map(|c| c.name.as_str()));
-        return Err(format!("no [[cgroup]] named `{cgroup}`{h}"));
-    }
+    let cgroup = action_cgroup(a, &format!("write = {file:?}"), cgroups, sub)?;
     let value = match value {
         Some(v) => crate::size::parse_memparse(&v)
             .map(|b| b.to_string())
@@ -189,6 +195,24 @@ fn write_op(
         file: file.to_string(),
         value,
     })
+}
+
+/// The action's `cgroup`, which must be one of the scenario's.
+fn action_cgroup(
+    a: &ActionDecl,
+    what: &str,
+    cgroups: &[CgroupPlan],
+    sub: Sub,
+) -> Result<String, String> {
+    let cgroup = match &a.cgroup {
+        Some(c) => sub(c).map_err(|e| e.message)?,
+        None => return Err(format!("{what} needs cgroup = \"NAME\"")),
+    };
+    if !cgroups.iter().any(|c| c.name == cgroup) {
+        let h = suggest::hint(&cgroup, cgroups.iter().map(|c| c.name.as_str()));
+        return Err(format!("no [[cgroup]] named `{cgroup}`{h}"));
+    }
+    Ok(cgroup)
 }
 
 /// Every workload, wait and action with the names its `after` waits for; a chain that comes
