@@ -182,54 +182,6 @@ fn spike_marks_bound_a_phase_and_start_a_workload() {
 
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
-fn an_oom_group_kill_records_the_victim_the_group_and_the_kernel_s_counts() {
-    let out = tempfile::tempdir().unwrap();
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/oom-group.toml");
-    let o = vm(
-        out.path(),
-        &[],
-        &["run", file.to_str().unwrap(), "--out", "r"],
-    );
-    let dirs = release_dirs(out.path());
-    assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
-    for d in &dirs {
-        let console = std::fs::read_to_string(d.join("console.log")).unwrap_or_default();
-        let rec = record_json(&d.join("r/record.json"));
-        let r = report(&d.join("r"));
-        assert_eq!(r["passed"], true, "{}:\n{console}", d.display());
-        let v = &r["variants"][0];
-        let num = |k: &str| v["stats"][k]["median"].as_f64();
-        let txt = |k: &str| v["texts"][k].as_str().map(str::to_string);
-        assert_eq!(
-            txt("workload.hog.oom_kill.oom_group").as_deref(),
-            Some("true"),
-            "{}",
-            d.display()
-        );
-        assert_eq!(txt("workload.member.killed_by").as_deref(), Some("oom"));
-        assert_ne!(txt("workload.safe.killed_by").as_deref(), Some("oom"));
-        assert_eq!(num("cgroup.pod.memory_events.oom_kill"), Some(3.0), "{v}");
-        assert_eq!(
-            num("kmsg.oom_kills"),
-            Some(3.0),
-            "kill lines as the kernel counts them"
-        );
-        assert_eq!(num("kmsg.oom_victims"), Some(2.0));
-        let lines: Vec<&str> = rec["runs"][0]["kmsg"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|l| l["raw"].as_str())
-            .collect();
-        assert!(
-            lines.iter().any(|l| l.contains("memory.oom.group")),
-            "{lines:?}"
-        );
-    }
-}
-
-#[test]
-#[ignore = "boots VMs; run by scripts/test"]
 fn waits_and_actions_record_the_kernel_s_answers_on_each_kernel() {
     let out = tempfile::tempdir().unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");

@@ -92,6 +92,9 @@ fn the_selftests_as_scenarios_agree_with_the_selftest_binary() {
             }
         }
     }
+    for d in &dirs {
+        oom_group_record_is_right(d);
+    }
     if !wrong.is_empty() {
         let kept = out.keep();
         panic!(
@@ -100,4 +103,67 @@ fn the_selftests_as_scenarios_agree_with_the_selftest_binary() {
             text(&o.stderr)
         );
     }
+}
+
+/// The oom.group record of test_memcg_oom_group_score_events on this kernel: the allocator
+/// is the victim and is marked a group kill, the second task dies with it, the
+/// OOM_SCORE_ADJ_MIN task survives, and the counts are the kernel's (memory.events oom_kill
+/// and the kill lines count the victim twice) next to the distinct tasks killed.
+fn oom_group_record_is_right(d: &Path) {
+    let dir = d.join("st/memcg-oom-group-score-events");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let v = &r["variants"][0];
+    let num = |k: &str| v["stats"][k]["median"].as_f64();
+    let txt = |k: &str| v["texts"][k].as_str().map(str::to_string);
+    let at = d.display();
+    assert_eq!(
+        txt("workload.hog.killed_by").as_deref(),
+        Some("oom"),
+        "{at}"
+    );
+    assert_eq!(
+        txt("workload.hog.oom_kill.oom_group").as_deref(),
+        Some("true"),
+        "{at}"
+    );
+    assert_eq!(
+        txt("workload.member.killed_by").as_deref(),
+        Some("oom"),
+        "{at}"
+    );
+    assert_ne!(
+        txt("workload.safe.killed_by").as_deref(),
+        Some("oom"),
+        "{at}"
+    );
+    assert_eq!(
+        num("cgroup.memcg_test_0.memory_events.oom_kill"),
+        Some(3.0),
+        "{at}"
+    );
+    assert_eq!(
+        num("cgroup.memcg_test_0.memory_events.oom_group_kill"),
+        Some(1.0),
+        "{at}"
+    );
+    assert_eq!(
+        num("kmsg.oom_kills"),
+        Some(3.0),
+        "{at}: kill lines as the kernel counts"
+    );
+    assert_eq!(num("kmsg.oom_victims"), Some(2.0), "{at}: distinct tasks");
+    let rec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("runs/run-0.json")).unwrap())
+            .unwrap();
+    let group_line = rec["kmsg"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["raw"].as_str())
+        .any(|l| l.contains("memory.oom.group"));
+    assert!(
+        group_line,
+        "{at}: no memory.oom.group line in the kernel log"
+    );
 }
