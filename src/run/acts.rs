@@ -180,7 +180,13 @@ impl<'a> Acts<'a> {
         set: &SampleSet,
         rec: &mut crate::record::raw::RunRecord,
     ) -> Vec<String> {
-        if self.active_waits.is_empty() {
+        // Parse the sample only when some wait is due to be tested on it (the recorder's
+        // thread runs this every tick).
+        if self
+            .active_waits
+            .iter()
+            .all(|(_, _, next)| set.t_ns < *next)
+        {
             return Vec::new();
         }
         let values = now_values(&set.parse());
