@@ -1,21 +1,12 @@
 //! `cgharness k8s explain` as a user meets it: seed 003's pods, manifests, bad input.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn explain_json(args: &[&str]) -> serde_json::Value {
-    let out = Command::cargo_bin("cgharness")
-        .unwrap()
-        .args(["k8s", "explain", "--json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::k8s_explain_json(args)
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! (`cgharness::k8s`) and through the built binary (`k8s explain --json`, the pod as a
 //! manifest, the node as flags). Each failure names the upstream file, test and case.
 
+mod common;
 mod k8s_vectors;
 
 use assert_cmd::Command;
@@ -156,25 +157,8 @@ fn qos_container_cgroup_memory_min_through_k8s_explain_json() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("pods.yaml");
     std::fs::write(&f, QOS_CGROUP_PODS).unwrap();
-    let out = Command::cargo_bin("cgharness")
-        .unwrap()
-        .args([
-            "k8s",
-            "explain",
-            "--json",
-            "--no-api-defaults",
-            "--memory-qos",
-            "-f",
-        ])
-        .arg(&f)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = f.to_str().unwrap();
+    let j: Value = common::k8s_explain_json(&["--no-api-defaults", "--memory-qos", "-f", f]);
     assert_eq!(j["node"]["burstable_memory_min"], 384u64 << 20);
     assert_eq!(j["node"]["kubepods_memory_min"], (384u64 + 128) << 20);
 }

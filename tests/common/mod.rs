@@ -106,3 +106,18 @@ pub fn repo(rel: &str) -> PathBuf {
 pub fn ok_stdout(c: &mut assert_cmd::Command) -> String {
     String::from_utf8(c.assert().success().get_output().stdout.clone()).unwrap()
 }
+
+/// `cgharness k8s explain --json ARGS` (the binary cargo built), which must succeed: its JSON.
+pub fn k8s_explain_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_cgharness"))
+        .args(["k8s", "explain", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
