@@ -277,18 +277,29 @@ fn cmp_of(op: &str) -> Option<Cmp> {
     })
 }
 
+impl Parser {
+    /// Parses all of `text` with `rule`; tokens left over are an error naming `what`.
+    fn whole<T>(
+        text: &str,
+        what: &str,
+        rule: impl FnOnce(&mut Parser) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let mut p = Parser {
+            toks: lex(text)?,
+            pos: 0,
+            depth: 0,
+        };
+        let out = rule(&mut p)?;
+        match p.toks.get(p.pos) {
+            None => Ok(out),
+            Some(t) => Err(format!("unexpected {t:?} after the {what}")),
+        }
+    }
+}
+
 /// Parses a standalone expression (for `observe`).
 pub fn parse_expr(text: &str) -> Result<Expr, String> {
-    let mut p = Parser {
-        toks: lex(text)?,
-        pos: 0,
-        depth: 0,
-    };
-    let e = p.sum()?;
-    match p.toks.get(p.pos) {
-        None => Ok(e),
-        Some(t) => Err(format!("unexpected {t:?} after the expression")),
-    }
+    Parser::whole(text, "expression", Parser::sum)
 }
 
 #[path = "expr_eval.rs"]

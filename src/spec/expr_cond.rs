@@ -5,7 +5,7 @@
 //! report makes its comparison unanswered (None), and the logic is Kleene's: `false and ?` is
 //! false, `true or ?` is true, anything else with an unanswered part is unanswered.
 
-use super::{cmp_of, eval::compare, lex, paths, Cmp, Comparison, Expr, Outcome, Parser, Tok};
+use super::{cmp_of, eval::compare, paths, Cmp, Comparison, Expr, Outcome, Parser, Tok};
 use super::{Tol, Val};
 use std::collections::BTreeMap;
 
@@ -27,16 +27,7 @@ pub enum Check {
 
 /// Parses a check.
 pub fn parse_check(text: &str) -> Result<Check, String> {
-    let mut p = Parser {
-        toks: lex(text)?,
-        pos: 0,
-        depth: 0,
-    };
-    let c = p.any()?;
-    match p.toks.get(p.pos) {
-        None => Ok(c),
-        Some(t) => Err(format!("unexpected {t:?} after the check")),
-    }
+    Parser::whole(text, "check", Parser::any)
 }
 
 impl Parser {
