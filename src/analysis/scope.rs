@@ -24,9 +24,10 @@ fn deltas(out: &mut Values, prefix: &str, a: &BTreeMap<String, u64>, b: &BTreeMa
     }
 }
 
-/// The name value paths use for a cgroup: its last path component (`top` for the run).
-pub fn short(name: &str) -> &str {
-    name.rsplit('/').next().unwrap_or(name)
+/// The name value paths use for a cgroup: its last path component (`top` for the run), or
+/// for the kubelet's tree the pod or container alias ([`crate::plan::pods::value_name`]).
+pub fn short(name: &str) -> String {
+    crate::plan::pods::value_name(name)
 }
 
 fn disk_name(dev: &DevId, devices: &BTreeMap<String, DevId>) -> String {

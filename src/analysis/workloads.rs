@@ -194,6 +194,6 @@ pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
                 num(out, format!("{p}last.oom_score"), s as f64);
             }
         }
-        text(out, format!("{p}cgroup"), short(&w.cgroup));
+        text(out, format!("{p}cgroup"), &short(&w.cgroup));
     }
 }

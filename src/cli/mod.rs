@@ -11,6 +11,7 @@ mod kernel;
 mod probe;
 mod run;
 mod scenario;
+mod show_pods;
 mod vm;
 mod workload;
 

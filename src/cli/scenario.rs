@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 pub struct ShowArgs {
     /// A scenario name or path.
     pub scenario: String,
+    /// Show pods' derived values at this scale (`1/16`), as `run --scale` would set them.
+    #[arg(long, default_value = "1")]
+    pub scale: String,
 }
 
 /// Options of `analyze`.
@@ -168,12 +171,26 @@ pub fn show(a: ShowArgs) -> anyhow::Result<Exit> {
             println!("      {line}");
         }
     }
+    if !s.pod.is_empty() {
+        show_pods(&src, &s, &a.scale)?;
+    }
     show_acts(&s);
     show_expectations(&s);
     if let Some(n) = &s.notes {
         println!("\nnotes: {}", n.trim());
     }
     Ok(Exit::Ok)
+}
+
+/// The kubelet's tree and the containers, from the plan at `scale` (first variant).
+fn show_pods(src: &spec::Source, s: &spec::Spec, scale: &str) -> anyhow::Result<()> {
+    let ratio = spec::params::parse_scale(scale).map_err(crate::exit::usage)?;
+    let opts = crate::plan::Options::plain(ratio, "/data");
+    let plan = crate::plan::build(src, s.clone(), opts, &|_| Ok(())).map_err(spec_error)?;
+    if let Some(run) = plan.runs.first() {
+        super::show_pods::print(run, ratio);
+    }
+    Ok(())
 }
 
 /// Per workload, the effective settings of its planned command line at scale 1, one line

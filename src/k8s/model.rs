@@ -2,7 +2,7 @@
 //! priority, init and sidecar containers, pod-level resources) and a node's settings.
 //! Plain data; the rules live in the versioned modules.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Requests or limits for the two resources the QoS class looks at. `None` is "not set",
 /// which the kubelet treats as zero wherever it compares quantities.
@@ -107,7 +107,7 @@ impl Qos {
 }
 
 /// `memorySwap.swapBehavior`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SwapBehavior {
     /// The default: containers get `memory.swap.max = 0`.
     NoSwap,
@@ -116,7 +116,7 @@ pub enum SwapBehavior {
 }
 
 /// A node's settings, named like the scenario's `[node]` keys.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Node {
     /// Memory capacity in bytes (cadvisor's `MemoryCapacity`).
     pub node_capacity: u64,
@@ -137,8 +137,12 @@ pub struct Node {
     /// `singleProcessOOMKill` (defaults to false on cgroup v2).
     pub single_process_oom_kill: bool,
     /// The page size memory.high is rounded down to.
-    #[serde(skip)]
+    #[serde(skip, default = "page_size")]
     pub page_size: u64,
+}
+
+fn page_size() -> u64 {
+    4096
 }
 
 impl Default for Node {

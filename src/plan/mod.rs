@@ -3,6 +3,7 @@
 //! validated before anything touches the system. Pure: the caller passes in what it read.
 
 pub mod acts;
+pub mod pods;
 mod resolve;
 mod variants;
 
@@ -73,6 +74,10 @@ pub struct CgroupPlan {
     pub name: String,
     /// (control file, value as the kernel takes it).
     pub writes: Vec<(String, String)>,
+    /// Control file → the rule that gave its value (the kubelet's file:function), for the
+    /// kubelet's tree; empty for scenario-declared cgroups.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rules: BTreeMap<String, String>,
 }
 
 /// One workload.
@@ -148,6 +153,9 @@ pub struct RunPlan {
     /// Actions at marks.
     #[serde(default)]
     pub actions: Vec<acts::ActionPlan>,
+    /// The Kubernetes pods and node, when the scenario has `[[pod]]`s.
+    #[serde(default)]
+    pub pods: Option<pods::PodsPlan>,
 }
 
 /// Everything to run.

@@ -1,6 +1,7 @@
 //! Resolution of one variant: parameters substituted into files, knobs, cgroup writes,
 //! workload command lines, marks, phases and checks, each validated with a file:line error.
 
+use super::pods::value_name;
 use super::{CgroupPlan, FilePlan, Options, PhasePlan, RunPlan, WorkloadPlan};
 use crate::spec::expr::{parse_check, Val};
 use crate::spec::params::{scalar_text, substitute, Value};
@@ -11,6 +12,8 @@ mod acts;
 mod cgroups;
 mod checks;
 mod mark;
+mod pod_tree;
+mod pods;
 
 use mark::mark_of;
 pub use mark::{Mark, MarkEvent};
@@ -83,8 +86,16 @@ pub fn run(
     let files = files(src, spec, &mut subst, opts)?;
     let sub = |text: &str| substitute(text, &subst).map_err(|e| src.error_at(text, e));
     let knobs_out = knob_values(src, spec, &sub)?;
-    let cgroups = cgroups::resolve(src, spec, &sub, &opts.devices)?;
-    let workloads = workloads(src, spec, &cgroups, &sub, check_workload)?;
+    let q = pods::Quantities {
+        src,
+        sub: &sub,
+        scale: opts.scale,
+    };
+    let pod_parts = pod_tree::resolve(src, spec, &q)?;
+    let mut cgroups = pod_parts.cgroups.clone();
+    cgroups.extend(cgroups::resolve(src, spec, &sub, &opts.devices)?);
+    unique_value_names(src, &cgroups)?;
+    let workloads = workloads(src, spec, &pod_parts, &cgroups, &sub, check_workload)?;
     let phases = phases(src, spec, &workloads)?;
     let (waits, actions) = acts::resolve(src, spec, &sub, &files, &cgroups, &workloads)?;
     let names =
@@ -119,7 +130,23 @@ pub fn run(
         timeout_ms: 0,
         waits,
         actions,
+        pods: pod_parts.plan,
     })
+}
+
+/// Value paths name cgroups by [`value_name`]: two cgroups may not share one.
+fn unique_value_names(src: &Source, cgroups: &[CgroupPlan]) -> Result<(), SpecError> {
+    let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+    for c in cgroups {
+        let v = value_name(&c.name);
+        if let Some(other) = seen.insert(v.clone(), &c.name) {
+            return Err(src.error_at(
+                &v,
+                format!("cgroups `{other}` and `{}` would both be `cgroup.{v}.…` in value paths; rename one (pods are named by pod, containers by pod-container)", c.name),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The scenario's knobs with their values substituted; unknown knobs are errors.
@@ -201,18 +228,31 @@ fn check_leaf(
     Ok(())
 }
 
+/// A workload's cgroup: a declared path, or a pod container's value name (`web-0-app`).
+fn cgroup_of(text: String, cgroups: &[CgroupPlan]) -> String {
+    if cgroups.iter().any(|c| c.name == text) {
+        return text;
+    }
+    cgroups
+        .iter()
+        .find(|c| c.name.contains(".slice/") && value_name(&c.name) == text)
+        .map(|c| c.name.clone())
+        .unwrap_or(text)
+}
+
 fn workloads(
     src: &Source,
     spec: &Spec,
+    pods: &pod_tree::PodParts,
     cgroups: &[CgroupPlan],
     sub: &dyn Fn(&str) -> Result<String, SpecError>,
     check_workload: &dyn Fn(&[String]) -> Result<(), String>,
 ) -> Result<Vec<WorkloadPlan>, SpecError> {
     let mut out: Vec<WorkloadPlan> = Vec::new();
     let mut seen = Vec::new();
-    for w in &spec.workload {
+    for w in pods.workloads.iter().chain(&spec.workload) {
         check_name(src, "workload", &w.name, &mut seen)?;
-        let cgroup = sub(&w.cgroup)?;
+        let cgroup = cgroup_of(sub(&w.cgroup)?, cgroups);
         check_leaf(src, w, &cgroup, cgroups)?;
         let argv = workload_argv(src, w, sub, check_workload)?;
         let mut marks = Vec::new();
@@ -236,12 +276,13 @@ fn workloads(
         }
         out.push(WorkloadPlan {
             name: w.name.clone(),
-            cgroup,
+            cgroup: cgroup.clone(),
             argv,
             after,
             also_after,
             delay_ms: w.delay_ms.unwrap_or(0),
-            oom_score_adj: w.oom_score_adj,
+            // A process started in a container inherits the container's oom_score_adj.
+            oom_score_adj: w.oom_score_adj.or(pods.adj_by_cgroup.get(&cgroup).copied()),
             background: w.background,
         });
     }

@@ -50,7 +50,7 @@ pub fn now_values(p: &Parsed) -> BTreeMap<String, Val> {
         out.insert(k, Val::Num(v as f64));
     };
     for (name, s) in &p.cgroups {
-        let c = name.rsplit('/').next().unwrap_or(name);
+        let c = crate::plan::pods::value_name(name);
         if let Some(v) = s.memory_current_bytes {
             put(format!("cgroup.{c}.memory_current"), v);
         }

@@ -7,6 +7,7 @@ pub mod catalogue;
 pub mod expr;
 pub mod knobs;
 pub mod params;
+pub mod pods;
 pub mod suggest;
 pub mod words;
 
@@ -60,6 +61,12 @@ pub struct Spec {
     /// Workloads.
     #[serde(default)]
     pub workload: Vec<WorkloadDecl>,
+    /// The Kubernetes node the `[[pod]]`s run on (required with pods).
+    #[serde(default)]
+    pub node: Option<pods::NodeDecl>,
+    /// Kubernetes pods: the kubelet's cgroup tree and a workload per container.
+    #[serde(default)]
+    pub pod: Vec<pods::PodDecl>,
     /// Named spans over which deltas are taken.
     #[serde(default)]
     pub phase: Vec<PhaseDecl>,

@@ -88,7 +88,7 @@ pub fn now_path(path: &str, cgroups: &[CgroupPlan]) -> Result<(), String> {
     let ok = match parts.as_slice() {
         ["cgroup", c, "memory_current" | "swap_current"]
         | ["cgroup", c, "memory_stat" | "memory_events", _] => {
-            let short = |g: &CgroupPlan| g.name.rsplit('/').next().unwrap_or_default().to_string();
+            let short = |g: &CgroupPlan| crate::plan::pods::value_name(&g.name);
             if *c != "top" && !cgroups.iter().any(|g| short(g) == *c) {
                 let all: Vec<String> = cgroups.iter().map(short).collect();
                 let h = suggest::hint(c, all.iter().map(String::as_str));

@@ -156,13 +156,18 @@ pub fn resolve(
                 out.push(CgroupPlan {
                     name: parent,
                     writes: Vec::new(),
+                    rules: BTreeMap::new(),
                 });
             }
         }
         let w = writes(src, c, sub, devices)?;
         match out.iter_mut().find(|o| o.name == name) {
             Some(o) => o.writes = w,
-            None => out.push(CgroupPlan { name, writes: w }),
+            None => out.push(CgroupPlan {
+                name,
+                writes: w,
+                rules: BTreeMap::new(),
+            }),
         }
     }
     out.sort_by_key(|c| c.name.matches('/').count());

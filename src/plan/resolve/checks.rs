@@ -41,7 +41,7 @@ impl Names {
     ) -> Names {
         let mut cg: Vec<String> = cgroups
             .iter()
-            .map(|c| c.name.rsplit('/').next().unwrap_or_default().to_string())
+            .map(|c| crate::plan::pods::value_name(&c.name))
             .collect();
         cg.push("top".into());
         let mut ph: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();

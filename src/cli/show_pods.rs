@@ -1,0 +1,76 @@
+//! `show` for scenarios with pods: the kubelet's tree the model derives, each value with the
+//! rule (the kubelet's file:function) behind it, and every container's oom_score_adj and
+//! process — at the scale asked for, first variant.
+
+use crate::plan::{CgroupPlan, RunPlan};
+use crate::size::format_bytes;
+
+fn value(v: &str) -> String {
+    match v.parse::<u64>() {
+        Ok(b) if b >= 4096 => format!("{b} ({})", format_bytes(b)),
+        _ => v.to_string(),
+    }
+}
+
+fn print_cgroup(c: &CgroupPlan, depth: usize) {
+    let pad = "  ".repeat(depth + 1);
+    let leaf = c.name.rsplit('/').next().unwrap_or(&c.name);
+    let alias = crate::plan::pods::value_name(&c.name);
+    println!("{pad}{leaf}   (cgroup.{alias}.…)");
+    for (file, v) in &c.writes {
+        let why = c.rules.get(file).map(String::as_str).unwrap_or("");
+        println!("{pad}  {file:<18} {:<30} {why}", value(v));
+    }
+}
+
+/// Prints the pods part of `run` (nothing when it has no pods).
+pub fn print(run: &RunPlan, scale: f64) {
+    let Some(p) = &run.pods else { return };
+    let n = &p.node;
+    println!(
+        "\nkubelet {} (cgroup v2, systemd driver), node at scale {scale}: capacity {}, swap {}, reserved {} + {}, allocatable for the scheduler {}{}",
+        p.kubelet_version,
+        format_bytes(n.node_capacity),
+        format_bytes(n.swap_capacity),
+        format_bytes(n.system_reserved),
+        format_bytes(n.kube_reserved),
+        format_bytes(p.allocatable_bytes),
+        p.eviction_hard
+            .as_deref()
+            .map(|e| format!(", evictionHard {e} (not acted on: the pressure here is kubepods' memory.max)"))
+            .unwrap_or_default()
+    );
+    println!(
+        "  {:?}, MemoryQoS {}, singleProcessOOMKill {}",
+        n.swap_behavior, n.memory_qos, n.single_process_oom_kill
+    );
+    println!("cgroup tree (under the run's top cgroup):");
+    for c in run
+        .cgroups
+        .iter()
+        .filter(|c| c.name.starts_with("kubepods.slice"))
+    {
+        print_cgroup(c, c.name.matches('/').count());
+    }
+    println!("containers (oom_score_adj: pkg/kubelet/qos/policy.go:GetContainerOOMScoreAdjust):");
+    for c in &p.containers {
+        let mem = |v: Option<u64>| v.map(format_bytes).unwrap_or_else(|| "-".into());
+        println!(
+            "  {:<20} {:<10} {:<8} request {:<10} limit {:<10} oom_score_adj {:>5}  {}",
+            format!("{}/{}", c.pod, c.container),
+            c.qos_class,
+            c.kind,
+            mem(c.memory_request_bytes),
+            mem(c.memory_limit_bytes),
+            c.oom_score_adj,
+            c.workload
+                .as_ref()
+                .and_then(|w| run.workloads.iter().find(|x| &x.name == w))
+                .map(|w| format!("workload {}: {}", w.name, w.argv.join(" ")))
+                .unwrap_or_else(|| "no process".into())
+        );
+    }
+    if p.containers.iter().any(|c| c.oom_score_adj < 0) {
+        println!("  (a negative oom_score_adj needs root or the VM: `sudo cgharness run …` or `cgharness vm -- run …`)");
+    }
+}

@@ -1,0 +1,248 @@
+//! The kubelet model's answer for a scenario's pods as plan pieces: the kubelet's cgroup tree
+//! (`kubepods.slice/…`, parents first, each write with its rule), one workload per container
+//! replica that has a `run` (oom_score_adj as the kubelet sets it) and the [`PodsPlan`] the
+//! record keeps. Also the scheduler's fit check, so a scenario cannot place pods a real node
+//! would refuse.
+
+use super::pods::{self, Quantities};
+use crate::k8s::explain::{explain, Explained, PodOut};
+use crate::k8s::model::{ContainerKind, Pod, Qos};
+use crate::k8s::v1_34::{self as rules, rule};
+use crate::plan::pods::{value_name, ContainerPlan, PodsPlan};
+use crate::plan::CgroupPlan;
+use crate::spec::{After, Source, Spec, SpecError, WorkloadDecl};
+use std::collections::BTreeMap;
+
+/// What the pods add to a run.
+#[derive(Default)]
+pub struct PodParts {
+    /// The kubelet's tree, parents first.
+    pub cgroups: Vec<CgroupPlan>,
+    /// The containers' processes, as workload declarations (cgroup = full path).
+    pub workloads: Vec<WorkloadDecl>,
+    /// Container cgroup path → the oom_score_adj its processes get.
+    pub adj_by_cgroup: BTreeMap<String, i32>,
+    /// For the record.
+    pub plan: Option<PodsPlan>,
+}
+
+fn cgroup(name: &str, writes: Vec<(&str, Option<u64>, &str)>) -> CgroupPlan {
+    let mut out = CgroupPlan {
+        name: name.to_string(),
+        writes: Vec::new(),
+        rules: BTreeMap::new(),
+    };
+    for (file, v, why) in writes {
+        if let Some(v) = v {
+            out.writes.push((file.to_string(), v.to_string()));
+            out.rules.insert(file.to_string(), why.to_string());
+        }
+    }
+    out
+}
+
+/// Resolves `[node]` and `[[pod]]`s (nothing when the scenario has none).
+pub fn resolve(src: &Source, spec: &Spec, q: &Quantities) -> Result<PodParts, SpecError> {
+    let node_decl = match (&spec.node, spec.pod.is_empty()) {
+        (None, true) => return Ok(PodParts::default()),
+        (Some(_), true) => return Err(src.error_at("[node]", "[node] describes where [[pod]]s run; add at least one [[pod]] (or remove [node])")),
+        (None, false) => return Err(src.error_at("[[pod]]", "[[pod]] needs a [node] table with node_capacity: the kubelet's oom_score_adj divides by it")),
+        (Some(n), false) => n,
+    };
+    let (node, eviction) = pods::node(q, node_decl)?;
+    let mut all: Vec<Pod> = Vec::new();
+    for d in &spec.pod {
+        for p in pods::pods(q, d)? {
+            if all.iter().any(|o| o.name == p.name) {
+                return Err(src.error_at(&d.name, format!("two pods are named {}", p.name)));
+            }
+            all.push(p);
+        }
+    }
+    let allocatable = rules::node_allocatable(&node).saturating_sub(eviction);
+    fits(src, &all, allocatable)?;
+    let ex = explain(&node, &all);
+    let mut parts = PodParts {
+        cgroups: tree(&all, &ex),
+        ..PodParts::default()
+    };
+    let mut containers = Vec::new();
+    for d in &spec.pod {
+        let names = pods::replica_names(d);
+        for (i, name) in names.iter().enumerate() {
+            let (pod, out) = all
+                .iter()
+                .zip(&ex.pods)
+                .find(|(p, _)| &p.name == name)
+                .ok_or_else(|| src.error_at(&d.name, "internal: a replica went missing"))?;
+            containers.extend(replica(q, d, (i, names.len()), pod, out, &mut parts)?);
+        }
+    }
+    parts.plan = Some(PodsPlan {
+        kubelet_version: rules::KUBELET_VERSION.to_string(),
+        kubepods_memory_max_bytes: ex.node.kubepods_memory_max,
+        allocatable_bytes: allocatable,
+        eviction_hard: node_decl.eviction_hard.clone(),
+        node,
+        containers,
+    });
+    Ok(parts)
+}
+
+/// kube-scheduler's NodeResourcesFit (pkg/scheduler/framework/plugins/noderesources/fit.go:
+/// fitsRequest): the pods' memory requests must fit the node's allocatable, which the
+/// kubelet reports as capacity − reservations − the hard eviction threshold
+/// (pkg/kubelet/cm/node_container_manager_linux.go:GetNodeAllocatableReservation).
+fn fits(src: &Source, pods: &[Pod], allocatable: u64) -> Result<(), SpecError> {
+    let total: u64 = pods.iter().map(rules::pod_memory_request).sum();
+    if total <= allocatable {
+        return Ok(());
+    }
+    Err(src.error_at("[[pod]]", format!(
+        "the scheduler would not place these pods on this node: their memory requests add up to {total} bytes, above the node's allocatable {allocatable} (capacity − system_reserved − kube_reserved − eviction_hard); lower the requests or replicas, or raise node_capacity"
+    )))
+}
+
+/// The kubelet's tree: kubepods, its Guaranteed pods, then each QoS slice and its pods.
+fn tree(pods: &[Pod], ex: &Explained) -> Vec<CgroupPlan> {
+    let kp = "kubepods.slice";
+    let mut out = vec![cgroup(
+        kp,
+        vec![
+            (
+                "memory.max",
+                Some(ex.node.kubepods_memory_max),
+                rule::KUBEPODS,
+            ),
+            ("memory.min", ex.node.kubepods_memory_min, rule::QOS_MIN),
+        ],
+    )];
+    let slices = [
+        (Qos::Guaranteed, None),
+        (
+            Qos::Burstable,
+            Some(("kubepods-burstable.slice", ex.node.burstable_memory_min)),
+        ),
+        (Qos::BestEffort, Some(("kubepods-besteffort.slice", None))),
+    ];
+    for (qos, slice) in slices {
+        if let Some((name, min)) = slice {
+            let writes = vec![("memory.min", min, rule::QOS_MIN)];
+            out.push(cgroup(&format!("{kp}/{name}"), writes));
+        }
+        for (pod, p) in pods.iter().zip(&ex.pods) {
+            if rules::pod_qos(pod) == qos {
+                pod_cgroups(pod, p, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn pod_cgroups(pod: &Pod, p: &PodOut, out: &mut Vec<CgroupPlan>) {
+    out.push(cgroup(
+        &p.cgroup,
+        vec![
+            ("memory.max", p.memory_max, rule::POD),
+            ("memory.min", p.memory_min, rule::POD),
+        ],
+    ));
+    for (c, co) in pod.containers.iter().zip(&p.containers) {
+        let group = co.oom_group.then_some(1);
+        out.push(cgroup(
+            &format!("{}/{}", p.cgroup, c.name),
+            vec![
+                ("memory.max", co.memory_max, rule::CONTAINER),
+                ("memory.min", co.memory_min, rule::MEMORY_QOS),
+                ("memory.high", co.memory_high, rule::MEMORY_QOS),
+                ("memory.swap.max", co.swap_max, rule::SWAP),
+                ("memory.oom.group", group, rule::OOM_GROUP),
+            ],
+        ));
+    }
+}
+
+/// One replica's containers: their workloads (into `parts`) and plan entries.
+fn replica(
+    q: &Quantities,
+    d: &crate::spec::pods::PodDecl,
+    (i, n): (usize, usize),
+    pod: &Pod,
+    out: &PodOut,
+    parts: &mut PodParts,
+) -> Result<Vec<ContainerPlan>, SpecError> {
+    let decls = d.init_container.iter().chain(&d.container);
+    let mut plans = Vec::new();
+    let mut inits: Vec<String> = Vec::new();
+    for ((decl, c), co) in decls.zip(&pod.containers).zip(&out.containers) {
+        let path = format!("{}/{}", out.cgroup, c.name);
+        let alias = value_name(&path);
+        let adj = co.oom_score_adj as i32;
+        parts.adj_by_cgroup.insert(path.clone(), adj);
+        let workload = match &decl.run {
+            None => None,
+            Some(run) => {
+                let uses = pods::uses_for(q, &pod.name, decl, i, n)?;
+                let text = fill_run(q.src, run, uses, i, &pod.name)?;
+                let after = match (c.kind, decl.after.clone()) {
+                    (ContainerKind::Regular, own) if !inits.is_empty() => {
+                        let mut all = inits.clone();
+                        all.extend(own.iter().flat_map(|a| a.marks()).map(String::from));
+                        Some(After::All(all))
+                    }
+                    (_, own) => own,
+                };
+                if c.kind == ContainerKind::Init {
+                    inits.push(alias.clone());
+                }
+                parts.workloads.push(WorkloadDecl {
+                    name: alias.clone(),
+                    cgroup: path.clone(),
+                    run: text,
+                    after,
+                    delay_ms: decl.delay_ms,
+                    oom_score_adj: Some(adj),
+                    background: decl.background.unwrap_or(c.kind == ContainerKind::Sidecar),
+                });
+                Some(alias.clone())
+            }
+        };
+        plans.push(ContainerPlan {
+            pod: pod.name.clone(),
+            container: c.name.clone(),
+            kind: format!("{:?}", c.kind).to_lowercase(),
+            qos_class: out.qos_class.to_string(),
+            alias,
+            cgroup: path,
+            workload,
+            oom_score_adj: co.oom_score_adj,
+            memory_request_bytes: c.resources.requests.memory,
+            memory_limit_bytes: c.resources.limits.memory,
+        });
+    }
+    Ok(plans)
+}
+
+/// A container's `run` with `${uses}`, `${replica}` and `${pod}` filled in (parameters are
+/// substituted later, with the other workloads).
+fn fill_run(
+    src: &Source,
+    run: &str,
+    uses: Option<u64>,
+    i: usize,
+    pod: &str,
+) -> Result<String, SpecError> {
+    let mut text = run
+        .replace("${replica}", &i.to_string())
+        .replace("${pod}", pod);
+    if text.contains("${uses}") {
+        let u = uses.ok_or_else(|| {
+            src.error_at(
+                run,
+                format!("pod {pod}: `${{uses}}` in run, but the container has no `uses = …`"),
+            )
+        })?;
+        text = text.replace("${uses}", &u.to_string());
+    }
+    Ok(text)
+}

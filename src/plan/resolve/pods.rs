@@ -1,0 +1,309 @@
+//! `[node]` and `[[pod]]` → the kubelet model's inputs: Kubernetes quantities parsed and
+//! scaled together (so the ratios in the oom_score_adj formula and the allocatable
+//! arithmetic hold under `--scale`), pods expanded by `replicas` and defaulted as the API
+//! server does. [`super::pod_tree`] turns the model's answer into cgroups and workloads.
+
+use crate::k8s::model::{Container, ContainerKind, Node, Pod, ResourceList, Resources};
+use crate::k8s::{v1_34, SwapBehavior};
+use crate::size::{parse_cpu_quantity, parse_quantity};
+use crate::spec::pods::{ContainerDecl, NodeDecl, PodDecl, Uses};
+use crate::spec::{suggest, Source, SpecError};
+
+type Sub<'a> = &'a dyn Fn(&str) -> Result<String, SpecError>;
+
+/// Parses quantities and scales them.
+pub struct Quantities<'a> {
+    pub src: &'a Source,
+    pub sub: Sub<'a>,
+    pub scale: f64,
+}
+
+impl Quantities<'_> {
+    /// A memory quantity, `${param}`s substituted, scaled.
+    pub fn bytes(&self, what: &str, text: &str) -> Result<u64, SpecError> {
+        let t = (self.sub)(text)?;
+        let b = parse_quantity(&t).map_err(|e| self.src.error_at(text, format!("{what}: {e}")))?;
+        Ok((b as f64 * self.scale).floor() as u64)
+    }
+
+    fn opt_bytes(&self, what: &str, text: &Option<String>) -> Result<Option<u64>, SpecError> {
+        text.as_deref().map(|t| self.bytes(what, t)).transpose()
+    }
+
+    fn cpu(&self, what: &str, text: &Option<String>) -> Result<Option<u64>, SpecError> {
+        let Some(text) = text else { return Ok(None) };
+        let t = (self.sub)(text)?;
+        parse_cpu_quantity(&t)
+            .map(Some)
+            .map_err(|e| self.src.error_at(text, format!("{what}: {e}")))
+    }
+
+    fn flag(&self, what: &str, v: &Option<toml::Value>) -> Result<bool, SpecError> {
+        let text = match v {
+            None => return Ok(false),
+            Some(toml::Value::Boolean(b)) => return Ok(*b),
+            Some(toml::Value::String(s)) => (self.sub)(s)?,
+            Some(other) => other.to_string(),
+        };
+        match text.as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(self
+                .src
+                .error_at(what, format!("[node] {what}: true or false, not {text:?}"))),
+        }
+    }
+}
+
+/// The node's settings, and the hard eviction threshold in bytes (the kubelet's default
+/// `memory.available<100Mi` when not given).
+pub fn node(q: &Quantities, d: &NodeDecl) -> Result<(Node, u64), SpecError> {
+    let src = q.src;
+    let swap_behavior = match d
+        .swap_behavior
+        .as_deref()
+        .map(q.sub)
+        .transpose()?
+        .as_deref()
+    {
+        None | Some("NoSwap") | Some("") => SwapBehavior::NoSwap,
+        Some("LimitedSwap") => SwapBehavior::LimitedSwap,
+        Some(o) => {
+            let h = suggest::hint(o, ["NoSwap", "LimitedSwap"]);
+            return Err(src.error_at(
+                "swap_behavior",
+                format!("[node] swap_behavior {o:?}: NoSwap or LimitedSwap{h}"),
+            ));
+        }
+    };
+    let enforce = d
+        .enforce_node_allocatable
+        .clone()
+        .unwrap_or_else(|| vec!["pods".into()]);
+    for e in &enforce {
+        let known = ["pods", "system-reserved", "kube-reserved"];
+        if !known.contains(&e.as_str()) {
+            let h = suggest::hint(e, known);
+            return Err(src.error_at(
+                "enforce_node_allocatable",
+                format!("[node] enforce_node_allocatable: {e:?} is not one of pods, system-reserved, kube-reserved{h}"),
+            ));
+        }
+    }
+    let factor = d.memory_throttling_factor.unwrap_or(0.9);
+    if !(0.0..=1.0).contains(&factor) {
+        return Err(src.error_at(
+            "memory_throttling_factor",
+            "[node] memory_throttling_factor: a number between 0 and 1 (the kubelet's default is 0.9)",
+        ));
+    }
+    let zero = || Some("0".to_string());
+    let node = Node {
+        node_capacity: q.bytes("[node] node_capacity", &d.node_capacity)?,
+        swap_capacity: q.bytes(
+            "[node] swap_capacity",
+            &d.swap_capacity.clone().or_else(zero).unwrap_or_default(),
+        )?,
+        system_reserved: q
+            .opt_bytes("[node] system_reserved", &d.system_reserved)?
+            .unwrap_or(0),
+        kube_reserved: q
+            .opt_bytes("[node] kube_reserved", &d.kube_reserved)?
+            .unwrap_or(0),
+        enforce_node_allocatable: enforce,
+        swap_behavior,
+        memory_qos: q.flag("memory_qos", &d.memory_qos)?,
+        memory_throttling_factor: factor,
+        single_process_oom_kill: q.flag("single_process_oom_kill", &d.single_process_oom_kill)?,
+        page_size: 4096,
+    };
+    if node.node_capacity == 0 {
+        return Err(src.error_at("node_capacity", "[node] node_capacity must be above 0"));
+    }
+    let eviction = eviction_bytes(q, d, node.node_capacity)?;
+    if let Some(i) = &d.eviction_interval {
+        crate::spec::params::parse_duration_ms(&(q.sub)(i)?)
+            .map_err(|e| src.error_at(i, format!("[node] eviction_interval: {e}")))?;
+    }
+    Ok((node, eviction))
+}
+
+/// `evictionHard`'s `memory.available<X` (a quantity or a percentage of capacity).
+fn eviction_bytes(q: &Quantities, d: &NodeDecl, capacity: u64) -> Result<u64, SpecError> {
+    let Some(text) = &d.eviction_hard else {
+        return q.bytes("[node] eviction_hard (default)", "100Mi");
+    };
+    let t = (q.sub)(text)?;
+    let bad = || {
+        q.src.error_at(
+            text,
+            format!("[node] eviction_hard {t:?}: write memory.available<QUANTITY (`memory.available<100Mi` or `<5%`); other signals are not modelled"),
+        )
+    };
+    let value = t.strip_prefix("memory.available<").ok_or_else(bad)?;
+    match value.strip_suffix('%') {
+        Some(p) => {
+            let pct: f64 = p.trim().parse().map_err(|_| bad())?;
+            if !(0.0..=100.0).contains(&pct) {
+                return Err(bad());
+            }
+            Ok((capacity as f64 * pct / 100.0) as u64)
+        }
+        None => q.bytes("[node] eviction_hard", value),
+    }
+}
+
+/// A DNS label (RFC 1123), as Kubernetes requires of pod and container names.
+pub fn dns_label(src: &Source, what: &str, name: &str) -> Result<(), SpecError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        return Ok(());
+    }
+    Err(src.error_at(
+        name,
+        format!("{what} name {name:?}: a DNS label (lowercase letters, digits and -, at most 63, not starting or ending with -)"),
+    ))
+}
+
+fn resources(
+    q: &Quantities,
+    at: &str,
+    mem: [&Option<String>; 2],
+    cpu: [&Option<String>; 2],
+) -> Result<Resources, SpecError> {
+    Ok(Resources {
+        requests: ResourceList {
+            memory: q.opt_bytes(&format!("{at} memory_request"), mem[0])?,
+            cpu_milli: q.cpu(&format!("{at} cpu_request"), cpu[0])?,
+        },
+        limits: ResourceList {
+            memory: q.opt_bytes(&format!("{at} memory_limit"), mem[1])?,
+            cpu_milli: q.cpu(&format!("{at} cpu_limit"), cpu[1])?,
+        },
+    })
+}
+
+fn container(
+    q: &Quantities,
+    pod: &str,
+    c: &ContainerDecl,
+    init: bool,
+) -> Result<Container, SpecError> {
+    dns_label(q.src, "container", &c.name)?;
+    let kind = match (init, c.restart_policy.as_deref()) {
+        (false, None) => ContainerKind::Regular,
+        (true, None) => ContainerKind::Init,
+        (true, Some("Always")) => ContainerKind::Sidecar,
+        (_, Some(p)) => {
+            return Err(q.src.error_at(
+                "restart_policy",
+                format!("pod {pod} container {}: restart_policy {p:?}: only an init container may set it, and only to \"Always\" (a sidecar)", c.name),
+            ))
+        }
+    };
+    let at = format!("pod {pod} container {}:", c.name);
+    Ok(Container {
+        name: c.name.clone(),
+        kind,
+        resources: resources(
+            q,
+            &at,
+            [&c.memory_request, &c.memory_limit],
+            [&c.cpu_request, &c.cpu_limit],
+        )?,
+    })
+}
+
+/// The names of a `[[pod]]`'s replicas: `NAME` alone, or `NAME-0` … with `replicas`.
+pub fn replica_names(d: &PodDecl) -> Vec<String> {
+    match d.replicas {
+        None => vec![d.name.clone()],
+        Some(n) => (0..n).map(|i| format!("{}-{i}", d.name)).collect(),
+    }
+}
+
+/// One `[[pod]]`'s replicas as the API server stores them (defaulted; UID = name).
+pub fn pods(q: &Quantities, d: &PodDecl) -> Result<Vec<Pod>, SpecError> {
+    dns_label(q.src, "pod", &d.name)?;
+    if d.replicas == Some(0) {
+        return Err(q.src.error_at(
+            "replicas",
+            format!("pod {}: replicas must be at least 1", d.name),
+        ));
+    }
+    if d.container.is_empty() {
+        return Err(q.src.error_at(
+            &d.name,
+            format!("pod {}: needs at least one [[pod.container]]", d.name),
+        ));
+    }
+    let mut containers = Vec::new();
+    for (c, init) in d
+        .init_container
+        .iter()
+        .map(|c| (c, true))
+        .chain(d.container.iter().map(|c| (c, false)))
+    {
+        if containers.iter().any(|o: &Container| o.name == c.name) {
+            return Err(q.src.error_at(
+                &c.name,
+                format!("pod {}: two containers named {}", d.name, c.name),
+            ));
+        }
+        containers.push(container(q, &d.name, c, init)?);
+    }
+    let level = resources(
+        q,
+        &format!("pod {}:", d.name),
+        [&d.memory_request, &d.memory_limit],
+        [&d.cpu_request, &d.cpu_limit],
+    )?;
+    let priority = d.priority.or_else(|| {
+        d.priority_class
+            .as_deref()
+            .and_then(v1_34::builtin_priority)
+    });
+    Ok(replica_names(d)
+        .into_iter()
+        .map(|name| {
+            let mut pod = Pod {
+                uid: name.clone(),
+                name,
+                priority_class: d.priority_class.clone(),
+                priority,
+                containers: containers.clone(),
+                pod_resources: Some(level)
+                    .filter(|r| !(r.requests.is_empty() && r.limits.is_empty())),
+            };
+            v1_34::apply_defaults(&mut pod);
+            pod
+        })
+        .collect())
+}
+
+/// `uses` for replica `i` of `n`, in bytes (scaled).
+pub fn uses_for(
+    q: &Quantities,
+    pod: &str,
+    c: &ContainerDecl,
+    i: usize,
+    n: usize,
+) -> Result<Option<u64>, SpecError> {
+    match &c.uses {
+        None => Ok(None),
+        Some(Uses::One(t)) => q.bytes(&format!("pod {pod} container {} uses", c.name), t).map(Some),
+        Some(Uses::Each(list)) if list.len() == n => q
+            .bytes(&format!("pod {pod} container {} uses", c.name), &list[i])
+            .map(Some),
+        Some(Uses::Each(list)) => Err(q.src.error_at(
+            "uses",
+            format!("pod {pod} container {}: uses has {} entries for {n} replica(s); give one per replica or a single quantity", c.name, list.len()),
+        )),
+    }
+}
