@@ -11,6 +11,7 @@
 
 mod acts;
 pub mod early;
+mod pods;
 pub mod scope;
 pub mod stats;
 mod workloads;
@@ -139,6 +140,19 @@ fn param_values(values: &mut Values, plan: &crate::plan::RunPlan) {
     }
 }
 
+/// `cgroup.C.set.FILE`: the numeric values the plan wrote (a pod's computed memory.max,
+/// memory.swap.max…), so checks can compare what the kernel did with what was set.
+fn set_values(values: &mut Values, plan: &crate::plan::RunPlan) {
+    for c in &plan.cgroups {
+        let alias = scope::short(&c.name);
+        for (file, v) in &c.writes {
+            if let Ok(n) = v.parse::<u64>() {
+                values.insert(format!("cgroup.{alias}.set.{file}"), Val::Num(n as f64));
+            }
+        }
+    }
+}
+
 /// `cgroup.C.final.FILE[.K]` and `parent.final.…`: files read once at the end.
 fn final_values(values: &mut Values, rec: &RunRecord) {
     for (cg, m) in &rec.finals {
@@ -160,6 +174,7 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         .unwrap_or_else(|| record.plan.runs[0].clone());
     let mut values = Values::new();
     param_values(&mut values, &plan);
+    set_values(&mut values, &plan);
     kernel_values(&mut values, record, rec);
     let sets = Sets::new(rec);
     if let (Some(a), Some(b)) = (sets.mark("run:start"), sets.mark("run:end")) {
@@ -183,6 +198,7 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         Val::Num(crate::record::kmsg::victim_count(&kills) as f64),
     );
     workloads::values(&mut values, rec, &kills);
+    pods::values(&mut values, &plan, rec);
     acts::values(&mut values, rec);
     sampler_values(&mut values, rec);
     if let Some(n) = rec.dying_after_cleanup {

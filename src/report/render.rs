@@ -98,6 +98,28 @@ fn workload_rows(out: &mut String, v: &VariantResult) {
         if let Some(f) = v.fidelity.get(n).filter(|f| !f.settings.is_empty()) {
             let _ = writeln!(out, "      {} {f}", f.kind);
         }
+        kubernetes_rows(out, v, n);
+    }
+}
+
+/// A pod container's state as Kubernetes would report it, next to the kernel's kill line.
+fn kubernetes_rows(out: &mut String, v: &VariantResult, n: &str) {
+    let p = |s: &str| format!("workload.{n}.k8s.{s}");
+    let Some(Val::Str(state)) = v.value(&p("state")) else {
+        return;
+    };
+    let ended = match (v.value(&p("reason")), v.value(&p("exit_code"))) {
+        (Some(Val::Str(r)), Some(Val::Num(c))) => format!(" ({r}, exit code {c})"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "      kubernetes: {state}{ended} · {}, oom_score_adj {}",
+        num(v, &p("qos_class"), false),
+        num(v, &p("oom_score_adj"), false)
+    );
+    if let Some(Val::Str(line)) = v.value(&p("kernel_line")) {
+        let _ = writeln!(out, "      kernel: {line}");
     }
 }
 

@@ -37,6 +37,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../workloads/hugetlb-limit.toml"),
     ),
     (
+        "burstable-killed-below-limit",
+        include_str!("../../workloads/burstable-killed-below-limit.toml"),
+    ),
+    (
         "thp-swap-accounting",
         include_str!("../../workloads/thp-swap-accounting.toml"),
     ),

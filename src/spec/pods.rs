@@ -54,6 +54,11 @@ pub struct PodDecl {
     /// How many copies (pods `NAME-0` … `NAME-(N-1)`); unset: one pod called `NAME`.
     #[serde(default)]
     pub replicas: Option<u32>,
+    /// `Parallel` (default: every replica at once, like a Deployment) or `OrderedReady` (like
+    /// a StatefulSet: replica N+1 starts when replica N's containers are ready — here, when
+    /// their processes reach `done`).
+    #[serde(default)]
+    pub pod_management_policy: Option<String>,
     /// `spec.priority` (default: the built-in class's, else none).
     #[serde(default)]
     pub priority: Option<i64>,

@@ -69,13 +69,22 @@ pub fn resolve(src: &Source, spec: &Spec, q: &Quantities) -> Result<PodParts, Sp
     let mut containers = Vec::new();
     for d in &spec.pod {
         let names = pods::replica_names(d);
+        let ordered = ordered(src, d)?;
+        let mut ready: Vec<String> = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let (pod, out) = all
                 .iter()
                 .zip(&ex.pods)
                 .find(|(p, _)| &p.name == name)
                 .ok_or_else(|| src.error_at(&d.name, "internal: a replica went missing"))?;
-            containers.extend(replica(q, d, (i, names.len()), pod, out, &mut parts)?);
+            let wait_for = if ordered { ready.clone() } else { Vec::new() };
+            let made = replica(q, d, (i, names.len()), (pod, out), &wait_for, &mut parts)?;
+            ready = made
+                .iter()
+                .filter(|c| c.kind == "regular")
+                .filter_map(|c| c.workload.as_ref().map(|w| format!("{w}:done")))
+                .collect();
+            containers.extend(made);
         }
     }
     parts.plan = Some(PodsPlan {
@@ -162,13 +171,53 @@ fn pod_cgroups(pod: &Pod, p: &PodOut, out: &mut Vec<CgroupPlan>) {
     }
 }
 
+/// `pod_management_policy`: whether replicas start one after another.
+fn ordered(src: &Source, d: &crate::spec::pods::PodDecl) -> Result<bool, SpecError> {
+    match d.pod_management_policy.as_deref() {
+        None | Some("Parallel") => Ok(false),
+        Some("OrderedReady") => Ok(true),
+        Some(o) => Err(src.error_at(
+            "pod_management_policy",
+            format!(
+                "pod {}: pod_management_policy {o:?}: Parallel or OrderedReady",
+                d.name
+            ),
+        )),
+    }
+}
+
+/// When a container's process starts: its own `after` marks, its pod's init containers
+/// (regular containers only), and the previous replica's readiness (`OrderedReady`).
+fn start_after(
+    own: Option<&After>,
+    inits: &[String],
+    ready: &[String],
+    regular: bool,
+) -> Option<After> {
+    let mut all: Vec<String> = own
+        .map(|a| a.marks())
+        .unwrap_or_default()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    if regular {
+        all.extend(inits.iter().cloned());
+    }
+    all.extend(ready.iter().cloned());
+    match all.len() {
+        0 => None,
+        1 => all.pop().map(After::One),
+        _ => Some(After::All(all)),
+    }
+}
+
 /// One replica's containers: their workloads (into `parts`) and plan entries.
 fn replica(
     q: &Quantities,
     d: &crate::spec::pods::PodDecl,
     (i, n): (usize, usize),
-    pod: &Pod,
-    out: &PodOut,
+    (pod, out): (&Pod, &PodOut),
+    ready: &[String],
     parts: &mut PodParts,
 ) -> Result<Vec<ContainerPlan>, SpecError> {
     let decls = d.init_container.iter().chain(&d.container);
@@ -184,14 +233,8 @@ fn replica(
             Some(run) => {
                 let uses = pods::uses_for(q, &pod.name, decl, i, n)?;
                 let text = fill_run(q.src, run, uses, i, &pod.name)?;
-                let after = match (c.kind, decl.after.clone()) {
-                    (ContainerKind::Regular, own) if !inits.is_empty() => {
-                        let mut all = inits.clone();
-                        all.extend(own.iter().flat_map(|a| a.marks()).map(String::from));
-                        Some(After::All(all))
-                    }
-                    (_, own) => own,
-                };
+                let regular = c.kind == ContainerKind::Regular;
+                let after = start_after(decl.after.as_ref(), &inits, ready, regular);
                 if c.kind == ContainerKind::Init {
                     inits.push(alias.clone());
                 }
