@@ -41,6 +41,18 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../workloads/burstable-killed-below-limit.toml"),
     ),
     (
+        "guaranteed-fix",
+        include_str!("../../workloads/guaranteed-fix.toml"),
+    ),
+    (
+        "pod-oom-group",
+        include_str!("../../workloads/pod-oom-group.toml"),
+    ),
+    (
+        "limited-swap",
+        include_str!("../../workloads/limited-swap.toml"),
+    ),
+    (
         "thp-swap-accounting",
         include_str!("../../workloads/thp-swap-accounting.toml"),
     ),
