@@ -185,3 +185,39 @@ fn vector_counts_per_upstream_test() {
     ];
     assert_eq!(counts.into_iter().collect::<Vec<_>>(), want.to_vec());
 }
+
+/// Not an upstream test row: `ResourceConfigForPod` decides `memoryLimitsDeclared` from the
+/// limits `PodLimits` hands its `ContainerFn`, which for an init container or sidecar include
+/// the sidecars started before it (k8s.io/component-helpers v0.34.0
+/// resource/helpers.go:AggregateContainerLimits). An init container without a memory limit
+/// after a sidecar with one still leaves the pod's memory.max set; before that sidecar, not.
+#[test]
+fn pod_memory_max_counts_earlier_sidecar_limits_for_init_containers() {
+    use cgharness::k8s::v1_34::pod_memory_max;
+    use cgharness::k8s::ContainerKind::{Init, Sidecar};
+    use k8s_vectors::{ctr, rl, Ctr, MI, NONE, V};
+    const SIDECAR: Ctr = Ctr {
+        name: "s0",
+        kind: Sidecar,
+        req: rl(None, Some(100 * MI)),
+        lim: rl(None, Some(200 * MI)),
+    };
+    const INIT: Ctr = Ctr {
+        name: "i0",
+        kind: Init,
+        req: NONE,
+        lim: NONE,
+    };
+    const MAIN: Ctr = ctr("c0", rl(None, Some(100 * MI)), rl(None, Some(100 * MI)));
+    let after = Vector {
+        containers: &[SIDECAR, INIT, MAIN],
+        ..V
+    };
+    // Regular 100Mi + sidecar 200Mi; the init container's 0 + 200Mi is smaller.
+    assert_eq!(pod_memory_max(&pod(&after)), Some(300 * MI));
+    let before = Vector {
+        containers: &[INIT, SIDECAR, MAIN],
+        ..V
+    };
+    assert_eq!(pod_memory_max(&pod(&before)), None);
+}

@@ -13,8 +13,9 @@ pub const KUBELET_VERSION: &str = "v1.34";
 
 /// Upstream rules, cited in outputs next to each value. Beside each: where it was read
 /// (docs/kubernetes.md has the table). "v0.34.0" is a staging repository's release tag (the
-/// v1.34.0 sync, Kubernetes-commit c5d688bb1020); "index" is the search index's stored text,
-/// dated by content, not by commit.
+/// v1.34.0 release, kubernetes/kubernetes f28b4c9efbca; its last staging sync is
+/// Kubernetes-commit c5d688bb1020); "index" is the search index's stored text, dated by
+/// content, not by commit (none of these kubelet files could be read at f28b4c9efbca).
 pub mod rule {
     /// Requests default to limits. Container part: index; pod-level part: third-party ports
     /// of defaults_test.go only (open).
@@ -27,7 +28,8 @@ pub mod rule {
     /// floored at 0, eviction not subtracted).
     pub const KUBEPODS: &str =
         "pkg/kubelet/cm/node_container_manager_linux.go:createNodeAllocatableCgroups";
-    /// The pod cgroup's memory.max and memory.min. Index; 46 vectors of helpers_linux_test.go.
+    /// The pod cgroup's memory.max and memory.min. Index; 46 vectors of helpers_linux_test.go;
+    /// what `ContainerFn` passes for `memoryLimitsDeclared` read at component-helpers v0.34.0.
     pub const POD: &str = "pkg/kubelet/cm/helpers_linux.go:ResourceConfigForPod";
     /// The container's memory.max. Index; 12 vectors.
     pub const CONTAINER: &str =
@@ -266,11 +268,11 @@ pub fn node_allocatable(node: &Node) -> u64 {
 }
 
 /// `ResourceConfigForPod`: Guaranteed pods get the aggregate limit; Burstable pods only when
-/// every container (init ones too) declares a memory limit or the pod does; BestEffort none.
+/// every container's effective memory limit is non-zero or the pod declares one; BestEffort
+/// none.
 pub fn pod_memory_max(pod: &Pod) -> Option<u64> {
     let level = pod_level(pod);
-    let all_declared = pod.containers.iter().all(|c| c.resources.limits.mem() > 0);
-    let declared = all_declared || level.is_some_and(|r| r.limits.mem() > 0);
+    let declared = limits_declared(pod) || level.is_some_and(|r| r.limits.mem() > 0);
     let limit = match level.and_then(|r| r.limits.memory) {
         Some(m) => m,
         None => aggregate(pod, |r| r.limits.memory),
@@ -281,6 +283,29 @@ pub fn pod_memory_max(pod: &Pod) -> Option<u64> {
         _ => None,
     }
     .filter(|m| *m > 0)
+}
+
+/// `memoryLimitsDeclared` in `ResourceConfigForPod`: it turns false when `PodLimits` hands its
+/// `ContainerFn` a zero memory limit. That callback gets a regular container's own limits, but
+/// for an init container its limits plus those of the sidecars started before it, and for a
+/// sidecar the running sum of sidecar limits up to and including it
+/// (k8s.io/component-helpers v0.34.0 resource/helpers.go:AggregateContainerLimits). So an
+/// init container or sidecar without a memory limit still counts as declared after a sidecar
+/// that has one.
+fn limits_declared(pod: &Pod) -> bool {
+    let mut sidecars: u64 = 0;
+    pod.containers.iter().all(|c| {
+        let own = c.resources.limits.mem();
+        let effective = match c.kind {
+            ContainerKind::Regular => own,
+            ContainerKind::Sidecar => {
+                sidecars = sidecars.saturating_add(own);
+                sidecars
+            }
+            ContainerKind::Init => own.saturating_add(sidecars),
+        };
+        effective > 0
+    })
 }
 
 /// `getMemoryLimit`: the container's limit, or the pod-level limit when it has none.
