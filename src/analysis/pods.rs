@@ -84,3 +84,40 @@ pub fn values(out: &mut Values, plan: &RunPlan, rec: &RunRecord) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::status;
+    use crate::record::raw::{RunRecord, WorkloadRecord};
+
+    fn rec(pid: Option<u32>, signal: Option<i32>, code: Option<i32>, harness: bool) -> RunRecord {
+        RunRecord {
+            workloads: vec![WorkloadRecord {
+                name: "w".into(),
+                pid,
+                signal,
+                exit_code: code,
+                killed_by_harness: harness,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn states_as_containerd_and_the_kubelet_report_them() {
+        let oom = status(&rec(Some(1), Some(9), None, false), "w", true);
+        assert_eq!(oom, Some(("Terminated", Some("OOMKilled"), Some(137))));
+        let done = status(&rec(Some(1), None, Some(0), false), "w", false);
+        assert_eq!(done, Some(("Terminated", Some("Completed"), Some(0))));
+        let failed = status(&rec(Some(1), None, Some(3), false), "w", false);
+        assert_eq!(failed, Some(("Terminated", Some("Error"), Some(3))));
+        let killed = status(&rec(Some(1), Some(9), None, false), "w", false);
+        assert_eq!(killed, Some(("Terminated", Some("Error"), Some(137))));
+        let stopped = status(&rec(Some(1), Some(9), None, true), "w", false);
+        assert_eq!(stopped, Some(("Running", None, None)));
+        let waiting = status(&rec(None, None, None, false), "w", false);
+        assert_eq!(waiting, Some(("Waiting", None, None)));
+        assert_eq!(status(&rec(None, None, None, false), "other", false), None);
+    }
+}

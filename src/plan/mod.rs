@@ -275,3 +275,6 @@ fn declare_all(src: &Source, spec: &Spec) -> Result<BTreeMap<String, params::Dec
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod pods_tests;
