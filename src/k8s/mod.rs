@@ -9,6 +9,8 @@
 pub mod explain;
 pub mod manifest;
 pub mod model;
+pub mod objects;
+pub mod scenario;
 pub mod v1_34;
 mod yaml;
 
