@@ -251,3 +251,95 @@ fn flag_form_and_manifests_do_not_mix() {
         .code(2)
         .stderr(predicate::str::contains("not both"));
 }
+
+const WEB: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  template:\n    spec:\n      initContainers: [{name: proxy, restartPolicy: Always, resources: {requests: {memory: 64Mi}}}]\n      containers:\n      - name: app\n        resources:\n          requests: {memory: 1G, cpu: 500m}\n          limits: {memory: 1500M, cpu: '1'}\n";
+
+fn scenario(dir: &tempfile::TempDir, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let f = write(dir, "app.yaml", WEB);
+    common::cgharness()
+        .current_dir(dir.path())
+        .args(["k8s", "scenario", "-f", &f, "--node-capacity", "10Gi"])
+        .args(extra)
+        .assert()
+}
+
+#[test]
+fn k8s_scenario_from_a_deployment_is_shown_with_its_pods() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(&dir, &["--workload", "anon --bytes 1.2G", "-o", "app.toml"]).success();
+    let out = dir.path().join("app.toml");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("memory_limit = \"1500M\"") && text.contains("cpu_limit = \"1\""));
+    assert!(text.contains("workload.web-1-app.killed_by"), "{text}");
+    let mut show = common::cgharness();
+    show.arg("show").arg(&out).args(["--scale", "1/16"]);
+    let shown = common::ok_stdout(&mut show);
+    for want in [
+        "web-0/app",
+        "web-1/proxy",
+        "cgroup.web-1-app",
+        "anon --bytes 1.2G",
+    ] {
+        assert!(shown.contains(want), "{want} missing:\n{shown}");
+    }
+    // 1500M / 16 as the app container's memory.max: the quantities were kept.
+    assert!(shown.contains("memory.max         93750000"), "{shown}");
+    // Without -o: the same scenario on stdout, named after the Deployment.
+    let printed = scenario(&dir, &["--workload", "anon --bytes 1.2G"]).success();
+    let stdout = common::text(&printed.get_output().stdout);
+    assert!(stdout.contains("name = \"web\""), "{stdout}");
+}
+
+#[test]
+fn k8s_scenario_replicas_override_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = scenario(&dir, &["--workload", "anon --bytes 1G", "--replicas", "5"]).success();
+    let text = common::text(&ok.get_output().stdout);
+    assert!(text.contains("replicas = 5"), "{text}");
+    assert!(text.contains("workload.web-4-app.killed_by"), "{text}");
+    assert!(!text.contains("web-5"), "{text}");
+}
+
+#[test]
+fn k8s_scenario_over_allocatable_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // 11 × (1G + 64Mi) of requests on a 10Gi node.
+    let args = [
+        "--workload",
+        "anon --bytes 1G",
+        "--replicas",
+        "11",
+        "-o",
+        "big.toml",
+    ];
+    scenario(&dir, &args)
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the scheduler would not place these pods",
+        ));
+    assert!(!dir.path().join("big.toml").exists());
+}
+
+#[test]
+fn k8s_scenario_bad_workload_and_existing_output_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(&dir, &["--workload", "anon --bites 1G", "-o", "a.toml"])
+        .code(2)
+        .stderr(predicate::str::contains("--workload").and(predicate::str::contains("--bites")));
+    assert!(!dir.path().join("a.toml").exists());
+    std::fs::write(dir.path().join("a.toml"), "keep").unwrap();
+    scenario(&dir, &["--workload", "anon --bytes 1G", "-o", "a.toml"])
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.toml")).unwrap(),
+        "keep"
+    );
+    scenario(
+        &dir,
+        &["--workload", "anon --bytes 1G", "-o", "a.toml", "--force"],
+    )
+    .success();
+    let text = std::fs::read_to_string(dir.path().join("a.toml")).unwrap();
+    assert!(text.contains("name = \"a\""), "{text}");
+}

@@ -1,7 +1,9 @@
 //! `cgharness k8s explain`: what the kubelet (see `crate::k8s`) would write for pods given as
-//! flags (one container) or manifests (`-f`), on a node given as flags. Glue only.
+//! flags (one container) or manifests (`-f`), on a node given as flags; `k8s scenario`
+//! ([`scenario`]): manifests → a scenario file. Glue only.
 
 mod render;
+mod scenario;
 
 use crate::exit::{usage, Exit};
 use crate::k8s::manifest::{parse_pods, uid_for};
@@ -16,6 +18,9 @@ use std::path::PathBuf;
 pub enum K8sCmd {
     /// QoS class, oom_score_adj and every cgroup value the kubelet writes, with the rule.
     Explain(Box<ExplainArgs>),
+    /// Write a runnable scenario (`[node]`, a `[[pod]]` per object, a workload per regular
+    /// container, kill observations) from manifests; checked by building its plan first.
+    Scenario(Box<scenario::ScenarioArgs>),
 }
 
 /// Options of `k8s explain`.
@@ -97,6 +102,7 @@ pub struct NodeArgs {
 pub fn run(cmd: K8sCmd) -> anyhow::Result<Exit> {
     match cmd {
         K8sCmd::Explain(a) => explain_cmd(*a),
+        K8sCmd::Scenario(a) => scenario::run(*a),
     }
 }
 

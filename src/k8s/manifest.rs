@@ -1,12 +1,11 @@
 //! Kubernetes manifests (YAML text) → pods: a Pod, or the pod template of a Deployment,
 //! StatefulSet, Job, DaemonSet, ReplicaSet or CronJob, in one or many documents. Errors carry
-//! the line and column and say what was expected. Parsing uses `yaml-rust2` (maintained;
-//! its event parser gives a position for every node). No I/O: the caller reads the file.
+//! the line and column and say what was expected (the tree with positions is [`super::yaml`]'s).
+//! No I/O: the caller reads the file.
 
 use super::model::{Container, ContainerKind, Pod, ResourceList, Resources};
+use super::yaml::{documents, Node};
 use crate::size::{parse_cpu_quantity, parse_quantity};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
 
 /// A manifest that could not be read, with where and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,115 +19,11 @@ pub struct ManifestError {
     pub message: String,
 }
 
-/// A YAML node with its position.
-#[derive(Debug, Clone)]
-enum Value {
-    Scalar(String),
-    Seq(Vec<Node>),
-    Map(Vec<(String, Node)>),
-}
-
-#[derive(Debug, Clone)]
-struct Node {
-    value: Value,
-    line: usize,
-    col: usize,
-}
-
-impl Node {
-    fn err(&self, message: impl Into<String>) -> ManifestError {
-        ManifestError {
-            line: self.line,
-            col: self.col,
-            message: message.into(),
-        }
-    }
-
-    fn get(&self, key: &str) -> Option<&Node> {
-        match &self.value {
-            Value::Map(kv) => kv.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    fn str(&self, what: &str) -> Result<&str, ManifestError> {
-        match &self.value {
-            Value::Scalar(s) => Ok(s),
-            _ => Err(self.err(format!("{what}: expected a string"))),
-        }
-    }
-
-    fn seq(&self, what: &str) -> Result<&[Node], ManifestError> {
-        match &self.value {
-            Value::Seq(v) => Ok(v),
-            _ => Err(self.err(format!("{what}: expected a list"))),
-        }
-    }
-}
-
-#[derive(Default)]
-struct Builder {
-    stack: Vec<(Node, Option<String>)>,
-    docs: Vec<Node>,
-}
-
-impl Builder {
-    fn push_value(&mut self, node: Node) {
-        let Some((parent, key)) = self.stack.last_mut() else {
-            self.docs.push(node);
-            return;
-        };
-        match &mut parent.value {
-            Value::Seq(v) => v.push(node),
-            Value::Map(kv) => match key.take() {
-                Some(k) => kv.push((k, node)),
-                None => match node.value {
-                    Value::Scalar(s) => *key = Some(s),
-                    _ => *key = Some(String::new()),
-                },
-            },
-            Value::Scalar(_) => {}
-        }
-    }
-}
-
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        let at = |value| Node {
-            value,
-            line: mark.line(),
-            col: mark.col() + 1,
-        };
-        match ev {
-            Event::Scalar(s, ..) => self.push_value(at(Value::Scalar(s))),
-            Event::SequenceStart(..) => self.stack.push((at(Value::Seq(vec![])), None)),
-            Event::MappingStart(..) => self.stack.push((at(Value::Map(vec![])), None)),
-            Event::SequenceEnd | Event::MappingEnd => {
-                if let Some((n, _)) = self.stack.pop() {
-                    self.push_value(n);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Reads every pod in `text`; a workload gives one pod per replica, named as the kubelet
 /// would see it.
 pub fn parse_pods(text: &str) -> Result<Vec<Pod>, ManifestError> {
-    let mut b = Builder::default();
-    Parser::new_from_str(text)
-        .load(&mut b, true)
-        .map_err(|e| ManifestError {
-            line: e.marker().line(),
-            col: e.marker().col() + 1,
-            message: format!("malformed YAML: {}", e.info()),
-        })?;
     let mut pods = Vec::new();
-    for doc in &b.docs {
-        if matches!(&doc.value, Value::Scalar(s) if s.is_empty() || s == "~") {
-            continue;
-        }
+    for doc in &documents(text)? {
         pods.extend(document_pods(doc)?);
     }
     Ok(pods)
@@ -136,7 +31,34 @@ pub fn parse_pods(text: &str) -> Result<Vec<Pod>, ManifestError> {
 
 const KINDS: &str = "Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob or List";
 
-fn document_pods(doc: &Node) -> Result<Vec<Pod>, ManifestError> {
+/// What a document is: a List's items, or one object.
+pub(super) enum Doc<'a> {
+    /// `kind: List`.
+    List(&'a [Node]),
+    /// A Pod or a workload.
+    Object(Object<'a>),
+}
+
+/// An object's kind, name and pod template (a Pod's is the Pod itself).
+pub(super) struct Object<'a> {
+    pub(super) kind: &'a str,
+    pub(super) name: String,
+    pub(super) template: &'a Node,
+}
+
+/// Concatenates the lists of a walk over a List's items, stopping at the first error.
+pub(super) fn flat<T>(
+    parts: impl Iterator<Item = Result<Vec<T>, ManifestError>>,
+) -> Result<Vec<T>, ManifestError> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+/// Reads a document's `kind`, `metadata.name` (default: the kind in lowercase) and template.
+pub(super) fn doc(doc: &Node) -> Result<Doc<'_>, ManifestError> {
     let kind_node = doc
         .get("kind")
         .ok_or_else(|| doc.err(format!("no `kind`: expected {KINDS}")))?;
@@ -148,16 +70,12 @@ fn document_pods(doc: &Node) -> Result<Vec<Pod>, ManifestError> {
         .transpose()?
         .unwrap_or_else(|| kind.to_ascii_lowercase());
     let template = match kind {
-        "Pod" => return Ok(vec![pod_from(doc, &name)?]),
+        "Pod" => doc,
         "List" => {
             let items = doc
                 .get("items")
                 .ok_or_else(|| doc.err("List without `items`"))?;
-            let mut out = Vec::new();
-            for item in items.seq("items")? {
-                out.extend(document_pods(item)?);
-            }
-            return Ok(out);
+            return Ok(Doc::List(items.seq("items")?));
         }
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             path(doc, &["spec", "template"])?
@@ -167,7 +85,22 @@ fn document_pods(doc: &Node) -> Result<Vec<Pod>, ManifestError> {
             return Err(kind_node.err(format!("unknown kind {other:?}: expected {KINDS}")));
         }
     };
-    let count = replicas(doc, kind)?;
+    Ok(Doc::Object(Object {
+        kind,
+        name,
+        template,
+    }))
+}
+
+fn document_pods(node: &Node) -> Result<Vec<Pod>, ManifestError> {
+    let (kind, name, template) = match doc(node)? {
+        Doc::List(items) => return flat(items.iter().map(document_pods)),
+        Doc::Object(o) => (o.kind, o.name, o.template),
+    };
+    if kind == "Pod" {
+        return Ok(vec![pod_from(node, &name)?]);
+    }
+    let count = replicas(node, kind)?;
     (0..count)
         .map(|i| pod_from(template, &replica_name(kind, &name, i)))
         .collect()
@@ -175,7 +108,7 @@ fn document_pods(doc: &Node) -> Result<Vec<Pod>, ManifestError> {
 
 /// How many pods a workload makes: `spec.replicas` (Deployment, ReplicaSet, StatefulSet) or
 /// `spec.parallelism` (Job), default 1; one for a DaemonSet (one node) and a CronJob run.
-fn replicas(doc: &Node, kind: &str) -> Result<u64, ManifestError> {
+pub(super) fn replicas(doc: &Node, kind: &str) -> Result<u64, ManifestError> {
     let key = match kind {
         "Deployment" | "ReplicaSet" | "StatefulSet" => "replicas",
         "Job" => "parallelism",

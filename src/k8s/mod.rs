@@ -9,7 +9,10 @@
 pub mod explain;
 pub mod manifest;
 pub mod model;
+pub mod objects;
+pub mod scenario;
 pub mod v1_34;
+mod yaml;
 
 pub use model::{Container, ContainerKind, Node, Pod, Qos, Resources, SwapBehavior};
 pub use v1_34::KUBELET_VERSION;
