@@ -368,14 +368,17 @@ fn status_line(st: &State, rec: &RunRecord, elapsed_ns: u64) -> String {
         }
     }
     if let Some(s) = rec.samples.last() {
-        for (name, c) in s.cgroups.iter().filter(|(n, _)| n.as_str() != "top") {
+        // With pods, kubepods and the containers say it all (the slices between repeat them).
+        let shown = |n: &str| n != "top" && (!n.ends_with(".slice") || n == "kubepods.slice");
+        for (name, c) in s.cgroups.iter().filter(|(n, _)| shown(n)) {
             let cur = c
                 .current
                 .as_ref()
                 .and_then(|t| t.as_str().trim().parse::<u64>().ok());
             if let Some(cur) = cur {
                 parts.push(format!(
-                    "{name} {}{}",
+                    "{} {}{}",
+                    crate::plan::pods::value_name(name),
                     crate::size::format_bytes(cur),
                     limit_of(st.plan, name)
                         .map(|l| format!(" / {l}"))
