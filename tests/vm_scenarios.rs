@@ -235,3 +235,47 @@ fn waits_and_actions_record_the_kernel_s_answers_on_each_kernel() {
         assert!(num("wait.filled.met_ms").unwrap() <= start("reclaim"));
     }
 }
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn a_node_wide_oom_kills_the_workload_never_the_harness() {
+    let out = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/global-oom.toml");
+    let o = vm(
+        out.path(),
+        &[],
+        &["run", file.to_str().unwrap(), "--out", "r"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let dirs = release_dirs(out.path());
+    assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
+    for d in &dirs {
+        let console = std::fs::read_to_string(d.join("console.log")).unwrap_or_default();
+        assert!(
+            console.contains("harness at oom_score_adj -1000"),
+            "{console}"
+        );
+        let r = report(&d.join("r/global-oom"));
+        assert_eq!(r["passed"], true, "{}:\n{console}", d.display());
+        // Exactly one kill line, and it names the workload's pid: not the harness, not init.
+        let rec = record_json(&d.join("r/global-oom/record.json"));
+        let run = &rec["runs"][0];
+        let pid = run["workloads"][0]["pid"].as_u64().unwrap();
+        let kills: Vec<&str> = run["kmsg"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l["raw"].as_str())
+            .filter(|l| l.contains("Killed process"))
+            .collect();
+        assert_eq!(kills.len(), 1, "{kills:?}");
+        assert!(
+            kills[0].contains(&format!("Killed process {pid} (")),
+            "{kills:?}"
+        );
+        assert!(
+            kills[0].contains("Out of memory: Killed"),
+            "a global kill: {kills:?}"
+        );
+    }
+}

@@ -159,6 +159,9 @@ pub(super) fn spec_error(e: spec::SpecError) -> anyhow::Error {
 pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     // Before anything is created: no cgroup, owner file or data file exists without them.
     crate::interrupt::install()?;
+    if crate::vm::guest::in_vm() {
+        crate::vm::guest::lock_in_memory();
+    }
     let names: Vec<String> = if a.scenarios == ["all"] {
         catalogue::BUILTIN.iter().map(|b| b.0.to_string()).collect()
     } else {

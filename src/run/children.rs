@@ -41,7 +41,9 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
     let log_file = File::create(log)?;
     let mut cmd = Command::new(exe);
     cmd.arg("workload").args(["--progress-fd", "3"]);
-    if let Some(adj) = w.oom_score_adj {
+    // In our VM the harness runs at −1000 (vm::guest); a workload must not inherit that.
+    let default_adj = crate::vm::guest::in_vm().then_some(0);
+    if let Some(adj) = w.oom_score_adj.or(default_adj) {
         cmd.arg(format!("--oom-score-adj={adj}"));
     }
     cmd.args(&w.argv)

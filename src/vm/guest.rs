@@ -68,6 +68,7 @@ fn run_init(start_ms: u64) -> anyhow::Result<ExitRecord> {
     step("data mounted");
     loopback_up();
     std::fs::create_dir_all("/out")?;
+    protect_from_oom();
     let cmd_start_ms = uptime_ms();
     let status = std::process::Command::new(&plan.argv[0])
         .args(&plan.argv[1..])
@@ -225,6 +226,30 @@ fn loopback_up() {
             libc::ioctl(s, libc::SIOCSIFFLAGS, &req);
         }
         libc::close(s);
+    }
+}
+
+/// The OOM killer never picks PID 1; the harness it starts inherits oom_score_adj −1000 so a
+/// node-wide OOM in a scenario cannot take the harness either (the run module gives every
+/// workload its own value, 0 unless the plan says otherwise).
+fn protect_from_oom() {
+    match std::fs::write("/proc/self/oom_score_adj", "-1000") {
+        Ok(()) => step("harness at oom_score_adj -1000"),
+        Err(e) => println!("cgharness-init: oom_score_adj -1000 refused: {e}"),
+    }
+}
+
+/// Locks the harness's pages as they are touched (`mlockall(MCL_CURRENT | MCL_FUTURE |
+/// MCL_ONFAULT)`), so a node-wide shortage in a scenario cannot page the harness out from
+/// under its sampler. Children do not inherit it. Only in our VM.
+pub fn lock_in_memory() {
+    // SAFETY: mlockall takes flags only and changes no memory.
+    let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT) };
+    if rc != 0 {
+        eprintln!(
+            "warning: mlockall: {} (the harness may be paged out under node pressure)",
+            std::io::Error::last_os_error()
+        );
     }
 }
 

@@ -273,7 +273,13 @@ fn remember_kvm_broken(stderr: &str) {
 }
 
 fn no_record(o: &qemu::RunOutcome) -> anyhow::Error {
-    let why = if o.init_started {
+    let deadlocked = o
+        .tail
+        .iter()
+        .any(|l| l.contains("System is deadlocked on memory"));
+    let why = if deadlocked {
+        "the kernel panicked \"System is deadlocked on memory\": only OOM-exempt tasks (oom_score_adj -1000) were left to kill — the scenario must leave a killable workload"
+    } else if o.init_started {
         "the guest stopped without an exit record (kernel panic or crash?)"
     } else {
         "the kernel died before our init started"
