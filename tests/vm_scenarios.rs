@@ -255,10 +255,10 @@ fn a_node_wide_oom_kills_the_workload_never_the_harness() {
             console.contains("harness at oom_score_adj -1000"),
             "{console}"
         );
-        let r = report(&d.join("r/global-oom"));
+        let r = report(&d.join("r"));
         assert_eq!(r["passed"], true, "{}:\n{console}", d.display());
         // Exactly one kill line, and it names the workload's pid: not the harness, not init.
-        let rec = record_json(&d.join("r/global-oom/record.json"));
+        let rec = record_json(&d.join("r/record.json"));
         let run = &rec["runs"][0];
         let pid = run["workloads"][0]["pid"].as_u64().unwrap();
         let kills: Vec<&str> = run["kmsg"]

@@ -214,3 +214,32 @@ fn a_dmesg_time_too_large_for_microseconds_is_no_record_not_a_panic() {
         Some(u64::MAX)
     );
 }
+
+#[test]
+fn real_global_kills_on_three_kernels() {
+    // tests/scenarios/global-oom.toml in our VM (1 GiB, the harness at −1000): one kill, of
+    // the workload, by the global OOM killer.
+    for (k, pid, anon_kb) in [
+        ("6.1.0-56-cloud-amd64", 92, 911420),
+        ("6.12.117+deb12-cloud-amd64", 148, 910080),
+        ("7.2.13+deb14-cloud-amd64", 109, 893956),
+    ] {
+        let p = crate::cgroupfs::testtree::fixture_path(k, "global-oom.kmsg");
+        let recs: Vec<Record> = std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .filter_map(parse_kmsg)
+            .collect();
+        let kills = oom_kills(&recs);
+        assert_eq!(kills.len(), 1, "{k}");
+        let kill = &kills[0];
+        assert_eq!((kill.pid, kill.kind), (pid, Some(OomKind::Global)), "{k}");
+        assert_eq!(kill.constraint.as_deref(), Some("CONSTRAINT_NONE"), "{k}");
+        assert_eq!(kill.oom_memcg, None, "{k}: a global OOM has no OOM memcg");
+        let task = kill.task_memcg.as_deref().unwrap_or_default();
+        assert!(task.ends_with("/hog"), "{k}: {task}");
+        assert_eq!(kill.anon_rss_bytes, Some(anon_kb * 1024), "{k}");
+        assert_eq!(kill.oom_score_adj, Some(0), "{k}");
+        assert_eq!(victim_count(&kills), 1, "{k}");
+    }
+}
