@@ -59,6 +59,7 @@ pub fn scenario(data: &[u8]) {
         data_dir: "/data".into(),
         file_tag: None,
         devices,
+        memory_total_bytes: None,
     };
     let _ = crate::plan::build(&src, parsed, opts, &|_| Ok(()));
 }

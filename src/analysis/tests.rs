@@ -54,6 +54,7 @@ pub(super) fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
         data_dir: "/data".into(),
         file_tag: None,
         devices,
+        memory_total_bytes: None,
     };
     let plan = build(&src, parse(&src).unwrap(), opts, &|_| Ok(())).unwrap();
     RawRecord {

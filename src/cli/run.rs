@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// Exploration: show values, do not fail on expectations.
     #[arg(long)]
     pub no_expect: bool,
+    /// Let a `pressure = "node"` scenario run outside our VM: it pins memory and drives this
+    /// machine into a global OOM, where the kernel may kill anything on it.
+    #[arg(long)]
+    pub allow_node_oom: bool,
     /// Order of the runs: `declared` (variants in the file's order, repetitions together)
     /// or `random` (all runs shuffled; the seed is printed and recorded). `vm --boots`
     /// uses random so no variant always runs first after boot.
@@ -266,6 +270,7 @@ fn run_one(
         only: pairs("--variant", &a.variant)?,
         repeat: a.repeat,
         devices: setup::devices(&data_dir, &facts.swap),
+        memory_total_bytes: facts.mem_total_bytes,
         file_tag: Some(std::process::id().to_string()),
         data_dir,
     };
@@ -274,6 +279,7 @@ fn run_one(
     let pf = placement::read_facts(&mount, a.parent.as_deref(), in_vm);
     let mode = placement::decide(&pf, a.parent.as_deref()).map_err(|e| usage(e.to_string()))?;
     run::check_host(&plan, &facts, &mode)?;
+    run::check_node_pressure(&plan, facts.mem_total_bytes, in_vm, a.allow_node_oom)?;
     setup::check_free_space(&plan.runs, &plan.options.data_dir)?;
     if !in_vm {
         setup::check_knobs_on_host(

@@ -36,6 +36,10 @@ pub struct Options {
     pub file_tag: Option<String>,
     /// Named disks (`data`, `swap`) for io.max and io.stat.
     pub devices: BTreeMap<String, DevId>,
+    /// The machine's MemTotal, bytes: sizes the balloon of `pressure = "node"` scenarios
+    /// (None in `show`, tests and older records: the balloon is then sized 0).
+    #[serde(default)]
+    pub memory_total_bytes: Option<u64>,
 }
 
 impl Options {
@@ -50,6 +54,7 @@ impl Options {
             data_dir: data_dir.into(),
             file_tag: None,
             devices: BTreeMap::new(),
+            memory_total_bytes: None,
         }
     }
 }

@@ -49,9 +49,23 @@ pub struct PodsPlan {
     pub allocatable_bytes: u64,
     /// `evictionHard` as given (shown; not acted on by this version).
     pub eviction_hard: Option<String>,
+    /// `kubepods` or `node` (see `spec::pods::NodeDecl::pressure`).
+    #[serde(default = "kubepods")]
+    pub pressure: String,
+    /// With `pressure = "node"`: the bytes the balloon pins (MemTotal − node capacity).
+    #[serde(default)]
+    pub balloon_bytes: Option<u64>,
     /// Every container of every pod replica, init containers first, in spec order.
     pub containers: Vec<ContainerPlan>,
 }
+
+fn kubepods() -> String {
+    "kubepods".into()
+}
+
+/// The workload (and cgroup) that pins the memory a `pressure = "node"` machine has beyond
+/// the node's capacity.
+pub const BALLOON: &str = "balloon";
 
 impl PodsPlan {
     /// The container whose workload is `name`.

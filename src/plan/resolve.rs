@@ -91,7 +91,7 @@ pub fn run(
         sub: &sub,
         scale: opts.scale,
     };
-    let pod_parts = pod_tree::resolve(src, spec, &q)?;
+    let pod_parts = pod_tree::resolve(src, spec, &q, opts.memory_total_bytes)?;
     let mut cgroups = pod_parts.cgroups.clone();
     cgroups.extend(cgroups::resolve(src, spec, &sub, &opts.devices)?);
     unique_value_names(src, &cgroups)?;
@@ -286,6 +286,7 @@ fn workloads(
             background: w.background,
         });
     }
+    balloon_first(src, spec, &mut out)?;
     if out.iter().all(|w| w.background) {
         return Err(src.error_at(
             "[[workload]]",
@@ -293,6 +294,22 @@ fn workloads(
         ));
     }
     Ok(out)
+}
+
+/// With a balloon (`pressure = "node"`), every other workload starts once it is filled.
+fn balloon_first(src: &Source, spec: &Spec, out: &mut [WorkloadPlan]) -> Result<(), SpecError> {
+    use super::pods::BALLOON;
+    if !out.iter().any(|w| w.name == BALLOON) {
+        return Ok(());
+    }
+    let filled = mark_of(src, &format!("{BALLOON}:done"), out, &acts::names(spec))?;
+    for w in out.iter_mut().filter(|w| w.name != BALLOON) {
+        match &w.after {
+            None => w.after = Some(filled.clone()),
+            Some(_) => w.also_after.push(filled.clone()),
+        }
+    }
+    Ok(())
 }
 
 /// A workload's `run` line, substituted, split with the shell's quoting rules and checked by

@@ -28,6 +28,7 @@ fn opts(scale: f64) -> Options {
         data_dir: PathBuf::from("/data"),
         file_tag: None,
         devices,
+        memory_total_bytes: None,
     }
 }
 

@@ -45,6 +45,35 @@ pub struct RunEnv {
     pub order_seed: Option<u64>,
 }
 
+/// A `pressure = "node"` scenario drives the machine into a global OOM: only in our VM, or
+/// with `--allow-node-oom`; and the machine must have at least the node's capacity.
+pub fn check_node_pressure(
+    plan: &Plan,
+    mem_total: Option<u64>,
+    in_vm: bool,
+    allowed: bool,
+) -> anyhow::Result<()> {
+    let Some(pods) = plan.runs.iter().find_map(|r| r.pods.as_ref()) else {
+        return Ok(());
+    };
+    if pods.pressure != "node" {
+        return Ok(());
+    }
+    if !in_vm && !allowed {
+        return Err(host_cannot(format!("scenario {} makes this machine the node and runs it out of memory (a global OOM may kill any process here); run it in our VM (`cgharness vm -- run {}`), or pass --allow-node-oom on a machine you can spare", plan.scenario, plan.scenario)));
+    }
+    let need = pods.node.node_capacity;
+    match mem_total {
+        Some(have) if have >= need => Ok(()),
+        have => Err(host_cannot(format!(
+            "scenario {}'s node has {} of memory and this machine {}: give the VM more (`cgharness vm --mem …`) or shrink it (--scale)",
+            plan.scenario,
+            crate::size::format_bytes(need),
+            have.map(crate::size::format_bytes).unwrap_or_else(|| "an unknown amount".into())
+        ))),
+    }
+}
+
 /// Everything the host must have for `plan` under placement `mode`; exit 3 naming what is
 /// missing.
 pub fn check_host(plan: &Plan, facts: &HostFacts, mode: &Mode) -> anyhow::Result<()> {

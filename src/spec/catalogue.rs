@@ -53,6 +53,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../workloads/limited-swap.toml"),
     ),
     (
+        "node-oom-victim-order",
+        include_str!("../../workloads/node-oom-victim-order.toml"),
+    ),
+    (
         "thp-swap-accounting",
         include_str!("../../workloads/thp-swap-accounting.toml"),
     ),

@@ -35,6 +35,13 @@ pub struct NodeDecl {
     /// `singleProcessOOMKill` (`true`, `false` or `"${param}"`); default false.
     #[serde(default)]
     pub single_process_oom_kill: Option<toml::Value>,
+    /// Where the pressure comes from: `kubepods` (default: the pods push kubepods.slice's
+    /// memory.max, a memory cgroup OOM) or `node` (the machine itself runs short: the
+    /// harness pins what the machine has beyond `node_capacity` with an mlocked, OOM-exempt
+    /// balloon, so a shortage is a global OOM and the evictor sees it). `node` runs only in
+    /// our VM, or on a host with `run --allow-node-oom`.
+    #[serde(default)]
+    pub pressure: Option<String>,
     /// `evictionHard` (`memory.available<100Mi`): checked and shown; the kubelet's eviction
     /// manager itself is not run by this version.
     #[serde(default)]

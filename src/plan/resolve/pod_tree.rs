@@ -8,7 +8,7 @@ use super::pods::{self, Quantities};
 use crate::k8s::explain::{explain, Explained, PodOut};
 use crate::k8s::model::{ContainerKind, Pod, Qos};
 use crate::k8s::v1_34::{self as rules, rule};
-use crate::plan::pods::{value_name, ContainerPlan, PodsPlan};
+use crate::plan::pods::{value_name, ContainerPlan, PodsPlan, BALLOON};
 use crate::plan::CgroupPlan;
 use crate::spec::{After, Source, Spec, SpecError, WorkloadDecl};
 use std::collections::BTreeMap;
@@ -42,7 +42,12 @@ fn cgroup(name: &str, writes: Vec<(&str, Option<u64>, &str)>) -> CgroupPlan {
 }
 
 /// Resolves `[node]` and `[[pod]]`s (nothing when the scenario has none).
-pub fn resolve(src: &Source, spec: &Spec, q: &Quantities) -> Result<PodParts, SpecError> {
+pub fn resolve(
+    src: &Source,
+    spec: &Spec,
+    q: &Quantities,
+    memory_total: Option<u64>,
+) -> Result<PodParts, SpecError> {
     let node_decl = match (&spec.node, spec.pod.is_empty()) {
         (None, true) => return Ok(PodParts::default()),
         (Some(_), true) => return Err(src.error_at("[node]", "[node] describes where [[pod]]s run; add at least one [[pod]] (or remove [node])")),
@@ -87,7 +92,15 @@ pub fn resolve(src: &Source, spec: &Spec, q: &Quantities) -> Result<PodParts, Sp
             containers.extend(made);
         }
     }
+    let node_pressure = pressure(src, node_decl)?;
+    let balloon_bytes = node_pressure.then(|| {
+        let b = memory_total.unwrap_or(0).saturating_sub(node.node_capacity);
+        add_balloon(&mut parts, b);
+        b
+    });
     parts.plan = Some(PodsPlan {
+        pressure: if node_pressure { "node" } else { "kubepods" }.to_string(),
+        balloon_bytes,
         kubelet_version: rules::KUBELET_VERSION.to_string(),
         kubepods_memory_max_bytes: ex.node.kubepods_memory_max,
         allocatable_bytes: allocatable,
@@ -96,6 +109,37 @@ pub fn resolve(src: &Source, spec: &Spec, q: &Quantities) -> Result<PodParts, Sp
         containers,
     });
     Ok(parts)
+}
+
+/// `pressure`: whether the machine itself is the node (`node`) or kubepods' limit is the
+/// pressure (`kubepods`, the default).
+fn pressure(src: &Source, d: &crate::spec::pods::NodeDecl) -> Result<bool, SpecError> {
+    match d.pressure.as_deref() {
+        None | Some("kubepods") => Ok(false),
+        Some("node") => Ok(true),
+        Some(o) => Err(src.error_at(
+            "pressure",
+            format!("[node] pressure {o:?}: kubepods (the pods' limit) or node (the machine runs short)"),
+        )),
+    }
+}
+
+/// The balloon: an mlocked, OOM-exempt region the size of what the machine has beyond the
+/// node's capacity, started before anything else (the other workloads wait for its `done`).
+fn add_balloon(parts: &mut PodParts, bytes: u64) {
+    parts.cgroups.push(cgroup(BALLOON, Vec::new()));
+    parts.workloads.insert(
+        0,
+        WorkloadDecl {
+            name: BALLOON.to_string(),
+            cgroup: BALLOON.to_string(),
+            run: format!("anon --bytes {bytes} --mlock"),
+            after: None,
+            delay_ms: None,
+            oom_score_adj: Some(-1000),
+            background: true,
+        },
+    );
 }
 
 /// kube-scheduler's NodeResourcesFit (pkg/scheduler/framework/plugins/noderesources/fit.go:
