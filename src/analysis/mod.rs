@@ -11,6 +11,7 @@
 
 mod acts;
 pub mod early;
+mod evictor;
 mod pods;
 pub mod scope;
 pub mod stats;
@@ -199,6 +200,9 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     );
     workloads::values(&mut values, rec, &kills);
     pods::values(&mut values, &plan, rec);
+    if let Some(e) = plan.pods.as_ref().and_then(|p| p.evictor.as_ref()) {
+        evictor::values(&mut values, rec, &kills, e.threshold_bytes);
+    }
     acts::values(&mut values, rec);
     sampler_values(&mut values, rec);
     if let Some(n) = rec.dying_after_cleanup {

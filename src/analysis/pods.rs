@@ -59,6 +59,7 @@ fn kill_line(rec: &RunRecord, workload: &str) -> Option<String> {
 /// Adds `workload.W.k8s.*` for every container with a process.
 pub fn values(out: &mut Values, plan: &RunPlan, rec: &RunRecord) {
     let Some(pods) = &plan.pods else { return };
+    let evicted = super::evictor::evicted(rec);
     for c in &pods.containers {
         let Some(w) = &c.workload else { continue };
         let key = format!("cgroup.{}.memory_events.oom_kill", c.alias);
@@ -76,6 +77,10 @@ pub fn values(out: &mut Values, plan: &RunPlan, rec: &RunRecord) {
         }
         if let Some(line) = kill_line(rec, w) {
             out.insert(format!("{p}kernel_line"), Val::Str(line));
+        }
+        if evicted.contains(&c.pod.as_str()) {
+            // Pod status: phase Failed, reason Evicted (eviction_manager.go:evictPod).
+            out.insert(format!("{p}pod_reason"), Val::Str("Evicted".into()));
         }
         out.insert(format!("{p}qos_class"), Val::Str(c.qos_class.clone()));
         out.insert(

@@ -44,6 +44,18 @@ pub fn print(run: &RunPlan, scale: f64) {
         "  {:?}, MemoryQoS {}, singleProcessOOMKill {}",
         n.swap_behavior, n.memory_qos, n.single_process_oom_kill
     );
+    if let Some(e) = &p.evictor {
+        let how = match e.psi_trigger.as_deref() {
+            Some(t) => format!("when the PSI trigger `{t}` fires (hypothetical)"),
+            None => format!("every {} ms", e.interval_ms),
+        };
+        println!(
+            "  evictor ({}): memory.available < {} → evict one pod {how}; SIGKILL {} ms after SIGTERM (pkg/kubelet/eviction/eviction_manager.go)",
+            e.mode,
+            format_bytes(e.threshold_bytes),
+            e.grace_ms
+        );
+    }
     println!("cgroup tree (under the run's top cgroup):");
     for c in run
         .cgroups

@@ -36,6 +36,38 @@ pub struct ContainerPlan {
     pub memory_limit_bytes: Option<u64>,
 }
 
+/// One pod, as the evictor ranks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PodInfo {
+    /// Pod name.
+    pub name: String,
+    /// Its cgroup under the run's top.
+    pub cgroup: String,
+    /// `PodRequests` for memory, bytes (scaled).
+    pub memory_request_bytes: u64,
+    /// `spec.priority` (0 when unset, as the ranking reads it).
+    pub priority: i64,
+    /// Never evicted (`IsCriticalPod`: priority ≥ 2000000000).
+    pub critical: bool,
+}
+
+/// The run's kubelet-like evictor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvictorPlan {
+    /// `kubelet` (poll every `interval_ms`) or `psi` (hypothetical: act when a
+    /// memory.pressure trigger fires).
+    pub mode: String,
+    /// The synchronize loop's period (the kubelet's evictionMonitoringPeriod, 10 s).
+    pub interval_ms: u64,
+    /// The hard threshold on memory.available, bytes.
+    pub threshold_bytes: u64,
+    /// From SIGTERM to SIGKILL: a hard eviction's 1 s override, floored to the runtime's
+    /// minimum of 2 s (kuberuntime_container.go:killContainer).
+    pub grace_ms: u64,
+    /// PSI mode: the trigger written to /proc/pressure/memory (`some 150000 1000000`).
+    pub psi_trigger: Option<String>,
+}
+
 /// The pods of a run, as the kubelet model derived them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PodsPlan {
@@ -57,6 +89,12 @@ pub struct PodsPlan {
     pub balloon_bytes: Option<u64>,
     /// Every container of every pod replica, init containers first, in spec order.
     pub containers: Vec<ContainerPlan>,
+    /// Every pod replica.
+    #[serde(default)]
+    pub pods: Vec<PodInfo>,
+    /// The evictor, when the scenario runs one.
+    #[serde(default)]
+    pub evictor: Option<EvictorPlan>,
 }
 
 fn kubepods() -> String {

@@ -4,6 +4,7 @@
 //! anything: analysis reads what these modules saved.
 
 pub mod acts;
+pub mod evictor;
 pub mod kmsg;
 pub mod merge;
 pub mod raw;

@@ -245,6 +245,9 @@ pub struct RunRecord {
     /// Waits.
     #[serde(default)]
     pub waits: Vec<super::acts::WaitRecord>,
+    /// The evictor's timeline (`pressure = "node"` scenarios with an evictor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evictor: Vec<super::evictor::EvictorEvent>,
 }
 
 /// The whole record.

@@ -5,6 +5,8 @@
 mod acts;
 mod children;
 mod cleanup;
+pub mod evictor;
+mod evictor_psi;
 mod one;
 mod placed;
 pub mod reclaim_until;

@@ -249,6 +249,7 @@ pub fn drive(
     let loop_c0 = thread_cpu_ns();
     let deadline = t0 + plan.timeout_ms * 1_000_000;
     st.mark(rec, "run:start".into());
+    let evictor = start_evictor(plan, rec, t0);
     let mut next_tick = t0 + env.interval_ns;
     let mut next_status = t0 + 2_000_000_000;
     let result = loop {
@@ -311,6 +312,9 @@ pub fn drive(
         }
     };
     st.mark(rec, "run:end".into());
+    if let Some(e) = evictor {
+        rec.evictor = e.finish();
+    }
     for r in &mut st.running {
         r.kill();
     }
@@ -320,6 +324,16 @@ pub fn drive(
     rec.sampler_cpu_usec = Some(st.cpu_ns / 1000);
     rec.recorder_cpu_usec = Some(thread_cpu_ns().saturating_sub(loop_c0) / 1000);
     result
+}
+
+/// The run's evictor (`pressure = "node"` scenarios), its first look at a phase taken from
+/// the clock, so runs sample the poll phase against the workloads' start.
+fn start_evictor(plan: &RunPlan, rec: &RunRecord, t0: u64) -> Option<super::evictor::Evictor> {
+    let pods = plan.pods.as_ref()?;
+    let e = pods.evictor.as_ref()?;
+    let seed = t0 ^ (t0 >> 17).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let top = std::path::Path::new(&rec.top_path);
+    Some(super::evictor::start(e, &pods.pods, top, seed))
 }
 
 fn finish_workloads(st: &mut State, rec: &mut RunRecord) {

@@ -53,6 +53,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../workloads/limited-swap.toml"),
     ),
     (
+        "node-oom-beats-eviction",
+        include_str!("../../workloads/node-oom-beats-eviction.toml"),
+    ),
+    (
         "node-oom-victim-order",
         include_str!("../../workloads/node-oom-victim-order.toml"),
     ),

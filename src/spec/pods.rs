@@ -42,12 +42,19 @@ pub struct NodeDecl {
     /// our VM, or on a host with `run --allow-node-oom`.
     #[serde(default)]
     pub pressure: Option<String>,
-    /// `evictionHard` (`memory.available<100Mi`): checked and shown; the kubelet's eviction
-    /// manager itself is not run by this version.
+    /// The eviction manager run beside the pods: `kubelet` (the default with
+    /// `pressure = "node"`: poll every `eviction_interval`, evict one pod by the kubelet's
+    /// ranking), `psi` (hypothetical: act when `psi_trigger` fires), or `none`.
+    #[serde(default)]
+    pub evictor: Option<String>,
+    /// PSI mode's memory.pressure trigger (`some 150ms 1s`); default `some 100ms 1s`.
+    #[serde(default)]
+    pub psi_trigger: Option<String>,
+    /// `evictionHard` (`memory.available<100Mi`; the kubelet's default): the evictor's
+    /// threshold, and subtracted from what the scheduler may place.
     #[serde(default)]
     pub eviction_hard: Option<String>,
-    /// How often the eviction manager looks (`10s`, the kubelet's evictionMonitoringPeriod):
-    /// checked and shown, not used by this version.
+    /// How often the evictor looks (`10s`, the kubelet's evictionMonitoringPeriod).
     #[serde(default)]
     pub eviction_interval: Option<String>,
 }

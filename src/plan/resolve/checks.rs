@@ -29,6 +29,8 @@ const FREE: &[&str] = &[
     "kmsg",
     "parent",
     "cleanup",
+    "evictor",
+    "node",
 ];
 
 impl Names {

@@ -8,7 +8,7 @@ use super::pods::{self, Quantities};
 use crate::k8s::explain::{explain, Explained, PodOut};
 use crate::k8s::model::{ContainerKind, Pod, Qos};
 use crate::k8s::v1_34::{self as rules, rule};
-use crate::plan::pods::{value_name, ContainerPlan, PodsPlan, BALLOON};
+use crate::plan::pods::{value_name, ContainerPlan, PodInfo, PodsPlan, BALLOON};
 use crate::plan::CgroupPlan;
 use crate::spec::{After, Source, Spec, SpecError, WorkloadDecl};
 use std::collections::BTreeMap;
@@ -98,7 +98,17 @@ pub fn resolve(
         add_balloon(&mut parts, b);
         b
     });
+    let evictor = pods::evictor(q, node_decl, eviction, node_pressure)?;
+    let infos = all.iter().zip(&ex.pods).map(|(p, o)| PodInfo {
+        name: p.name.clone(),
+        cgroup: o.cgroup.clone(),
+        memory_request_bytes: rules::pod_memory_request(p),
+        priority: p.priority.unwrap_or(0),
+        critical: rules::is_critical(p),
+    });
     parts.plan = Some(PodsPlan {
+        pods: infos.collect(),
+        evictor,
         pressure: if node_pressure { "node" } else { "kubepods" }.to_string(),
         balloon_bytes,
         kubelet_version: rules::KUBELET_VERSION.to_string(),
@@ -133,7 +143,7 @@ fn add_balloon(parts: &mut PodParts, bytes: u64) {
         WorkloadDecl {
             name: BALLOON.to_string(),
             cgroup: BALLOON.to_string(),
-            run: format!("anon --bytes {bytes} --mlock"),
+            run: format!("anon --bytes {bytes} --method populate --mlock"),
             after: None,
             delay_ms: None,
             oom_score_adj: Some(-1000),

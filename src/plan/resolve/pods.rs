@@ -5,6 +5,7 @@
 
 use crate::k8s::model::{Container, ContainerKind, Node, Pod, ResourceList, Resources};
 use crate::k8s::{v1_34, SwapBehavior};
+use crate::plan::pods::EvictorPlan;
 use crate::size::{parse_cpu_quantity, parse_quantity};
 use crate::spec::pods::{ContainerDecl, NodeDecl, PodDecl, Uses};
 use crate::spec::{suggest, Source, SpecError};
@@ -121,11 +122,81 @@ pub fn node(q: &Quantities, d: &NodeDecl) -> Result<(Node, u64), SpecError> {
         return Err(src.error_at("node_capacity", "[node] node_capacity must be above 0"));
     }
     let eviction = eviction_bytes(q, d, node.node_capacity)?;
-    if let Some(i) = &d.eviction_interval {
-        crate::spec::params::parse_duration_ms(&(q.sub)(i)?)
-            .map_err(|e| src.error_at(i, format!("[node] eviction_interval: {e}")))?;
-    }
     Ok((node, eviction))
+}
+
+/// The evictor of a `pressure = "node"` scenario (`kubelet` unless `evictor = "none"`);
+/// none for `kubepods` pressure, where a memcg OOM decides and eviction does not watch.
+pub fn evictor(
+    q: &Quantities,
+    d: &NodeDecl,
+    threshold_bytes: u64,
+    node_pressure: bool,
+) -> Result<Option<EvictorPlan>, SpecError> {
+    let src = q.src;
+    let mode = d.evictor.as_deref().map(q.sub).transpose()?;
+    let mode = match (mode.as_deref(), node_pressure) {
+        (Some("none"), _) | (None, false) => return Ok(None),
+        (Some(m @ ("kubelet" | "psi")), true) | (Some(m @ ("kubelet" | "psi")), false) => {
+            m.to_string()
+        }
+        (None, true) => "kubelet".to_string(),
+        (Some(o), _) => {
+            let h = suggest::hint(o, ["kubelet", "psi", "none"]);
+            return Err(src.error_at(
+                "evictor",
+                format!("[node] evictor {o:?}: kubelet, psi or none{h}"),
+            ));
+        }
+    };
+    if !node_pressure {
+        return Err(src.error_at("evictor", "[node] evictor needs pressure = \"node\": the kubelet evicts on the node's memory.available, which kubepods' own limit never moves"));
+    }
+    let interval_ms = match &d.eviction_interval {
+        Some(i) => crate::spec::params::parse_duration_ms(&(q.sub)(i)?)
+            .map_err(|e| src.error_at(i, format!("[node] eviction_interval: {e}")))?
+            .max(1),
+        None => 10_000,
+    };
+    let psi_trigger = match (mode.as_str(), &d.psi_trigger) {
+        ("psi", t) => Some(psi_trigger(q, t.as_deref().unwrap_or("some 100ms 1s"))?),
+        (_, Some(_)) => {
+            return Err(src.error_at(
+                "psi_trigger",
+                "[node] psi_trigger goes with evictor = \"psi\"",
+            ))
+        }
+        _ => None,
+    };
+    Ok(Some(EvictorPlan {
+        mode,
+        interval_ms,
+        threshold_bytes,
+        grace_ms: 2000,
+        psi_trigger,
+    }))
+}
+
+/// `some 100ms 1s` → the kernel's trigger text `some 100000 1000000` (µs).
+fn psi_trigger(q: &Quantities, text: &str) -> Result<String, SpecError> {
+    let t = (q.sub)(text)?;
+    let bad = || {
+        q.src.error_at(text, format!("[node] psi_trigger {t:?}: write `some|full STALL WINDOW` (`some 100ms 1s`; the window 500ms..10s)"))
+    };
+    let parts: Vec<&str> = t.split_whitespace().collect();
+    let [kind @ ("some" | "full"), stall, window] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let us = |d: &str| {
+        crate::size::parse_duration(d)
+            .map(|d| d.as_micros() as u64)
+            .map_err(|_| bad())
+    };
+    let (s, w) = (us(stall)?, us(window)?);
+    if !(500_000..=10_000_000).contains(&w) || s == 0 || s > w {
+        return Err(bad());
+    }
+    Ok(format!("{kind} {s} {w}"))
 }
 
 /// `evictionHard`'s `memory.available<X` (a quantity or a percentage of capacity).

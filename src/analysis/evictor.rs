@@ -1,0 +1,69 @@
+//! The evictor's timeline as values, and who acted first on a node-wide shortage: the
+//! kubelet-like evictor or the kernel's OOM killer (`node.first_actor`).
+
+use super::scope::Values;
+use crate::record::kmsg::OomKill;
+use crate::record::raw::RunRecord;
+use crate::spec::expr::Val;
+
+fn num(out: &mut Values, k: &str, v: f64) {
+    out.insert(k.to_string(), Val::Num(v));
+}
+
+/// Adds `evictor.*`, `kmsg.first_oom_kill_ms` and `node.first_actor` (runs with an evictor).
+pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill], threshold: u64) {
+    let Some(t0) = rec
+        .marks
+        .iter()
+        .find(|m| m.key == "run:start")
+        .map(|m| m.set.t_ns)
+    else {
+        return;
+    };
+    let ms = |t: u64| t.saturating_sub(t0) as f64 / 1e6;
+    let polls: Vec<_> = rec.evictor.iter().filter(|e| e.kind == "poll").collect();
+    num(out, "evictor.polls", polls.len() as f64);
+    if let Some(first) = polls.first() {
+        num(out, "evictor.first_poll_ms", ms(first.t_ns));
+    }
+    if let Some(min) = polls.iter().filter_map(|e| e.available_bytes).min() {
+        num(out, "evictor.min_available_bytes", min as f64);
+    }
+    let met = polls
+        .iter()
+        .find(|e| e.available_bytes.is_some_and(|a| a < threshold));
+    if let Some(m) = met {
+        num(out, "evictor.first_met_ms", ms(m.t_ns));
+    }
+    let evicts: Vec<_> = rec.evictor.iter().filter(|e| e.kind == "evict").collect();
+    num(out, "evictor.evictions", evicts.len() as f64);
+    let triggers = rec.evictor.iter().filter(|e| e.kind == "trigger").count();
+    num(out, "evictor.triggers", triggers as f64);
+    let evicted_ns = evicts.first().map(|e| e.t_ns);
+    if let Some(t) = evicted_ns {
+        num(out, "evictor.first_eviction_ms", ms(t));
+    }
+    let kill_ns = rec.kmsg_offset_ns.and_then(|off| {
+        let k = kills.iter().map(|k| k.usec).min()?;
+        u64::try_from(k as i64 * 1000 + off).ok()
+    });
+    if let Some(t) = kill_ns {
+        num(out, "kmsg.first_oom_kill_ms", ms(t));
+    }
+    let first = match (evicted_ns, kill_ns) {
+        (Some(e), Some(k)) if e <= k => "kubelet",
+        (Some(_), Some(_)) | (None, Some(_)) => "kernel",
+        (Some(_), None) => "kubelet",
+        (None, None) => "none",
+    };
+    out.insert("node.first_actor".into(), Val::Str(first.into()));
+}
+
+/// The pods the evictor evicted.
+pub fn evicted(rec: &RunRecord) -> Vec<&str> {
+    rec.evictor
+        .iter()
+        .filter(|e| e.kind == "evict")
+        .filter_map(|e| e.pod.as_deref())
+        .collect()
+}
