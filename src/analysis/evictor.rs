@@ -67,3 +67,70 @@ pub fn evicted(rec: &RunRecord) -> Vec<&str> {
         .filter_map(|e| e.pod.as_deref())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::evictor::EvictorEvent;
+    use crate::record::raw::{MarkRecord, SampleSet};
+
+    fn ev(t_ms: u64, kind: &str, avail: Option<u64>) -> EvictorEvent {
+        EvictorEvent {
+            t_ns: t_ms * 1_000_000,
+            kind: kind.into(),
+            available_bytes: avail,
+            pod: Some("web".into()),
+            detail: None,
+        }
+    }
+
+    fn run(events: Vec<EvictorEvent>, kill_usec: Option<u64>) -> (RunRecord, Vec<OomKill>) {
+        let rec = RunRecord {
+            marks: vec![MarkRecord {
+                key: "run:start".into(),
+                set: SampleSet {
+                    t_ns: 1_000_000_000,
+                    ..Default::default()
+                },
+            }],
+            evictor: events,
+            kmsg_offset_ns: Some(0),
+            ..Default::default()
+        };
+        let kills = kill_usec
+            .map(|u| {
+                vec![OomKill {
+                    usec: u,
+                    ..Default::default()
+                }]
+            })
+            .unwrap_or_default();
+        (rec, kills)
+    }
+
+    #[test]
+    fn who_acted_first_and_when() {
+        let polls = vec![
+            ev(2000, "poll", Some(500)),
+            ev(3000, "poll", Some(90)),
+            ev(3001, "evict", Some(90)),
+        ];
+        let (rec, kills) = run(polls.clone(), Some(5_000_000));
+        let mut v = Values::new();
+        values(&mut v, &rec, &kills, 100);
+        assert_eq!(v["node.first_actor"], Val::Str("kubelet".into()));
+        assert_eq!(v["evictor.first_met_ms"], Val::Num(2000.0));
+        assert_eq!(v["evictor.first_eviction_ms"], Val::Num(2001.0));
+        assert_eq!(v["evictor.min_available_bytes"], Val::Num(90.0));
+        assert_eq!(v["kmsg.first_oom_kill_ms"], Val::Num(4000.0));
+        let (rec, kills) = run(polls, Some(2_500_000));
+        let mut v = Values::new();
+        values(&mut v, &rec, &kills, 100);
+        assert_eq!(v["node.first_actor"], Val::Str("kernel".into()));
+        let (rec, kills) = run(vec![ev(2000, "poll", Some(500))], None);
+        let mut v = Values::new();
+        values(&mut v, &rec, &kills, 100);
+        assert_eq!(v["node.first_actor"], Val::Str("none".into()));
+        assert_eq!(v["evictor.evictions"], Val::Num(0.0));
+    }
+}

@@ -214,3 +214,98 @@ fn the_catalogue_s_pod_scenarios_plan_at_both_scales() {
         }
     }
 }
+
+const NODE_PRESSURE: &str = r#"name = "t"
+description = "d"
+[node]
+node_capacity = "500M"
+pressure = "node"
+eviction_hard = "memory.available<50Mi"
+eviction_interval = "2s"
+[[pod]]
+name = "web"
+[[pod.container]]
+name = "app"
+memory_request = "100M"
+run = "anon --bytes 1M"
+"#;
+
+fn plan_with_memory(text: &str, mem: Option<u64>) -> Result<Plan, SpecError> {
+    let s = src(text);
+    let mut o = Options::plain(1.0, "/data");
+    o.memory_total_bytes = mem;
+    build(&s, parse(&s)?, o, &|_| Ok(()))
+}
+
+#[test]
+fn node_pressure_pins_the_rest_of_the_machine_and_runs_the_evictor() {
+    let p = plan_with_memory(NODE_PRESSURE, Some(800_000_000)).unwrap();
+    let r = &p.runs[0];
+    let b = r.workloads.iter().find(|w| w.name == "balloon").unwrap();
+    assert_eq!(b.oom_score_adj, Some(-1000));
+    assert_eq!(b.argv[..3], ["anon", "--bytes", "300000000"]);
+    assert!(b.argv.contains(&"--mlock".to_string()) && b.background);
+    let web = r.workloads.iter().find(|w| w.name == "web-app").unwrap();
+    assert_eq!(
+        web.after.as_ref().map(|m| m.key()).as_deref(),
+        Some("balloon:done")
+    );
+    let pods = r.pods.as_ref().unwrap();
+    assert_eq!(
+        (pods.pressure.as_str(), pods.balloon_bytes),
+        ("node", Some(300_000_000))
+    );
+    let e = pods.evictor.as_ref().unwrap();
+    assert_eq!(
+        (e.mode.as_str(), e.interval_ms, e.threshold_bytes),
+        ("kubelet", 2000, 50 << 20)
+    );
+    assert_eq!(e.grace_ms, 2000);
+    assert_eq!(pods.pods[0].memory_request_bytes, 100_000_000);
+}
+
+#[test]
+fn node_pressure_is_refused_on_a_host_and_on_a_small_machine() {
+    let p = plan_with_memory(NODE_PRESSURE, Some(800_000_000)).unwrap();
+    let host = crate::run::check_node_pressure(&p, Some(800_000_000), false, false);
+    let e = host.unwrap_err().to_string();
+    assert!(e.contains("--allow-node-oom"), "{e}");
+    assert!(crate::run::check_node_pressure(&p, Some(800_000_000), false, true).is_ok());
+    assert!(crate::run::check_node_pressure(&p, Some(800_000_000), true, false).is_ok());
+    let small = crate::run::check_node_pressure(&p, Some(400_000_000), true, false);
+    assert!(small.unwrap_err().to_string().contains("--mem"));
+}
+
+#[test]
+fn evictor_settings_are_checked() {
+    let psi = NODE_PRESSURE.replace(
+        "pressure = \"node\"",
+        "pressure = \"node\"\nevictor = \"psi\"\npsi_trigger = \"some 150ms 1s\"",
+    );
+    let p = plan_with_memory(&psi, None).unwrap();
+    let e = p.runs[0].pods.as_ref().unwrap().evictor.clone().unwrap();
+    assert_eq!(e.psi_trigger.as_deref(), Some("some 150000 1000000"));
+    let bad = psi.replace("some 150ms 1s", "some 2s 1s");
+    assert!(plan_with_memory(&bad, None)
+        .unwrap_err()
+        .to_string()
+        .contains("psi_trigger"));
+    let kubepods = NODE_PRESSURE.replace("pressure = \"node\"", "evictor = \"kubelet\"");
+    let e = plan_with_memory(&kubepods, None).unwrap_err().to_string();
+    assert!(e.contains("needs pressure = \"node\""), "{e}");
+    let none = NODE_PRESSURE.replace(
+        "pressure = \"node\"",
+        "pressure = \"node\"\nevictor = \"none\"",
+    );
+    assert!(plan_with_memory(&none, None).unwrap().runs[0]
+        .pods
+        .as_ref()
+        .unwrap()
+        .evictor
+        .is_none());
+    let typo = NODE_PRESSURE.replace("pressure = \"node\"", "pressure = \"nodes\"");
+    assert!(plan_with_memory(&typo, None)
+        .unwrap_err()
+        .to_string()
+        .contains("kubepods"));
+}
