@@ -11,45 +11,7 @@ use super::model::{Container, ContainerKind, Node, Pod, Qos, ResourceList, Resou
 /// The kubelet release this module models; every output carries it.
 pub const KUBELET_VERSION: &str = "v1.34";
 
-/// Upstream rules, cited in outputs next to each value. Beside each: where it was read
-/// (docs/kubernetes.md has the table). "v0.34.0" is a staging repository's release tag (the
-/// v1.34.0 release, kubernetes/kubernetes f28b4c9efbca; its last staging sync is
-/// Kubernetes-commit c5d688bb1020); "index" is the search index's stored text, dated by
-/// content, not by commit (none of these kubelet files could be read at f28b4c9efbca).
-pub mod rule {
-    /// Requests default to limits. Container part: index; pod-level part: third-party ports
-    /// of defaults_test.go only (open).
-    pub const DEFAULTS: &str = "pkg/apis/core/v1/defaults.go:SetDefaults_Pod";
-    /// The QoS class. Index; 20 vectors of qos_test.go:TestComputePodQOS.
-    pub const QOS: &str = "pkg/apis/core/v1/helper/qos/qos.go:ComputePodQOS";
-    /// oom_score_adj. Index (no TieBreak gate yet); 29 vectors.
-    pub const OOM: &str = "pkg/kubelet/qos/policy.go:GetContainerOOMScoreAdjust";
-    /// kubepods memory.max. Index: getNodeAllocatableAbsoluteImpl (reservations subtracted,
-    /// floored at 0, eviction not subtracted).
-    pub const KUBEPODS: &str =
-        "pkg/kubelet/cm/node_container_manager_linux.go:createNodeAllocatableCgroups";
-    /// The pod cgroup's memory.max and memory.min. Index; 46 vectors of helpers_linux_test.go;
-    /// what `ContainerFn` passes for `memoryLimitsDeclared` read at component-helpers v0.34.0.
-    pub const POD: &str = "pkg/kubelet/cm/helpers_linux.go:ResourceConfigForPod";
-    /// The container's memory.max. Index; 12 vectors.
-    pub const CONTAINER: &str =
-        "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:getMemoryLimit";
-    /// memory.oom.group. Index; the default (false on cgroup v2) read in kubelet.go (index)
-    /// and in k8s.io/kubelet v0.34.0 config/v1beta1/types.go.
-    pub const OOM_GROUP: &str =
-        "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:calculateLinuxResources";
-    /// memory.swap.max. Index; 8 vectors.
-    pub const SWAP: &str =
-        "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:GetContainerSwapBehavior";
-    /// Container memory.min and memory.high under MemoryQoS. Index; 2 vectors; the
-    /// allocatable used is GetNodeAllocatableAbsolute (kubelet.go, index).
-    pub const MEMORY_QOS: &str =
-        "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:generateLinuxContainerResources";
-    /// QoS-level memory.min under MemoryQoS. Index (setMemoryQoS, getQoSMemoryRequests).
-    pub const QOS_MIN: &str = "pkg/kubelet/cm/qos_container_manager_linux.go:setMemoryQoS";
-    /// The cgroup names. Index (cgroup_manager_linux.go).
-    pub const NAMES: &str = "pkg/kubelet/cm/cgroup_manager_linux.go:CgroupName.ToSystemd";
-}
+pub mod rule;
 
 /// `scheduling.SystemCriticalPriority`.
 pub const SYSTEM_CRITICAL_PRIORITY: i64 = 2_000_000_000;

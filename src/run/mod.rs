@@ -11,6 +11,7 @@ mod one;
 mod placed;
 pub mod reclaim_until;
 pub mod setup;
+mod status;
 
 use crate::cgroupfs::Cgroup;
 use crate::exit::host_cannot;
