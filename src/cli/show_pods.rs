@@ -64,6 +64,10 @@ pub fn print(run: &RunPlan, scale: f64) {
     {
         print_cgroup(c, c.name.matches('/').count());
     }
+    print_containers(run, p);
+}
+
+fn print_containers(run: &RunPlan, p: &crate::plan::pods::PodsPlan) {
     println!("containers (oom_score_adj: pkg/kubelet/qos/policy.go:GetContainerOOMScoreAdjust):");
     for c in &p.containers {
         let mem = |v: Option<u64>| v.map(format_bytes).unwrap_or_else(|| "-".into());

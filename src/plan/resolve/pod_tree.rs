@@ -292,15 +292,10 @@ fn replica(
                 if c.kind == ContainerKind::Init {
                     inits.push(alias.clone());
                 }
-                parts.workloads.push(WorkloadDecl {
-                    name: alias.clone(),
-                    cgroup: path.clone(),
-                    run: text,
-                    after,
-                    delay_ms: decl.delay_ms,
-                    oom_score_adj: Some(adj),
-                    background: decl.background.unwrap_or(c.kind == ContainerKind::Sidecar),
-                });
+                let sidecar = c.kind == ContainerKind::Sidecar;
+                parts
+                    .workloads
+                    .push(process(&alias, &path, text, after, decl, adj, sidecar));
                 Some(alias.clone())
             }
         };
@@ -318,6 +313,27 @@ fn replica(
         });
     }
     Ok(plans)
+}
+
+/// A container's process as a workload declaration.
+fn process(
+    alias: &str,
+    path: &str,
+    run: String,
+    after: Option<After>,
+    decl: &crate::spec::pods::ContainerDecl,
+    adj: i32,
+    sidecar: bool,
+) -> WorkloadDecl {
+    WorkloadDecl {
+        name: alias.to_string(),
+        cgroup: path.to_string(),
+        run,
+        after,
+        delay_ms: decl.delay_ms,
+        oom_score_adj: Some(adj),
+        background: decl.background.unwrap_or(sidecar),
+    }
 }
 
 /// A container's `run` with `${uses}`, `${replica}` and `${pod}` filled in (parameters are

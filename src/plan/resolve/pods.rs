@@ -56,41 +56,52 @@ impl Quantities<'_> {
     }
 }
 
-/// The node's settings, and the hard eviction threshold in bytes (the kubelet's default
-/// `memory.available<100Mi` when not given).
-pub fn node(q: &Quantities, d: &NodeDecl) -> Result<(Node, u64), SpecError> {
-    let src = q.src;
-    let swap_behavior = match d
+/// `swap_behavior`: NoSwap (default) or LimitedSwap.
+fn swap_behavior(q: &Quantities, d: &NodeDecl) -> Result<SwapBehavior, SpecError> {
+    match d
         .swap_behavior
         .as_deref()
         .map(q.sub)
         .transpose()?
         .as_deref()
     {
-        None | Some("NoSwap") | Some("") => SwapBehavior::NoSwap,
-        Some("LimitedSwap") => SwapBehavior::LimitedSwap,
+        None | Some("NoSwap") | Some("") => Ok(SwapBehavior::NoSwap),
+        Some("LimitedSwap") => Ok(SwapBehavior::LimitedSwap),
         Some(o) => {
             let h = suggest::hint(o, ["NoSwap", "LimitedSwap"]);
-            return Err(src.error_at(
+            Err(q.src.error_at(
                 "swap_behavior",
                 format!("[node] swap_behavior {o:?}: NoSwap or LimitedSwap{h}"),
-            ));
+            ))
         }
-    };
+    }
+}
+
+/// `enforce_node_allocatable` (default `["pods"]`).
+fn enforce(src: &Source, d: &NodeDecl) -> Result<Vec<String>, SpecError> {
     let enforce = d
         .enforce_node_allocatable
         .clone()
         .unwrap_or_else(|| vec!["pods".into()]);
-    for e in &enforce {
-        let known = ["pods", "system-reserved", "kube-reserved"];
-        if !known.contains(&e.as_str()) {
+    let known = ["pods", "system-reserved", "kube-reserved"];
+    match enforce.iter().find(|e| !known.contains(&e.as_str())) {
+        None => Ok(enforce),
+        Some(e) => {
             let h = suggest::hint(e, known);
-            return Err(src.error_at(
+            Err(src.error_at(
                 "enforce_node_allocatable",
                 format!("[node] enforce_node_allocatable: {e:?} is not one of pods, system-reserved, kube-reserved{h}"),
-            ));
+            ))
         }
     }
+}
+
+/// The node's settings, and the hard eviction threshold in bytes (the kubelet's default
+/// `memory.available<100Mi` when not given).
+pub fn node(q: &Quantities, d: &NodeDecl) -> Result<(Node, u64), SpecError> {
+    let src = q.src;
+    let swap_behavior = swap_behavior(q, d)?;
+    let enforce = enforce(src, d)?;
     let factor = d.memory_throttling_factor.unwrap_or(0.9);
     if !(0.0..=1.0).contains(&factor) {
         return Err(src.error_at(
@@ -299,6 +310,22 @@ pub fn replica_names(d: &PodDecl) -> Vec<String> {
     }
 }
 
+/// A pod's init containers then its containers, names unique.
+fn containers(q: &Quantities, d: &PodDecl) -> Result<Vec<Container>, SpecError> {
+    let mut out: Vec<Container> = Vec::new();
+    let inits = d.init_container.iter().map(|c| (c, true));
+    for (c, init) in inits.chain(d.container.iter().map(|c| (c, false))) {
+        if out.iter().any(|o| o.name == c.name) {
+            return Err(q.src.error_at(
+                &c.name,
+                format!("pod {}: two containers named {}", d.name, c.name),
+            ));
+        }
+        out.push(container(q, &d.name, c, init)?);
+    }
+    Ok(out)
+}
+
 /// One `[[pod]]`'s replicas as the API server stores them (defaulted; UID = name).
 pub fn pods(q: &Quantities, d: &PodDecl) -> Result<Vec<Pod>, SpecError> {
     dns_label(q.src, "pod", &d.name)?;
@@ -314,21 +341,7 @@ pub fn pods(q: &Quantities, d: &PodDecl) -> Result<Vec<Pod>, SpecError> {
             format!("pod {}: needs at least one [[pod.container]]", d.name),
         ));
     }
-    let mut containers = Vec::new();
-    for (c, init) in d
-        .init_container
-        .iter()
-        .map(|c| (c, true))
-        .chain(d.container.iter().map(|c| (c, false)))
-    {
-        if containers.iter().any(|o: &Container| o.name == c.name) {
-            return Err(q.src.error_at(
-                &c.name,
-                format!("pod {}: two containers named {}", d.name, c.name),
-            ));
-        }
-        containers.push(container(q, &d.name, c, init)?);
-    }
+    let containers = containers(q, d)?;
     let level = resources(
         q,
         &format!("pod {}:", d.name),
