@@ -11,9 +11,15 @@ fn src(text: &str) -> Source {
     }
 }
 
-fn plan(text: &str, scale: f64) -> Result<Plan, SpecError> {
+fn plan_with(text: &str, scale: f64, memory: Option<u64>) -> Result<Plan, SpecError> {
     let s = src(text);
-    build(&s, parse(&s)?, Options::plain(scale, "/data"), &|_| Ok(()))
+    let mut o = Options::plain(scale, "/data");
+    o.memory_total_bytes = memory;
+    build(&s, parse(&s)?, o, &|_| Ok(()))
+}
+
+fn plan(text: &str, scale: f64) -> Result<Plan, SpecError> {
+    plan_with(text, scale, None)
 }
 
 const NODE: &str = "name = \"t\"\ndescription = \"d\"\n[node]\nnode_capacity = \"10G\"\n";
@@ -231,10 +237,7 @@ run = "anon --bytes 1M"
 "#;
 
 fn plan_with_memory(text: &str, mem: Option<u64>) -> Result<Plan, SpecError> {
-    let s = src(text);
-    let mut o = Options::plain(1.0, "/data");
-    o.memory_total_bytes = mem;
-    build(&s, parse(&s)?, o, &|_| Ok(()))
+    plan_with(text, 1.0, mem)
 }
 
 #[test]

@@ -12,6 +12,16 @@ fn fixture(kernel: &str) -> Vec<Record> {
         .collect()
 }
 
+/// A kernel log captured from a record (`/dev/kmsg` lines) in tests/fixtures/<release>/.
+fn kmsg_fixture(kernel: &str, name: &str) -> Vec<Record> {
+    let p = crate::cgroupfs::testtree::fixture_path(kernel, name);
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .filter_map(parse_kmsg)
+        .collect()
+}
+
 #[test]
 fn real_memcg_kills_on_three_kernels() {
     for (k, pid, anon_kb) in [
@@ -163,13 +173,7 @@ fn real_oom_group_kills_on_three_kernels() {
         ("6.12.117+deb12-cloud-amd64", 149, 148),
         ("7.2.13+deb14-cloud-amd64", 114, 113),
     ] {
-        let p = crate::cgroupfs::testtree::fixture_path(k, "oom-group.kmsg");
-        let recs: Vec<Record> = std::fs::read_to_string(p)
-            .unwrap()
-            .lines()
-            .filter_map(parse_kmsg)
-            .collect();
-        let kills = oom_kills(&recs);
+        let kills = oom_kills(&kmsg_fixture(k, "oom-group.kmsg"));
         let summary: Vec<(u32, bool, bool)> = kills
             .iter()
             .map(|k| (k.pid, k.oom_group, k.repeat))
@@ -224,13 +228,7 @@ fn real_global_kills_on_three_kernels() {
         ("6.12.117+deb12-cloud-amd64", 148, 910080),
         ("7.2.13+deb14-cloud-amd64", 109, 893956),
     ] {
-        let p = crate::cgroupfs::testtree::fixture_path(k, "global-oom.kmsg");
-        let recs: Vec<Record> = std::fs::read_to_string(p)
-            .unwrap()
-            .lines()
-            .filter_map(parse_kmsg)
-            .collect();
-        let kills = oom_kills(&recs);
+        let kills = oom_kills(&kmsg_fixture(k, "global-oom.kmsg"));
         assert_eq!(kills.len(), 1, "{k}");
         let kill = &kills[0];
         assert_eq!((kill.pid, kill.kind), (pid, Some(OomKind::Global)), "{k}");
