@@ -197,6 +197,23 @@ fn scenario(name: &str, a: &Report, b: &Report, o: Options) -> ScenarioDiff {
     }
 }
 
+/// What a check saw: its left-hand value, or for a combined check (`and`, `or`, `not`) each
+/// value it read (`a = 1, b = "x"`).
+fn observed(o: &crate::spec::expr::Outcome) -> Option<Val> {
+    if o.lhs.is_some() || o.values.is_empty() {
+        return o.lhs.clone();
+    }
+    let each: Vec<String> = o
+        .values
+        .iter()
+        .map(|(p, v)| match v {
+            Val::Str(s) => format!("{p} = '{s}'"),
+            other => format!("{p} = {other}"),
+        })
+        .collect();
+    Some(Val::Str(each.join(", ")))
+}
+
 fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
     let checks = a
         .checks
@@ -206,10 +223,7 @@ fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
             CheckDiff {
                 text: ca.text.clone(),
                 pass: [ca.held(), cb.and_then(|c| c.held())],
-                observed: [
-                    ca.outcome.lhs.clone(),
-                    cb.and_then(|c| c.outcome.lhs.clone()),
-                ],
+                observed: [observed(&ca.outcome), cb.and_then(|c| observed(&c.outcome))],
             }
         })
         .collect();

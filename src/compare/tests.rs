@@ -283,3 +283,25 @@ fn a_side_takes_the_report_merged_over_the_most_boots() {
     let e = load::side(empty.path()).unwrap_err().to_string();
     assert!(e.contains("no report.json below it"), "{e}");
 }
+
+#[test]
+fn a_combined_check_is_compared_by_each_value_it_read() {
+    let mut values = std::collections::BTreeMap::new();
+    values.insert("node.first_actor".to_string(), Val::Str("kernel".into()));
+    values.insert("kmsg.oom_victims".to_string(), Val::Num(1.0));
+    let combined = crate::spec::expr::Outcome {
+        pass: Some(true),
+        lhs: None,
+        rhs: None,
+        missing: Vec::new(),
+        values,
+    };
+    let shown = super::observed(&combined);
+    let want = "kmsg.oom_victims = 1, node.first_actor = 'kernel'";
+    assert_eq!(shown, Some(Val::Str(want.into())));
+    let plain = crate::spec::expr::Outcome {
+        lhs: Some(Val::Num(3.0)),
+        ..combined
+    };
+    assert_eq!(super::observed(&plain), Some(Val::Num(3.0)));
+}
