@@ -164,6 +164,7 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     // Before anything is created: no cgroup, owner file or data file exists without them.
     crate::interrupt::install()?;
     if crate::vm::guest::in_vm() {
+        crate::vm::guest::protect_from_oom();
         crate::vm::guest::lock_in_memory();
     }
     let names: Vec<String> = if a.scenarios == ["all"] {

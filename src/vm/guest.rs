@@ -68,7 +68,6 @@ fn run_init(start_ms: u64) -> anyhow::Result<ExitRecord> {
     step("data mounted");
     loopback_up();
     std::fs::create_dir_all("/out")?;
-    protect_from_oom();
     let cmd_start_ms = uptime_ms();
     let status = std::process::Command::new(&plan.argv[0])
         .args(&plan.argv[1..])
@@ -229,13 +228,15 @@ fn loopback_up() {
     }
 }
 
-/// The OOM killer never picks PID 1; the harness it starts inherits oom_score_adj −1000 so a
-/// node-wide OOM in a scenario cannot take the harness either (the run module gives every
-/// workload its own value, 0 unless the plan says otherwise).
-fn protect_from_oom() {
+/// The OOM killer never picks PID 1; `cgharness run` in our VM puts itself at
+/// oom_score_adj −1000 so a node-wide OOM in a scenario cannot take the harness either (the
+/// run module gives every workload its own value, 0 unless the plan says otherwise). Only the
+/// harness: other guest programs (the guest kernel tests) keep the default, or the processes
+/// they start would be unkillable.
+pub fn protect_from_oom() {
     match std::fs::write("/proc/self/oom_score_adj", "-1000") {
-        Ok(()) => step("harness at oom_score_adj -1000"),
-        Err(e) => println!("cgharness-init: oom_score_adj -1000 refused: {e}"),
+        Ok(()) => eprintln!("harness at oom_score_adj -1000"),
+        Err(e) => eprintln!("warning: oom_score_adj -1000 refused: {e}"),
     }
 }
 

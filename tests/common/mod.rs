@@ -47,7 +47,7 @@ pub fn vm(out: &Path, extra: &[&str], guest: &[&str]) -> Output {
         "--swap",
         "512M",
         "--timeout",
-        "5m",
+        "10m",
     ]);
     for k in kernels() {
         c.args(["--kernel", &k]);
