@@ -165,7 +165,6 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     crate::interrupt::install()?;
     if crate::vm::guest::in_vm() {
         crate::vm::guest::protect_from_oom();
-        crate::vm::guest::lock_in_memory();
     }
     let names: Vec<String> = if a.scenarios == ["all"] {
         catalogue::BUILTIN.iter().map(|b| b.0.to_string()).collect()
@@ -280,7 +279,10 @@ fn run_one(
     let pf = placement::read_facts(&mount, a.parent.as_deref(), in_vm);
     let mode = placement::decide(&pf, a.parent.as_deref()).map_err(|e| usage(e.to_string()))?;
     run::check_host(&plan, &facts, &mode)?;
-    run::check_node_pressure(&plan, facts.mem_total_bytes, in_vm, a.allow_node_oom)?;
+    if run::check_node_pressure(&plan, facts.mem_total_bytes, in_vm, a.allow_node_oom)? {
+        // Only where the machine itself runs short is the harness's own memory at stake.
+        crate::vm::guest::lock_in_memory();
+    }
     setup::check_free_space(&plan.runs, &plan.options.data_dir)?;
     if !in_vm {
         setup::check_knobs_on_host(

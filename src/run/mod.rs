@@ -49,25 +49,26 @@ pub struct RunEnv {
 }
 
 /// A `pressure = "node"` scenario drives the machine into a global OOM: only in our VM, or
-/// with `--allow-node-oom`; and the machine must have at least the node's capacity.
+/// with `--allow-node-oom`; and the machine must have at least the node's capacity. True
+/// when the scenario has node pressure (and may run).
 pub fn check_node_pressure(
     plan: &Plan,
     mem_total: Option<u64>,
     in_vm: bool,
     allowed: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let Some(pods) = plan.runs.iter().find_map(|r| r.pods.as_ref()) else {
-        return Ok(());
+        return Ok(false);
     };
     if pods.pressure != "node" {
-        return Ok(());
+        return Ok(false);
     }
     if !in_vm && !allowed {
         return Err(host_cannot(format!("scenario {} makes this machine the node and runs it out of memory (a global OOM may kill any process here); run it in our VM (`cgharness vm -- run {}`), or pass --allow-node-oom on a machine you can spare", plan.scenario, plan.scenario)));
     }
     let need = pods.node.node_capacity;
     match mem_total {
-        Some(have) if have >= need => Ok(()),
+        Some(have) if have >= need => Ok(true),
         have => Err(host_cannot(format!(
             "scenario {}'s node has {} of memory and this machine {}: give the VM more (`cgharness vm --mem …`) or shrink it (--scale)",
             plan.scenario,

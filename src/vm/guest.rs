@@ -242,7 +242,8 @@ pub fn protect_from_oom() {
 
 /// Locks the harness's pages as they are touched (`mlockall(MCL_CURRENT | MCL_FUTURE |
 /// MCL_ONFAULT)`), so a node-wide shortage in a scenario cannot page the harness out from
-/// under its sampler. Children do not inherit it. Only in our VM.
+/// under its sampler. Children do not inherit it. Called once a `pressure = "node"` scenario
+/// is about to run.
 pub fn lock_in_memory() {
     // SAFETY: mlockall takes flags only and changes no memory.
     let rc = unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE | libc::MCL_ONFAULT) };
