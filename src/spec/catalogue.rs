@@ -53,10 +53,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../workloads/limited-swap.toml"),
     ),
     (
-        "global-reclaim-order",
-        include_str!("../../workloads/global-reclaim-order.toml"),
-    ),
-    (
         "node-oom-beats-eviction",
         include_str!("../../workloads/node-oom-beats-eviction.toml"),
     ),
