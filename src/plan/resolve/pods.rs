@@ -148,9 +148,7 @@ pub fn evictor(
     let mode = d.evictor.as_deref().map(q.sub).transpose()?;
     let mode = match (mode.as_deref(), node_pressure) {
         (Some("none"), _) | (None, false) => return Ok(None),
-        (Some(m @ ("kubelet" | "psi")), true) | (Some(m @ ("kubelet" | "psi")), false) => {
-            m.to_string()
-        }
+        (Some(m @ ("kubelet" | "psi")), _) => m.to_string(),
         (None, true) => "kubelet".to_string(),
         (Some(o), _) => {
             let h = suggest::hint(o, ["kubelet", "psi", "none"]);
