@@ -198,6 +198,9 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         "kmsg.oom_victims".into(),
         Val::Num(crate::record::kmsg::victim_count(&kills) as f64),
     );
+    if let Some(n) = crate::record::kmsg::first_event_victims(&kills) {
+        values.insert("kmsg.first_oom_victims".into(), Val::Num(n as f64));
+    }
     workloads::values(&mut values, rec, &kills);
     pods::values(&mut values, &plan, rec);
     if let Some(e) = plan.pods.as_ref().and_then(|p| p.evictor.as_ref()) {

@@ -71,6 +71,9 @@ fn kill_values(out: &mut Values, p: &str, k: &OomKill, rec: &RunRecord, cgroup: 
     if let Some(a) = k.oom_score_adj {
         num(out, format!("{p}oom_kill.oom_score_adj"), a as f64);
     }
+    if k.event > 0 {
+        num(out, format!("{p}oom_kill.event"), k.event as f64);
+    }
     for (name, v) in [
         ("constraint", &k.constraint),
         ("oom_memcg", &k.oom_memcg),

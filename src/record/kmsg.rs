@@ -125,6 +125,10 @@ pub struct OomKill {
     pub skipped_exiting: bool,
     /// An `oom_reaper: reaped process` line followed.
     pub reaped: bool,
+    /// Which OOM event (from its `invoked oom-killer` line) made the kill, counting from 1
+    /// in log order; 0 if the log held no invocation line before it.
+    #[serde(default)]
+    pub event: u32,
 }
 
 /// Extracts every OOM kill from records in log order. Within one OOM event (from its
@@ -135,6 +139,7 @@ pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
     let mut pending = OomKill::default();
     let mut group = false;
     let mut event_start = 0;
+    let mut event = 0;
     for r in records {
         for line in r.text.lines() {
             if let Some(inv) = line.split_once(" invoked oom-killer:") {
@@ -144,6 +149,7 @@ pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
                 };
                 group = false;
                 event_start = kills.len();
+                event += 1;
             } else if let Some(kv) = line.strip_prefix("oom-kill:") {
                 constraint_fields(&mut pending, kv);
             } else if line.contains("are going to be killed due to memory.oom.group set") {
@@ -159,6 +165,7 @@ pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
                     usec: r.usec,
                     oom_group: group,
                     repeat,
+                    event,
                     ..merge(&pending, k)
                 });
             } else if let Some(rest) = line.strip_prefix("oom_reaper: reaped process ") {
@@ -173,6 +180,14 @@ pub fn oom_kills(records: &[Record]) -> Vec<OomKill> {
         }
     }
     kills
+}
+
+/// Distinct tasks killed by the first OOM event that killed any (all of a memory.oom.group
+/// kill; one task otherwise), or None without kills.
+pub fn first_event_victims(kills: &[OomKill]) -> Option<usize> {
+    let first = kills.iter().find(|k| !k.skipped_exiting)?.event;
+    let of_first: Vec<OomKill> = kills.iter().filter(|k| k.event == first).cloned().collect();
+    Some(victim_count(&of_first))
 }
 
 /// Kill lines, as memory.events `oom_kill` counts them (a skipped task is not counted).

@@ -241,3 +241,21 @@ fn real_global_kills_on_three_kernels() {
         assert_eq!(victim_count(&kills), 1, "{k}");
     }
 }
+
+/// pod-oom-group on 7.2 (`run all --scale 1/16`): with memory.oom.group one OOM event kills
+/// both processes; without it (singleProcessOOMKill) the first event kills only the largest,
+/// and a second event 2 ms later killed the other while the first victim's pages were still
+/// charged (the victim had left the task list; usage stayed at the limit).
+#[test]
+fn a_second_oom_event_is_told_apart_from_a_group_kill() {
+    let k = "7.2.13+deb14-cloud-amd64";
+    let group = oom_kills(&kmsg_fixture(k, "pod-oom-group.kmsg"));
+    assert_eq!(first_event_victims(&group), Some(2));
+    assert!(group.iter().all(|g| g.event == 1));
+    let single = oom_kills(&kmsg_fixture(k, "second-oom-before-uncharge.kmsg"));
+    let order: Vec<(u32, u32)> = single.iter().map(|s| (s.pid, s.event)).collect();
+    assert_eq!(order, vec![(154, 1), (156, 2)]);
+    assert_eq!(first_event_victims(&single), Some(1));
+    assert_eq!(victim_count(&single), 2);
+    assert_eq!(first_event_victims(&[]), None);
+}
