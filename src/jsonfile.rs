@@ -18,6 +18,11 @@ pub fn write<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> 
     write_bytes(path, &bytes).with_context(|| format!("writing {}", path.display()))
 }
 
+/// Writes text (junit.xml, metrics.prom, …) to `path` as durably as the JSON files.
+pub fn write_text(path: &Path, text: &str) -> anyhow::Result<()> {
+    write_bytes(path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))
+}
+
 fn write_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = match path.parent() {

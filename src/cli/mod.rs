@@ -3,6 +3,7 @@
 
 mod bench;
 mod boots;
+mod ci_out;
 mod clean;
 mod compare;
 mod doctor;
@@ -87,6 +88,8 @@ pub enum Command {
     Analyze(scenario::AnalyzeArgs),
     /// Compare two sets of reports: verdicts, checks, observations, values that moved.
     Compare(compare::CompareArgs),
+    /// Write junit.xml, summary.md and metrics.prom for a results directory.
+    Report(ci_out::ReportArgs),
     /// Kubernetes: what the kubelet writes for pods on a node (QoS, oom_score_adj, cgroups).
     #[command(subcommand)]
     K8s(k8s::K8sCmd),
@@ -112,6 +115,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Show(a) => scenario::show(a),
         Command::Analyze(a) => scenario::analyze(a),
         Command::Compare(a) => compare::run(a),
+        Command::Report(a) => ci_out::run(a),
         Command::K8s(k) => k8s::run(k),
         Command::Probe(p) => probe::run(p),
         Command::Reap => crate::placement::reaper::run_reaper().map(|()| Exit::Ok),

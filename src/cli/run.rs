@@ -177,6 +177,7 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     let several = names.len() > 1;
     let mut session: Option<Arc<Session>> = None;
     let mut outcomes: Vec<(String, Exit)> = Vec::new();
+    let mut ended: Vec<super::ci_out::Ended> = Vec::new();
     let mut first_error = None;
     for n in &names {
         let out = match (&a.out, several) {
@@ -185,10 +186,13 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
             }
             (o, _) => o.clone(),
         };
+        let dir = out.clone().unwrap_or_default();
+        let mut why = None;
         let e = match run_one(host_root, &a, n, out, &mut session) {
             Ok(e) => e,
             Err(err) => {
                 let e = crate::exit::exit_of(&err);
+                why = Some(format!("{err:#}"));
                 if several {
                     eprintln!("error: {n}: {err:#}");
                 } else {
@@ -198,6 +202,12 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
             }
         };
         outcomes.push((n.clone(), e));
+        ended.push(super::ci_out::Ended {
+            name: n.clone(),
+            exit: e,
+            dir,
+            why,
+        });
         if matches!(e, Exit::Usage | Exit::Infrastructure) || crate::interrupt::requested() {
             break;
         }
@@ -209,6 +219,12 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     }
     if several {
         print_outcomes(&names, &outcomes);
+        if let Some(root) = &a.out {
+            let kernel = crate::host::read_facts(host_root).kernel_release;
+            if let Err(e) = super::ci_out::write_several(root, &kernel, &ended) {
+                eprintln!("warning: junit.xml, summary.md, metrics.prom: {e:#}");
+            }
+        }
     }
     match first_error {
         Some(err) => Err(err),
@@ -347,6 +363,7 @@ fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow::Result<Exi
     let analysis = crate::analysis::analyse(record);
     let rep = report::build(record, &analysis);
     crate::jsonfile::write(&out.join("report.json"), &rep)?;
+    super::ci_out::write(out, &[report::ci::Suite::of(&rep)])?;
     print!("{}", report::render(&rep));
     println!(
         "record: {}  report: {}",

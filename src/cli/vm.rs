@@ -143,20 +143,46 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
                 };
                 let r = boots_of(&job, (a.boots, combine));
                 if let Ok(mut v) = results.lock() {
-                    v.push(r);
+                    v.push((spec.clone(), r));
                 }
             });
         }
     });
-    let mut worst = Exit::Ok;
-    for r in results.into_inner().unwrap_or_default() {
-        match r {
-            Ok(status) => worst = worst.worse(status),
-            Err(e) if n == 1 => return Err(e),
-            Err(e) => worst = worst.worse(crate::exit::exit_of(&e)),
+    let (worst, failed) = settle(results.into_inner().unwrap_or_default(), n)?;
+    if super::boots::is_run(a.exec, &a.args) && out.is_dir() {
+        if let Err(e) = super::ci_out::write_tree(&out, &failed) {
+            eprintln!("warning: junit.xml, summary.md, metrics.prom: {e:#}");
         }
     }
     Ok(worst)
+}
+
+/// The worst status over the kernels, and each kernel whose guest failed with why; with one
+/// kernel its error is returned as it is.
+fn settle(
+    results: Vec<(String, anyhow::Result<Exit>)>,
+    n: usize,
+) -> anyhow::Result<(Exit, Vec<(String, String)>)> {
+    let mut worst = Exit::Ok;
+    let mut failed = Vec::new();
+    for (spec, r) in results {
+        match r {
+            Ok(Exit::Infrastructure) => {
+                failed.push((
+                    spec,
+                    "the guest failed (exit 4); see its console.log".into(),
+                ));
+                worst = worst.worse(Exit::Infrastructure);
+            }
+            Ok(status) => worst = worst.worse(status),
+            Err(e) if n == 1 => return Err(e),
+            Err(e) => {
+                failed.push((spec, format!("{e:#}")));
+                worst = worst.worse(crate::exit::exit_of(&e));
+            }
+        }
+    }
+    Ok((worst, failed))
 }
 
 type Memo = std::sync::Mutex<Option<crate::vm::qemu::Accel>>;

@@ -1,7 +1,10 @@
-//! Analysis → Report (what `report.json` holds); its terminal rendering is in `render`.
+//! Analysis → Report (what `report.json` holds); its terminal rendering is in `render`, its
+//! CI outputs (junit.xml, summary.md, metrics.prom) in `ci` and `prom`.
 //! Pure: returns values and text; the CLI writes them.
 
 mod acts;
+pub mod ci;
+pub mod prom;
 mod render;
 
 use crate::analysis::{Analysis, VariantResult};
