@@ -13,6 +13,7 @@ pub mod exit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod host;
+pub mod html;
 pub mod interrupt;
 pub mod jsonfile;
 pub mod k8s;

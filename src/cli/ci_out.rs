@@ -119,10 +119,14 @@ pub fn write_tree(root: &Path, failed: &[(String, String)]) -> anyhow::Result<us
         dirs = walk(root, 4, true);
     }
     dirs.sort();
-    let found: Vec<Report> = dirs.iter().filter_map(|d| read_report(d)).collect();
+    let (dirs, found): (Vec<PathBuf>, Vec<Report>) = dirs
+        .into_iter()
+        .filter_map(|d| read_report(&d).map(|r| (d, r)))
+        .unzip();
     if found.is_empty() && failed.is_empty() {
         return Ok(0);
     }
+    index(root, &dirs, &found)?;
     let mut suites: Vec<Suite> = found.iter().map(Suite::of).collect();
     suites.extend(failed.iter().map(|(kernel, why)| Suite {
         scenario: "(guest)".into(),
@@ -131,6 +135,27 @@ pub fn write_tree(root: &Path, failed: &[(String, String)]) -> anyhow::Result<us
     }));
     write(root, &suites)?;
     Ok(found.len())
+}
+
+/// `index.html` in `root` linking each report's `report.html` (written where missing, from
+/// its record.json when that can be read).
+fn index(root: &Path, dirs: &[PathBuf], found: &[Report]) -> anyhow::Result<()> {
+    let mut links = Vec::new();
+    for (d, r) in dirs.iter().zip(found) {
+        let html = d.join("report.html");
+        if !html.exists() {
+            if let Ok(rec) = crate::record::store::load(&d.join("record.json")) {
+                crate::jsonfile::write_text(&html, &crate::html::page(r, &rec))?;
+            }
+        }
+        let rel = html.strip_prefix(root).unwrap_or(&html);
+        links.push((rel.display().to_string(), r));
+    }
+    let title = format!("cgharness: {}", root.display());
+    crate::jsonfile::write_text(
+        &root.join("index.html"),
+        &crate::html::index(&title, &links),
+    )
 }
 
 /// Directories below `dir` (to `depth` levels) that hold a report.json (in `boot-K`

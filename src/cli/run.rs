@@ -364,6 +364,7 @@ fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow::Result<Exi
     let rep = report::build(record, &analysis);
     crate::jsonfile::write(&out.join("report.json"), &rep)?;
     super::ci_out::write(out, &[report::ci::Suite::of(&rep)])?;
+    crate::jsonfile::write_text(&out.join("report.html"), &crate::html::page(&rep, record))?;
     print!("{}", report::render(&rep));
     println!(
         "record: {}  report: {}",

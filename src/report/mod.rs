@@ -10,7 +10,7 @@ mod render;
 use crate::analysis::{Analysis, VariantResult};
 use crate::host::HostFacts;
 use crate::record::raw::RawRecord;
-pub use render::render;
+pub use render::{observed, render};
 use serde::{Deserialize, Serialize};
 
 /// Version of the report layout.

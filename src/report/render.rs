@@ -125,7 +125,7 @@ fn kubernetes_rows(out: &mut String, v: &VariantResult, n: &str) {
 
 /// Each expectation ✓/✗ with the values it saw, then the observations.
 /// `lhs vs rhs` of a comparison; each value of a combined check (`and`, `or`, `not`).
-pub(super) fn observed(c: &crate::analysis::CheckResult) -> String {
+pub fn observed(c: &crate::analysis::CheckResult) -> String {
     let o = &c.outcome;
     if o.lhs.is_none() && o.rhs.is_none() && !o.values.is_empty() {
         let each: Vec<String> = o

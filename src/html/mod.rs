@@ -1,0 +1,276 @@
+//! `report.html`: one self-contained page per run directory — inline SVG charts, no script,
+//! no network. Per variant: the expectation table (✓/✗ with observed values, by the verdict
+//! rule, k of n over runs), then per run each cgroup's memory over time with its limits,
+//! phases, workload starts and exits and the kernel's OOM kills, its memory.events, io and
+//! PSI, and the machine's reclaim and swap rates; at the end the host and kernel facts.
+//! `index.html` links the reports of a results tree. Pure: text out.
+
+pub mod chart;
+pub mod series;
+
+use crate::analysis::VariantResult;
+use crate::record::raw::{RawRecord, RunRecord};
+use crate::report::Report;
+use chart::{figure, Chart, Unit};
+use std::fmt::Write;
+
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1600px;margin:1em auto;padding:0 1em;color:#222}\
+h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{margin:1.2em 0 .3em}\
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}\
+.pass{color:#080}.fail{color:#b00}.charts{display:flex;flex-wrap:wrap;gap:.5em}\
+figure{margin:0}code{font-size:.9em}.note{color:#555}";
+
+fn head(out: &mut String, title: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",
+        esc(title)
+    );
+}
+
+fn checks(out: &mut String, v: &VariantResult) {
+    out.push_str("<table class=\"checks\"><tr><th></th><th>expectation</th><th>observed</th><th>runs</th></tr>\n");
+    for c in &v.checks {
+        let (mark, class) = match c.held() {
+            Some(true) => ("✓", "pass"),
+            _ => ("✗", "fail"),
+        };
+        let runs = match &c.count {
+            Some(n) => n.to_string(),
+            None => "-".into(),
+        };
+        let note = c
+            .note
+            .as_deref()
+            .map(|n| format!("<div class=\"note\">{}</div>", esc(n)));
+        let _ = writeln!(
+            out,
+            "<tr class=\"{class}\"><td>{mark}</td><td><code>{}</code>{}</td><td>{}</td><td>{runs}</td></tr>",
+            esc(&c.text),
+            note.unwrap_or_default(),
+            esc(&crate::report::observed(c))
+        );
+    }
+    for o in &v.observations {
+        let val = o
+            .value
+            .as_ref()
+            .map_or("missing".to_string(), |v| v.to_string());
+        let _ = writeln!(
+            out,
+            "<tr><td>·</td><td><code>{}</code></td><td>{}</td><td></td></tr>",
+            esc(&o.text),
+            esc(&val)
+        );
+    }
+    out.push_str("</table>\n");
+    for e in &v.errors {
+        let _ = writeln!(out, "<p class=\"fail\">run error: {}</p>", esc(e));
+    }
+}
+
+/// The charts of one run.
+fn run_charts(out: &mut String, r: &RunRecord) {
+    let s = series::of_run(r);
+    let none = Vec::new();
+    out.push_str("<div class=\"charts\">\n");
+    for (cg, lines) in &s.memory {
+        if lines.is_empty() {
+            continue;
+        }
+        let c = Chart {
+            title: format!("{cg}: memory"),
+            unit: Unit::Bytes,
+            lines,
+            limits: s.limits.get(cg).map_or(&[][..], |l| &l[..]),
+            spans: &s.phases,
+            marks: &s.workloads,
+            kills: s.kills.get(cg).unwrap_or(&none),
+            span_s: s.span_s,
+        };
+        out.push_str(&figure(&c, &format!("memory {cg}")));
+    }
+    let zero: Vec<String> = s
+        .zero
+        .iter()
+        .filter(|(cg, z)| !z.is_empty() && s.memory.get(*cg).is_some_and(|l| !l.is_empty()))
+        .map(|(cg, z)| format!("{cg}: {}", z.join(", ")))
+        .collect();
+    if !zero.is_empty() {
+        let _ = writeln!(
+            out,
+            "</div><p class=\"note\">zero throughout (not drawn): {}</p><div class=\"charts\">",
+            esc(&zero.join("; "))
+        );
+    }
+    let extra = [
+        (
+            &s.events,
+            "memory.events since start",
+            Unit::Plain("count"),
+            "events",
+        ),
+        (&s.io, "io", Unit::BytesPerSec, "io"),
+        (&s.psi, "memory PSI", Unit::Plain("% stalled"), "psi"),
+    ];
+    for (map, title, unit, what) in extra {
+        for (cg, lines) in map.iter().filter(|(_, l)| !l.is_empty()) {
+            let c = Chart {
+                title: format!("{cg}: {title}"),
+                unit,
+                lines,
+                limits: &[],
+                spans: &s.phases,
+                marks: &[],
+                kills: s.kills.get(cg).unwrap_or(&none),
+                span_s: s.span_s,
+            };
+            out.push_str(&figure(&c, &format!("{what} {cg}")));
+        }
+    }
+    if !s.vmstat.is_empty() {
+        let c = Chart {
+            title: "machine: reclaim and swap (vmstat)".into(),
+            unit: Unit::Plain("pages/s"),
+            lines: &s.vmstat,
+            limits: &[],
+            spans: &s.phases,
+            marks: &[],
+            kills: &[],
+            span_s: s.span_s,
+        };
+        out.push_str(&figure(&c, "vmstat"));
+    }
+    out.push_str("</div>\n");
+}
+
+fn variant(out: &mut String, v: &VariantResult, rec: &RawRecord) {
+    let mark = if v.passed() {
+        "<span class=\"pass\">PASS</span>"
+    } else {
+        "<span class=\"fail\">FAIL</span>"
+    };
+    let _ = writeln!(
+        out,
+        "<h2 id=\"{}\">variant {} — {mark} ({} runs)</h2>",
+        esc(&v.variant),
+        esc(&v.variant),
+        v.repetitions
+    );
+    checks(out, v);
+    let runs: Vec<&RunRecord> = rec
+        .runs
+        .iter()
+        .filter(|r| r.plan.as_ref().is_some_and(|p| p.variant == v.variant))
+        .collect();
+    for (i, r) in runs.iter().enumerate() {
+        let rep = r.plan.as_ref().map_or(i as u32, |p| p.repetition);
+        if i == 0 {
+            let _ = writeln!(out, "<h3>run {rep}</h3>");
+            run_charts(out, r);
+        } else {
+            let _ = writeln!(out, "<details><summary>run {rep}</summary>");
+            run_charts(out, r);
+            out.push_str("</details>\n");
+        }
+    }
+}
+
+fn facts(out: &mut String, r: &Report) {
+    let h = &r.host;
+    let rows = [
+        ("kernel", r.kernel_release.clone()),
+        ("cgharness", r.tool_version.clone()),
+        ("scale", r.scale.to_string()),
+        ("boots", r.boots.to_string()),
+        (
+            "CPU",
+            format!("{} × {}", h.cpus, h.cpu_model.clone().unwrap_or_default()),
+        ),
+        (
+            "memory",
+            h.mem_total_bytes
+                .map(crate::size::format_bytes)
+                .unwrap_or_default(),
+        ),
+        (
+            "kernel command line",
+            h.kernel_cmdline.clone().unwrap_or_default(),
+        ),
+        ("command", r.cmdline.join(" ")),
+    ];
+    out.push_str("<h2>host and kernel</h2><table>\n");
+    for (k, v) in rows {
+        let _ = writeln!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
+    }
+    out.push_str("</table>\n");
+}
+
+/// The page of one run directory.
+pub fn page(r: &Report, rec: &RawRecord) -> String {
+    let mut out = String::new();
+    head(&mut out, &format!("{} on {}", r.scenario, r.kernel_release));
+    let verdict = if r.passed {
+        "<span class=\"pass\">PASS</span>"
+    } else {
+        "<span class=\"fail\">FAIL</span>"
+    };
+    let _ = writeln!(
+        out,
+        "<h1>{} on {} — {verdict}</h1>",
+        esc(&r.scenario),
+        esc(&r.kernel_release)
+    );
+    for (k, v) in [("seed", &r.seed), ("shows", &r.shows), ("notes", &r.notes)] {
+        if let Some(v) = v {
+            let _ = writeln!(out, "<p><b>{k}</b>: {}</p>", esc(v));
+        }
+    }
+    for v in &r.variants {
+        variant(&mut out, v, rec);
+    }
+    facts(&mut out, r);
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// `index.html` over reports: (link relative to the index, report).
+pub fn index(title: &str, reports: &[(String, &Report)]) -> String {
+    let mut out = String::new();
+    head(&mut out, title);
+    let passed = reports.iter().filter(|r| r.1.passed).count();
+    let _ = writeln!(
+        out,
+        "<h1>{}</h1><p>{passed} of {} passed</p>",
+        esc(title),
+        reports.len()
+    );
+    out.push_str(
+        "<table><tr><th>scenario</th><th>kernel</th><th>verdict</th><th>shows</th></tr>\n",
+    );
+    for (link, r) in reports {
+        let v = if r.passed {
+            "<span class=\"pass\">PASS</span>"
+        } else {
+            "<span class=\"fail\">FAIL</span>"
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{v}</td><td>{}</td></tr>",
+            esc(link),
+            esc(&r.scenario),
+            esc(&r.kernel_release),
+            esc(r.shows.as_deref().unwrap_or(""))
+        );
+    }
+    out.push_str("</table></body></html>\n");
+    out
+}
