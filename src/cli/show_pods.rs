@@ -47,7 +47,16 @@ pub fn print(run: &RunPlan, scale: f64) {
     if let Some(e) = &p.evictor {
         let how = match e.psi_trigger.as_deref() {
             Some(t) => format!("when the PSI trigger `{t}` fires (hypothetical)"),
-            None => format!("every {} ms", e.interval_ms),
+            None => match e.phase_ms {
+                Some(p) => format!(
+                    "every {} ms, the first look {p} ms after the start",
+                    e.interval_ms
+                ),
+                None => format!(
+                    "every {} ms, the first at a random point of the first period",
+                    e.interval_ms
+                ),
+            },
         };
         println!(
             "  evictor ({}): memory.available < {} → evict one pod {how}; SIGKILL {} ms after SIGTERM (pkg/kubelet/eviction/eviction_manager.go)",

@@ -66,6 +66,10 @@ pub struct EvictorPlan {
     pub grace_ms: u64,
     /// PSI mode: the trigger written to /proc/pressure/memory (`some 150000 1000000`).
     pub psi_trigger: Option<String>,
+    /// The first look this long after the run's start, ms; None: at a random point of the
+    /// first period.
+    #[serde(default)]
+    pub phase_ms: Option<u64>,
 }
 
 /// The pods of a run, as the kubelet model derived them.

@@ -264,7 +264,39 @@ fn node_pressure_pins_the_rest_of_the_machine_and_runs_the_evictor() {
         ("kubelet", 2000, 50 << 20)
     );
     assert_eq!(e.grace_ms, 2000);
+    assert_eq!(e.phase_ms, None, "random unless eviction_phase says");
     assert_eq!(pods.pods[0].memory_request_bytes, 100_000_000);
+}
+
+#[test]
+fn eviction_phase_places_the_first_look_or_names_the_line() {
+    let with = |v: &str| {
+        NODE_PRESSURE.replace(
+            "eviction_interval = \"2s\"",
+            &format!("eviction_interval = \"2s\"\neviction_phase = \"{v}\""),
+        )
+    };
+    let phase = |v: &str| {
+        let p = plan_with_memory(&with(v), Some(800_000_000)).unwrap();
+        p.runs[0]
+            .pods
+            .as_ref()
+            .unwrap()
+            .evictor
+            .as_ref()
+            .unwrap()
+            .phase_ms
+    };
+    assert_eq!(phase("0s"), Some(0));
+    assert_eq!(phase("1500ms"), Some(1500));
+    assert_eq!(phase("random"), None);
+    let e = plan_with_memory(&with("soon"), Some(800_000_000))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("t.toml:8") && e.contains("eviction_phase") && e.contains("random"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -58,8 +58,8 @@ fn root_of(top: &Path) -> PathBuf {
     p
 }
 
-/// Starts the evictor for the run whose top cgroup is `top`; `phase_seed` places the first
-/// look within the first period.
+/// Starts the evictor for the run whose top cgroup is `top`; the plan's phase, or else
+/// `phase_seed`, places the first look within the first period.
 pub fn start(plan: &EvictorPlan, pods: &[PodInfo], top: &Path, phase_seed: u64) -> Evictor {
     let stop = Arc::new(AtomicBool::new(false));
     let ctx = Ctx {
@@ -73,7 +73,9 @@ pub fn start(plan: &EvictorPlan, pods: &[PodInfo], top: &Path, phase_seed: u64) 
         events: Vec::new(),
         evicted: Vec::new(),
     };
-    let phase_ms = phase_seed % plan.interval_ms.max(1);
+    let phase_ms = plan
+        .phase_ms
+        .unwrap_or(phase_seed % plan.interval_ms.max(1));
     let handle = std::thread::spawn(move || ctx.run(phase_ms));
     Evictor { stop, handle }
 }

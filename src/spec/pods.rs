@@ -57,6 +57,11 @@ pub struct NodeDecl {
     /// How often the evictor looks (`10s`, the kubelet's evictionMonitoringPeriod).
     #[serde(default)]
     pub eviction_interval: Option<String>,
+    /// When the first look comes: `random` (the default: a random point of the first
+    /// period, so repetitions sample the race) or a duration from the run's start (`0s`:
+    /// a look at once, the next one a whole period later).
+    #[serde(default)]
+    pub eviction_phase: Option<String>,
 }
 
 /// `[[pod]]`.

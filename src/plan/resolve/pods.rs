@@ -161,11 +161,18 @@ pub fn evictor(
     if !node_pressure {
         return Err(src.error_at("evictor", "[node] evictor needs pressure = \"node\": the kubelet evicts on the node's memory.available, which kubepods' own limit never moves"));
     }
+    let ms = |key: &str, v: &str| {
+        crate::spec::params::parse_duration_ms(&(q.sub)(v)?)
+            .map_err(|e| src.error_at(v, format!("[node] {key}: {e} (or \"random\")")))
+    };
     let interval_ms = match &d.eviction_interval {
-        Some(i) => crate::spec::params::parse_duration_ms(&(q.sub)(i)?)
-            .map_err(|e| src.error_at(i, format!("[node] eviction_interval: {e}")))?
-            .max(1),
+        Some(i) => ms("eviction_interval", i)?.max(1),
         None => 10_000,
+    };
+    let phase = d.eviction_phase.as_deref().map(q.sub).transpose()?;
+    let phase_ms = match phase.as_deref() {
+        None | Some("random") => None,
+        Some(p) => Some(ms("eviction_phase", p)?),
     };
     let psi_trigger = match (mode.as_str(), &d.psi_trigger) {
         ("psi", t) => Some(psi_trigger(q, t.as_deref().unwrap_or("some 100ms 1s"))?),
@@ -183,6 +190,7 @@ pub fn evictor(
         threshold_bytes,
         grace_ms: 2000,
         psi_trigger,
+        phase_ms,
     }))
 }
 
