@@ -1,6 +1,6 @@
 //! One chart as inline SVG, drawn by plotters' SVG backend (no fonts linked: text is SVG
 //! `<text>`, laid out by the browser): lines over time, horizontal limit lines, shaded
-//! phases and vertical markers (workload starts and exits, OOM kills). The `<figure>` around
+//! phases and vertical markers (workload starts and exits in grey, OOM kills in red). The `<figure>` around
 //! it states what it holds in data attributes (series, points, the y of each limit and the
 //! x of each kill in SVG pixels) so a browser test can check the drawing against the record.
 
@@ -126,13 +126,9 @@ fn draw(c: &Chart) -> Result<(String, Vec<i32>, Vec<i32>), Err> {
             )))?;
         }
         for m in c.marks {
-            let style = RGBColor(90, 90, 90).mix(0.5);
-            ch.draw_series(DashedLineSeries::new(
-                [(m.t_s, 0.0), (m.t_s, y1)],
-                3,
-                4,
-                style.into(),
-            ))?;
+            let style = RGBColor(90, 90, 90).mix(0.35);
+            let line = PathElement::new([(m.t_s, 0.0), (m.t_s, y1)], style);
+            ch.draw_series(std::iter::once(line))?;
         }
         for (i, l) in c.lines.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
@@ -147,14 +143,10 @@ fn draw(c: &Chart) -> Result<(String, Vec<i32>, Vec<i32>), Err> {
             let color = LIMIT_COLORS[i % LIMIT_COLORS.len()];
             let y = v * s;
             limit_px.push(ch.backend_coord(&(0.0, y)).1);
-            ch.draw_series(DashedLineSeries::new(
-                [(0.0, y), (x1, y)],
-                6,
-                4,
-                color.stroke_width(1),
-            ))?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color));
+            let line = PathElement::new([(0.0, y), (x1, y)], color.stroke_width(1));
+            ch.draw_series(std::iter::once(line))?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color));
         }
         for k in c.kills {
             kill_px.push(ch.backend_coord(&(k.t_s, 0.0)).0);
