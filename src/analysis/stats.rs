@@ -23,6 +23,10 @@ pub struct Stats {
     pub min: f64,
     /// Largest.
     pub max: f64,
+    /// Every repetition's value, sorted, when there are several (what `compare`'s rank test
+    /// reads); empty for one run and in reports of older versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<f64>,
 }
 
 /// Summarises values.
@@ -50,6 +54,7 @@ pub fn stats(mut xs: Vec<f64>) -> Option<Stats> {
         median,
         min: xs[0],
         max: xs[n - 1],
+        values: if n > 1 { xs } else { Vec::new() },
     })
 }
 

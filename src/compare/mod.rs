@@ -4,6 +4,7 @@
 //! that only one side reports. Pure: reports in, a `Comparison` out; `load` finds the
 //! reports and `render` prints the result.
 
+mod judge;
 pub mod load;
 mod render;
 #[cfg(test)]
@@ -95,8 +96,15 @@ pub struct VariantDiff {
     pub checks: Vec<CheckDiff>,
     /// Every observation's value on each side.
     pub observations: Vec<ValueDiff>,
-    /// Numbers beyond the threshold (and beyond the repetitions' spread), largest first.
+    /// Numbers that moved: with ≥ 5 runs a side those the rank test and the threshold both
+    /// call moved (q < 0.05), then with fewer runs those beyond the threshold and the
+    /// repetitions' range (not judged); largest first within each.
     pub changed: Vec<ValueDiff>,
+    /// How many values were rank-tested (both sides ≥ 5 runs).
+    pub tested_count: usize,
+    /// The tested values until the whole comparison is adjusted.
+    #[serde(skip)]
+    pub tested: Vec<judge::Tested>,
     /// Text values that differ.
     pub texts: Vec<ValueDiff>,
     /// How many numbers both sides have.
@@ -112,6 +120,8 @@ pub struct CheckDiff {
     pub pass: [Option<bool>; 2],
     /// The observed (left-hand) value on A and B.
     pub observed: [Option<Val>; 2],
+    /// Runs that held of those that could answer, with the 95% interval, on A and B.
+    pub count: [Option<crate::stats::Count>; 2],
 }
 
 /// A value on both sides.
@@ -125,6 +135,15 @@ pub struct ValueDiff {
     pub b: Option<Val>,
     /// (b − a) / |a| when both are numbers and a ≠ 0.
     pub change: Option<f64>,
+    /// Runs behind A's and B's medians (for moved values).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<[usize; 2]>,
+    /// The rank test (both sides ≥ 5 runs); None: not judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test: Option<crate::stats::rank::RankTest>,
+    /// Its Benjamini–Hochberg q over every value tested in the comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<f64>,
 }
 
 impl ValueDiff {
@@ -138,6 +157,9 @@ impl ValueDiff {
             a,
             b,
             change,
+            n: None,
+            test: None,
+            q: None,
         }
     }
 }
@@ -151,11 +173,12 @@ pub fn compare(a: Side, b: Side, o: Options) -> Comparison {
             .cloned()
             .collect()
     };
-    let scenarios = a
+    let mut scenarios: Vec<ScenarioDiff> = a
         .reports
         .iter()
         .filter_map(|(n, ra)| Some(scenario(n, ra, b.reports.get(n)?, o)))
         .collect();
+    judge::adjust(&mut scenarios);
     let (ca, cb) = (counters(&a), counters(&b));
     let only = |x: &BTreeSet<String>, y: &BTreeSet<String>| x.difference(y).cloned().collect();
     Comparison {
@@ -224,6 +247,7 @@ fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
                 text: ca.text.clone(),
                 pass: [ca.held(), cb.and_then(|c| c.held())],
                 observed: [observed(&ca.outcome), cb.and_then(|c| observed(&c.outcome))],
+                count: [ca.count, cb.and_then(|c| c.count)],
             }
         })
         .collect();
@@ -242,7 +266,7 @@ fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
         .filter(|(k, t)| b.texts.get(*k).is_some_and(|u| shape(u) != shape(t)))
         .map(|(k, t)| ValueDiff::new(k, Some(Val::Str(t.clone())), b.value(k)))
         .collect();
-    let (changed, compared) = changed(&a.stats, &b.stats, o);
+    let (tested, changed, compared) = judge::split(&a.stats, &b.stats, o);
     VariantDiff {
         variant: a.variant.clone(),
         repetitions: [a.repetitions, b.repetitions],
@@ -250,6 +274,8 @@ fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
         checks,
         observations,
         changed,
+        tested_count: tested.len(),
+        tested,
         texts,
         compared,
     }
@@ -317,33 +343,6 @@ fn path_shape(t: &str) -> String {
         }
     }
     out
-}
-
-fn changed(
-    a: &BTreeMap<String, Stats>,
-    b: &BTreeMap<String, Stats>,
-    o: Options,
-) -> (Vec<ValueDiff>, usize) {
-    let both: Vec<(&String, &Stats, &Stats)> = a
-        .iter()
-        .filter_map(|(k, sa)| Some((k, sa, b.get(k)?)))
-        .collect();
-    let mut out: Vec<(f64, f64, ValueDiff)> = both
-        .iter()
-        .filter(|(k, _, _)| {
-            k.strip_prefix("phase.run.")
-                .map_or(true, |r| !a.contains_key(r))
-        })
-        .filter(|(k, sa, sb)| moved(k, sa, sb, o.threshold))
-        .map(|(k, sa, sb)| {
-            let d = sb.median - sa.median;
-            let rel = d.abs() / sa.median.abs().max(sb.median.abs());
-            let v = ValueDiff::new(k, Some(Val::Num(sa.median)), Some(Val::Num(sb.median)));
-            (rel, d.abs(), v)
-        })
-        .collect();
-    out.sort_by(|x, y| y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)));
-    (out.into_iter().map(|(_, _, v)| v).collect(), both.len())
 }
 
 /// The counter names (from the last `memory_stat.`, `vmstat.`, `memory_events.`, `meminfo.`

@@ -15,8 +15,9 @@ pub fn render(c: &Comparison, top: Option<usize>) -> String {
     let _ = writeln!(out, "B = {}  ({})", c.b.path, c.b.kernel_release);
     let _ = writeln!(
         out,
-        "moved: |B − A| > {}% of the larger median, over the noise floor, outside the \
-         repetitions' range",
+        "moved: |B − A| > {}% of the larger median and over the noise floor, and with ≥ 5 \
+         runs a side a Mann–Whitney U test at a Benjamini–Hochberg q < 0.05 over every value \
+         tested (fewer runs: outside the other side's range, listed as n < 5: not judged)",
         c.threshold_pct
     );
     for (side, names) in ["A", "B"].iter().zip(&c.counters_only) {
@@ -118,11 +119,13 @@ fn variant(out: &mut String, v: &VariantDiff, top: Option<usize>) {
         let _ = writeln!(out, "    text {}  {}", t.key, pair(t));
     }
     let shown = top.unwrap_or(usize::MAX).min(v.changed.len());
+    let judged = v.changed.iter().filter(|m| m.test.is_some()).count();
     let _ = writeln!(
         out,
-        "    moved: {} of {} values{}",
-        v.changed.len(),
-        v.compared,
+        "    moved: {judged} of {} values tested (≥ 5 runs a side); beyond the threshold, not judged (n < 5): {} of {}{}",
+        v.tested_count,
+        v.changed.len() - judged,
+        v.compared - v.tested_count,
         if shown < v.changed.len() {
             format!(" (the {shown} largest; --all lists every one)")
         } else {
@@ -130,7 +133,27 @@ fn variant(out: &mut String, v: &VariantDiff, top: Option<usize>) {
         }
     );
     for m in &v.changed[..shown] {
-        let _ = writeln!(out, "      {:<56} {}", m.key, pair(m));
+        let _ = writeln!(out, "      {:<56} {}{}", m.key, pair(m), judgement(m));
+    }
+}
+
+/// `  q=0.003, shift +12.0 MiB [8.0 MiB, 15.0 MiB]` or `  n < 5: not judged`.
+fn judgement(m: &ValueDiff) -> String {
+    match (&m.test, m.q) {
+        (Some(t), Some(q)) => {
+            let v = |x: f64| value(&Some(Val::Num(x)), &m.key);
+            let sign = if t.shift >= 0.0 { "+" } else { "" };
+            format!(
+                "  q={q:.2e}, shift {sign}{} [{}, {}]",
+                v(t.shift),
+                v(t.low),
+                v(t.high)
+            )
+        }
+        _ => match m.n {
+            Some([a, b]) => format!("  ({a} + {b} runs: n < 5, not judged)"),
+            None => String::new(),
+        },
     }
 }
 
@@ -141,9 +164,13 @@ fn check(out: &mut String, c: &CheckDiff) {
         None => "?",
     };
     let d = ValueDiff::new(&c.text, c.observed[0].clone(), c.observed[1].clone());
+    let counts = match c.count {
+        [Some(a), Some(b)] if a.n > 1 || b.n > 1 => format!("  runs held {a} → {b}"),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "    {}{}  {}  {}",
+        "    {}{}  {}  {}{counts}",
         mark(c.pass[0]),
         mark(c.pass[1]),
         c.text,

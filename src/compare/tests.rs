@@ -232,10 +232,13 @@ fn both_sides_are_laid_side_by_side() {
         "{shown}"
     );
     assert!(
-        shown.contains("moved: 2 of 3 values (the 1 largest"),
+        shown.contains("moved: 0 of 0 values tested (≥ 5 runs a side); beyond the threshold, not judged (n < 5): 2 of 2 (the 1 largest"),
         "{shown}"
     );
-    assert!(shown.contains("10.0 MiB → 40.0 MiB  (+300%)"), "{shown}");
+    assert!(
+        shown.contains("10.0 MiB → 40.0 MiB  (+300%)  (1 + 1 runs: n < 5, not judged)"),
+        "{shown}"
+    );
     assert!(
         shown.contains("✓✗  cgroup.pod.peak.memory_current <= param.limit"),
         "{shown}"
@@ -304,4 +307,67 @@ fn a_combined_check_is_compared_by_each_value_it_read() {
         ..combined
     };
     assert_eq!(super::observed(&plain), Some(Val::Num(3.0)));
+}
+
+fn side_of(name: &str, nums: &[(&str, &[f64])]) -> Side {
+    let r = report("s", name, 1, vec![variant("v", nums, &[], true)]);
+    Side {
+        path: name.into(),
+        kernel_release: name.into(),
+        host: r.host.clone(),
+        reports: [("s".to_string(), r)].into_iter().collect(),
+    }
+}
+
+#[test]
+fn with_five_runs_a_side_a_move_needs_the_rank_test_too() {
+    let mib = |xs: &[f64]| xs.iter().map(|x| x * MIB).collect::<Vec<_>>();
+    let apart_a = mib(&[10.0, 11.0, 10.5, 10.2, 10.8]);
+    let apart_b = mib(&[20.0, 21.0, 20.5, 20.2, 20.8]);
+    // Medians 15% apart but the runs interleave: no test can call that a move.
+    let noisy_a = mib(&[10.0, 30.0, 12.0, 28.0, 20.0]);
+    let noisy_b = mib(&[11.0, 31.0, 13.0, 29.0, 23.0]);
+    let a = side_of(
+        "A",
+        &[
+            ("cgroup.a.peak.memory_current", &apart_a),
+            ("cgroup.b.peak.memory_current", &noisy_a),
+        ],
+    );
+    let b = side_of(
+        "B",
+        &[
+            ("cgroup.a.peak.memory_current", &apart_b),
+            ("cgroup.b.peak.memory_current", &noisy_b),
+        ],
+    );
+    let c = compare(a, b, Options { threshold: 0.1 });
+    let v = &c.scenarios[0].variants[0];
+    assert_eq!(v.tested_count, 2);
+    assert_eq!(v.changed.len(), 1, "{:?}", v.changed);
+    let m = &v.changed[0];
+    assert_eq!(m.key, "cgroup.a.peak.memory_current");
+    let t = m.test.unwrap();
+    // 5 + 5 fully separated: the exact two-sided p is 2/252; the smaller of two p-values
+    // tested, so its q is p · 2 / 1.
+    assert!((t.p - 2.0 / 252.0).abs() < 1e-12, "{t:?}");
+    assert!((m.q.unwrap() - 4.0 / 252.0).abs() < 1e-12, "{:?}", m.q);
+    assert!(
+        t.low > 9.0 * MIB && t.high < 11.0 * MIB && (t.shift - 10.0 * MIB).abs() < 0.6 * MIB,
+        "{t:?}"
+    );
+    let shown = render(&c, None);
+    assert!(shown.contains("moved: 1 of 2 values tested"), "{shown}");
+    assert!(shown.contains("q=1.59e-2, shift +10.0 MiB ["), "{shown}");
+}
+
+#[test]
+fn the_same_runs_on_both_sides_move_nothing() {
+    let xs: Vec<f64> = (0..6).map(|i| (100 + i * 7) as f64 * MIB).collect();
+    let ys: Vec<f64> = xs.iter().rev().map(|x| x + 0.3 * MIB).collect();
+    let a = side_of("A", &[("cgroup.a.peak.memory_current", &xs)]);
+    let b = side_of("B", &[("cgroup.a.peak.memory_current", &ys)]);
+    let c = compare(a, b, Options { threshold: 0.0 });
+    let v = &c.scenarios[0].variants[0];
+    assert_eq!((v.tested_count, v.changed.len()), (1, 0));
 }

@@ -2,6 +2,8 @@
 //! repetitions: k of n with a Wilson score interval, and the verdict rule a scenario declares
 //! (every run must pass, at least K of N, or the median run). Pure.
 
+pub mod rank;
+
 use serde::{Deserialize, Serialize};
 
 /// k successes out of n trials with a 95% Wilson score interval.
