@@ -4,7 +4,8 @@
 //! rendered DOM against the record: the memory chart draws one series per non-zero counter
 //! with one point per sample, the memory.max line sits where the y axis' ticks put
 //! 67108864 B, and the kill marker where the x axis' ticks put the kernel's kill time. The
-//! screenshot is kept in the test output (target/tmp/browser/report.png).
+//! screenshot is kept in the test output (target/tmp/browser/report.png). compare.html of the
+//! same record on both sides must draw every series, limit and kill twice, at the same places.
 
 mod common;
 use common::{cgharness, ok_stdout, repo};
@@ -55,17 +56,12 @@ fn the_memory_chart_shows_the_records_samples_limit_and_kill_where_the_axes_say(
         dom.contains("anon-oom on 7.2.13+deb14-cloud-amd64"),
         "{dom:.500}"
     );
-    let dom_file = dir.path().join("dom.html");
-    std::fs::write(&dom_file, &dom).unwrap();
-    let check = Command::new("/usr/bin/python3")
-        .arg(repo("tests/browser/check_report.py"))
-        .arg(&dom_file)
-        .arg(dir.path().join("anon-oom/runs/run-0.json"))
-        .arg("pod")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success() && said.starts_with("ok:"), "{said}");
+    let said = check(
+        &dom,
+        dir.path(),
+        &dir.path().join("anon-oom/runs/run-0.json"),
+        &[],
+    );
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     std::fs::create_dir_all(&shots).unwrap();
     let png = shots.join("report.png");
@@ -81,6 +77,56 @@ fn the_memory_chart_shows_the_records_samples_limit_and_kill_where_the_axes_say(
         "{}",
         png.display()
     );
+    eprintln!("{said}screenshot: {}", png.display());
+}
+
+/// Runs tests/browser/check_report.py on a dumped DOM; returns what it printed.
+fn check(dom: &str, dir: &Path, run: &Path, extra: &[&str]) -> String {
+    let dom_file = dir.join("dom.html");
+    std::fs::write(&dom_file, dom).unwrap();
+    let o = Command::new("/usr/bin/python3")
+        .arg(repo("tests/browser/check_report.py"))
+        .arg(&dom_file)
+        .arg(run)
+        .arg("pod")
+        .args(extra)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success() && said.starts_with("ok:"), "{said}");
+    said
+}
+
+#[test]
+fn compare_html_overlays_both_sides_where_the_axes_say() {
+    let dir = tempfile::tempdir().unwrap();
+    for side in ["a", "b"] {
+        copy_fixture(&dir.path().join(side));
+    }
+    let page = dir.path().join("compare.html");
+    let o = cgharness()
+        .arg("compare")
+        .args([dir.path().join("a"), dir.path().join("b")])
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dom = chromium(&page, &dir.path().join("profile"), "--dump-dom");
+    assert!(
+        dom.contains("anon-oom — PASS → PASS") && dom.contains("verdict changed in 0"),
+        "{dom:.800}"
+    );
+    let run = dir.path().join("a/anon-oom/runs/run-0.json");
+    let said = check(&dom, dir.path(), &run, &["anon-oom default pod", "2"]);
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser/compare.png");
+    std::fs::create_dir_all(png.parent().unwrap()).unwrap();
+    chromium(
+        &page,
+        &dir.path().join("profile"),
+        &format!("--screenshot={}", png.display()),
+    );
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
     eprintln!("{said}screenshot: {}", png.display());
 }
 

@@ -139,6 +139,7 @@ fn compare_check_sees_a_run_that_ended_early_as_a_regression() {
             kernel_release: rep.kernel_release.clone(),
             host: rep.host.clone(),
             reports: [(rep.scenario.clone(), rep)].into_iter().collect(),
+            dirs: Default::default(),
         }
     };
     let mut good = thrash_record(64 << 20);

@@ -44,7 +44,8 @@ fn records_under(dir: &Path, depth: u32, out: &mut Vec<PathBuf>) {
 }
 
 /// Merges the records of `boots` boots under `dir` (`boot-1` … `boot-N`) per scenario, writes
-/// `<dir>/<scenario>/report.json`, prints each report, and returns the worst verdict.
+/// `<dir>/<scenario>/` record.json (merged), report.json and report.html, prints each report,
+/// and returns the worst verdict.
 pub fn combine(dir: &Path, boots: u32) -> anyhow::Result<Exit> {
     let mut by_scenario: BTreeMap<String, Vec<(String, RawRecord)>> = BTreeMap::new();
     for b in 1..=boots {
@@ -65,11 +66,15 @@ pub fn combine(dir: &Path, boots: u32) -> anyhow::Result<Exit> {
     let mut worst = Exit::Ok;
     for (scenario, records) in by_scenario {
         let n = records.len() as u32;
-        let rep = super::scenario::report_over(records)?;
+        let (merged, rep) = super::scenario::merged(records)?;
         let dest = dir.join(&scenario);
         std::fs::create_dir_all(&dest)?;
+        // The merged record beside its report: `analyze`, `report.html` and compare.html
+        // read it like any run's.
+        crate::record::store::RecordWriter::new(&dest).save(&merged)?;
         let path = dest.join("report.json");
-        std::fs::write(&path, serde_json::to_vec(&rep)?)?;
+        crate::jsonfile::write(&path, &rep)?;
+        crate::jsonfile::write_text(&dest.join("report.html"), &crate::html::page(&rep, &merged))?;
         println!("\n== {scenario} over {n} of {boots} boots");
         print!("{}", crate::report::render(&rep));
         println!("report: {}", path.display());

@@ -13,15 +13,19 @@ the most boots is used. Variants are matched by label, checks and observations b
 
 A value has moved when its medians differ by more than --threshold of the larger one, by at
 least a noise floor in its unit (1 MiB for sizes, 256 for page and event counts and I/O ops,
-10 ms, 1 for memory.events, kills and cgroup.stat) and, when both sides have several
-repetitions, their ranges do not overlap. Text values are listed when they differ (the pids
+10 ms, 1 for memory.events, kills and cgroup.stat) and, with at least 5 runs on each side, a
+two-sided Mann–Whitney U test gives q < 0.05 after Benjamini–Hochberg over every value tested
+(the line shows q and the Hodges–Lehmann shift with its interval). With fewer runs no test can
+reach 5%: a value beyond the threshold and outside the other side's range is listed as
+\"n < 5, not judged\". Text values are listed when they differ (the pids
 in run cgroup names aside). Counters that only one kernel reports are listed once at the top.
 
 Examples:
   cgharness compare results/20261124T031822Z/6.1.0-56-cloud-amd64 \\
                     results/20261124T031822Z/6.12.117+deb12-cloud-amd64
   cgharness compare before/anon-swap after/anon-swap --all
-  cgharness compare A B --json diff.json --check    exit 1 if a scenario that passed in A fails in B";
+  cgharness compare A B --json diff.json --check    exit 1 if a scenario that passed in A fails in B
+  cgharness compare A B --html compare.html          open it in a browser";
 
 /// Options of `compare`.
 #[derive(Debug, clap::Args)]
@@ -51,6 +55,22 @@ pub struct CompareArgs {
     /// Exit 1 when a scenario that passed in A fails in B.
     #[arg(long)]
     pub check: bool,
+    /// Also write compare.html here: both sides' memory over time overlaid per scenario,
+    /// variant and cgroup (from the record.json beside each report), then these tables.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+/// The record.json beside each compared report, where there is one.
+fn records(c: &compare::Comparison) -> crate::html::compare::Records {
+    let load = |side: &compare::Side, name: &str| {
+        let dir = side.dirs.get(name)?;
+        crate::record::store::load(&dir.join("record.json")).ok()
+    };
+    c.scenarios
+        .iter()
+        .map(|s| (s.name.clone(), [load(&c.a, &s.name), load(&c.b, &s.name)]))
+        .collect()
 }
 
 /// Runs `compare`.
@@ -61,11 +81,13 @@ pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
             a.threshold
         )));
     }
-    if let Some(dir) = a.json.as_deref().and_then(|p| p.parent()) {
+    for (flag, path) in [("--json", &a.json), ("--html", &a.html)] {
+        let Some(p) = path.as_deref() else { continue };
+        let dir = p.parent().unwrap_or(std::path::Path::new(""));
         if !dir.as_os_str().is_empty() && !dir.is_dir() {
             return Err(usage(format!(
-                "--json {}: no directory {}; create it or give another path",
-                a.json.as_deref().unwrap_or(dir).display(),
+                "{flag} {}: no directory {}; create it or give another path",
+                p.display(),
                 dir.display()
             )));
         }
@@ -87,9 +109,15 @@ pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
             c.only_b.join(", ")
         )));
     }
-    print!("{}", compare::render(&c, (!a.all).then_some(a.top)));
+    let text = compare::render(&c, (!a.all).then_some(a.top));
+    print!("{text}");
     if let Some(p) = &a.json {
         crate::jsonfile::write(p, &c)?;
+    }
+    if let Some(p) = &a.html {
+        let page = crate::html::compare::page(&c, &text, &records(&c));
+        crate::jsonfile::write_text(p, &page)?;
+        eprintln!("compare.html: {}", p.display());
     }
     let regressed = c.scenarios.iter().any(|s| s.passed[0] && !s.passed[1]);
     Ok(if a.check && regressed {

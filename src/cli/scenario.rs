@@ -44,9 +44,15 @@ pub fn load_record(given: &Path) -> anyhow::Result<(String, RawRecord)> {
 
 /// One report over `records` (merged as separate boots when there are several).
 pub fn report_over(records: Vec<(String, RawRecord)>) -> anyhow::Result<report::Report> {
+    merged(records).map(|m| m.1)
+}
+
+/// `records` merged (as separate boots when there are several), and their report.
+pub fn merged(records: Vec<(String, RawRecord)>) -> anyhow::Result<(RawRecord, report::Report)> {
     let record = crate::record::merge::merge(records).map_err(|e| usage(e.to_string()))?;
     let analysis = crate::analysis::analyse(&record);
-    Ok(report::build(&record, &analysis))
+    let rep = report::build(&record, &analysis);
+    Ok((record, rep))
 }
 
 /// Runs `analyze`.

@@ -41,11 +41,22 @@ pub fn side(given: &Path) -> anyhow::Result<Side> {
     one_kernel(given, &reports)?;
     let host = reports[0].1.host.clone();
     let kernel_release = reports[0].1.kernel_release.clone();
+    let picked = pick(given, reports)?;
+    let dirs = picked
+        .iter()
+        .map(|(n, (p, _))| {
+            (
+                n.clone(),
+                p.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            )
+        })
+        .collect();
     Ok(Side {
         path: given.display().to_string(),
         kernel_release,
         host,
-        reports: pick(given, reports)?,
+        reports: picked.into_iter().map(|(n, (_, r))| (n, r)).collect(),
+        dirs,
     })
 }
 
@@ -88,8 +99,10 @@ fn one_kernel(given: &Path, reports: &[(PathBuf, Report)]) -> anyhow::Result<()>
     Ok(())
 }
 
-/// One report per scenario: the one merged over the most boots.
-fn pick(given: &Path, reports: Vec<(PathBuf, Report)>) -> anyhow::Result<BTreeMap<String, Report>> {
+/// One report per scenario (with its path): the one merged over the most boots.
+type Picked = BTreeMap<String, (PathBuf, Report)>;
+
+fn pick(given: &Path, reports: Vec<(PathBuf, Report)>) -> anyhow::Result<Picked> {
     let mut by_name: BTreeMap<String, Vec<(PathBuf, Report)>> = BTreeMap::new();
     for (path, r) in reports {
         by_name
@@ -110,8 +123,8 @@ fn pick(given: &Path, reports: Vec<(PathBuf, Report)>) -> anyhow::Result<BTreeMa
                 )));
             }
         }
-        if let Some((_, r)) = v.into_iter().next() {
-            out.insert(name, r);
+        if let Some(first) = v.into_iter().next() {
+            out.insert(name, first);
         }
     }
     Ok(out)

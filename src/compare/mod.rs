@@ -34,6 +34,9 @@ pub struct Side {
     /// Scenario name → its report.
     #[serde(skip)]
     pub reports: BTreeMap<String, Report>,
+    /// Scenario name → the directory of its report (where its record.json is).
+    #[serde(skip)]
+    pub dirs: BTreeMap<String, std::path::PathBuf>,
 }
 
 /// How values are judged.

@@ -78,6 +78,7 @@ fn side(kernel: &str, reports: Vec<Report>) -> Side {
             .into_iter()
             .map(|r| (r.scenario.clone(), r))
             .collect(),
+        dirs: BTreeMap::new(),
     }
 }
 
@@ -316,6 +317,7 @@ fn side_of(name: &str, nums: &[(&str, &[f64])]) -> Side {
         kernel_release: name.into(),
         host: r.host.clone(),
         reports: [("s".to_string(), r)].into_iter().collect(),
+        dirs: BTreeMap::new(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! `index.html` links the reports of a results tree. Pure: text out.
 
 pub mod chart;
+pub mod compare;
 pub mod series;
 
 use crate::analysis::VariantResult;
@@ -28,7 +29,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding
 .pass{color:#080}.fail{color:#b00}.charts{display:flex;flex-wrap:wrap;gap:.5em}\
 figure{margin:0}code{font-size:.9em}.note{color:#555}";
 
-fn head(out: &mut String, title: &str) {
+pub(crate) fn head(out: &mut String, title: &str) {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n",

@@ -1,8 +1,10 @@
 """Checks a report.html as Chromium rendered it (its --dump-dom output) against the run's
 record: per memory chart the number of drawn series and their points, the memory.max line's
 height read off the y axis' tick labels, and the OOM kill marker's position read off the x
-axis' tick labels. Usage: check_report.py DOM RUN_JSON CGROUP. Prints what it checked; exits
-1 with the reason on the first mismatch."""
+axis' tick labels. Usage: check_report.py DOM RUN_JSON CGROUP [WHAT SIDES]: WHAT is the
+chart's data-what (default "memory CGROUP"); SIDES 2 for compare.html, where both sides are
+the same record, so every series, limit and kill is drawn twice. Prints what it checked;
+exits 1 with the reason on the first mismatch."""
 import json
 import re
 import sys
@@ -75,14 +77,18 @@ def expected_series(run, cg):
 
 def main():
     dom, run_path, cg = sys.argv[1], sys.argv[2], sys.argv[3]
+    what = sys.argv[4] if len(sys.argv) > 4 else f"memory {cg}"
+    sides = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     run = json.load(open(run_path))
     p = Figures()
     p.feed(open(dom).read())
-    figs = [f for f in p.figs if f["attrs"].get("data-what") == f"memory {cg}"]
+    figs = [f for f in p.figs if f["attrs"].get("data-what") == what]
     if len(figs) != 1:
-        fail(f"{len(figs)} memory charts for {cg} in the DOM")
+        fail(f"{len(figs)} charts {what!r} in the DOM")
     f = figs[0]
     drawn, n_points, t0 = expected_series(run, cg)
+    if sides == 2:  # compare.html draws memory.current and anon of each side
+        drawn = {f"{s} {k}": v for s in "AB" for k, v in drawn.items() if k in ("memory.current", "anon")}
     series = [pl for pl in f["polylines"] if pl[0] in PALETTE and len(pl[1]) > 2]
     if len(series) != len(drawn):
         fail(f"{len(series)} series drawn, the record has {len(drawn)} non-zero: {sorted(drawn)}")
@@ -96,15 +102,15 @@ def main():
     y_of, x_of = fit(ys), fit(xs)
     limit = next(int(v) for c in run["plan"]["cgroups"] if c["name"] == cg for k, v in c["writes"] if k == "memory.max")
     want_y = y_of(limit / 1048576)
-    limit_lines = [pts for s, pts in f["polylines"] if s == "#C80000" and len(pts) == 2 and pts[0][1] == pts[1][1] and pts[1][0] - pts[0][0] > 100]
-    if len(limit_lines) != 1 or abs(limit_lines[0][0][1] - want_y) > 1.5:
+    limit_lines = [pts for s, pts in f["polylines"] if s in ("#C80000", "#E68C00") and len(pts) == 2 and pts[0][1] == pts[1][1] and pts[1][0] - pts[0][0] > 100]
+    if len(limit_lines) != sides or any(abs(l[0][1] - want_y) > 1.5 for l in limit_lines):
         fail(f"memory.max {limit} B should be a line at y={want_y:.1f}: found {limit_lines}")
     kill = next(k["raw"] for k in run["kmsg"] if "Killed process" in k["raw"])
     usec = int(kill.split(";")[0].split(",")[2])
     t_s = (usec * 1000 + run["kmsg_offset_ns"] - t0) / 1e9
     want_x = x_of(t_s)
     kills = [pts for s, pts in f["polylines"] if s == "#FF0000" and len(pts) == 2 and pts[0][0] == pts[1][0]]
-    if len(kills) != 1 or abs(kills[0][0][0] - want_x) > 1.5:
+    if len(kills) != sides or any(abs(k[0][0] - want_x) > 1.5 for k in kills):
         fail(f"the kill at {t_s:.3f} s should be at x={want_x:.1f}: found {kills}")
     print(f"ok: {len(series)} series of {n_points} points ({', '.join(sorted(drawn))}); "
           f"memory.max at y={limit_lines[0][0][1]:.0f} (ticks say {want_y:.1f}); "
