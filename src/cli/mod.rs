@@ -11,6 +11,7 @@ mod k8s;
 mod kernel;
 mod probe;
 mod run;
+mod run_out;
 mod scenario;
 mod show_pods;
 mod vm;

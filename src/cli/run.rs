@@ -1,14 +1,12 @@
 //! `cgharness run | list | show | analyze`: glue between the command line and
 //! spec → plan → run → analysis → report. The only place that writes run output files.
 
-use crate::exit::{host_cannot, usage, Exit, Failure};
+use crate::exit::{host_cannot, usage, Exit};
 use crate::host::read_facts;
 use crate::placement::session::Session;
 use crate::placement::tree::TreeError;
 use crate::placement::{self, Mode, PlacementFacts};
 use crate::plan::{self, Options};
-use crate::record::raw::RawRecord;
-use crate::report;
 use crate::run::{self, setup, RunEnv};
 use crate::spec::{self, catalogue, params::parse_scale};
 use anyhow::Context;
@@ -218,7 +216,7 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
         }
     }
     if several {
-        print_outcomes(&names, &outcomes);
+        super::run_out::print_outcomes(&names, &outcomes);
         if let Some(root) = &a.out {
             let kernel = crate::host::read_facts(host_root).kernel_release;
             if let Err(e) = super::ci_out::write_several(root, &kernel, &ended) {
@@ -229,22 +227,6 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     match first_error {
         Some(err) => Err(err),
         None => Ok(Exit::combine(outcomes.iter().map(|o| o.1))),
-    }
-}
-
-fn print_outcomes(names: &[String], outcomes: &[(String, Exit)]) {
-    println!("\nscenarios:");
-    for n in names {
-        let what = match outcomes.iter().find(|o| &o.0 == n).map(|o| o.1) {
-            Some(Exit::Ok) => "PASS",
-            Some(Exit::ExpectationFailed) => "FAIL (an expectation failed)",
-            Some(Exit::Usage) => "ERROR (usage or input, exit 2)",
-            Some(Exit::HostCannot) => "CANNOT RUN HERE (exit 3; the reason is above)",
-            Some(Exit::Infrastructure | Exit::Guest(_)) => "ERROR (infrastructure, exit 4)",
-            None if crate::interrupt::requested() => "not run (interrupted)",
-            None => "not run (stopped after an error)",
-        };
-        println!("  {n}: {what}");
     }
 }
 
@@ -275,38 +257,11 @@ fn run_one(
     let spec = spec::parse(&src).map_err(spec_error)?;
     let facts = read_facts(host_root);
     let in_vm = crate::vm::guest::in_vm();
-    let data_dir = a
-        .data_dir
-        .clone()
-        .or_else(|| facts.data_dir.clone().map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("."));
-    let opts = Options {
-        scale: parse_scale(&a.scale).map_err(usage)?,
-        set: pairs("--set", &a.set)?,
-        only: pairs("--variant", &a.variant)?,
-        repeat: a.repeat,
-        devices: setup::devices(&data_dir, &facts.swap),
-        memory_total_bytes: facts.mem_total_bytes,
-        file_tag: Some(std::process::id().to_string()),
-        data_dir,
-    };
-    let plan = plan::build(&src, spec, opts, &check_workload).map_err(spec_error)?;
+    let plan = plan::build(&src, spec, options(a, &facts)?, &check_workload).map_err(spec_error)?;
     let mount = PathBuf::from(facts.cgroup2_mount.clone().unwrap_or_default());
     let pf = placement::read_facts(&mount, a.parent.as_deref(), in_vm);
     let mode = placement::decide(&pf, a.parent.as_deref()).map_err(|e| usage(e.to_string()))?;
-    run::check_host(&plan, &facts, &mode)?;
-    if run::check_node_pressure(&plan, facts.mem_total_bytes, in_vm, a.allow_node_oom)? {
-        // Only where the machine itself runs short is the harness's own memory at stake.
-        crate::vm::guest::lock_in_memory();
-    }
-    setup::check_free_space(&plan.runs, &plan.options.data_dir)?;
-    if !in_vm {
-        setup::check_knobs_on_host(
-            &plan.runs,
-            &plan.options.devices,
-            run::cgroup2_options().as_deref(),
-        )?;
-    }
+    check_before_run(a, &plan, &facts, &mode, in_vm)?;
     let interval_ms = match &a.interval {
         Some(t) => crate::size::parse_duration(t)
             .map_err(|e| usage(format!("--interval: {e}")))?
@@ -356,45 +311,49 @@ fn run_one(
     let record = run::execute(&plan, src, facts, &env, cmdline, placement_rec, &mut |r| {
         writer.save(r)
     })?;
-    finish(&record, &out, a.no_expect)
+    super::run_out::finish(&record, &out, a.no_expect)
 }
 
-fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow::Result<Exit> {
-    let analysis = crate::analysis::analyse(record);
-    let rep = report::build(record, &analysis);
-    crate::jsonfile::write(&out.join("report.json"), &rep)?;
-    super::ci_out::write(out, &[report::ci::Suite::of(&rep)])?;
-    crate::jsonfile::write_text(&out.join("report.html"), &crate::html::page(&rep, record))?;
-    print!("{}", report::render(&rep));
-    println!(
-        "record: {}  report: {}",
-        out.join("record.json").display(),
-        out.join("report.json").display()
-    );
-    if let Some(sig) = crate::interrupt::received() {
-        return Err(Failure {
-            exit: Exit::Infrastructure,
-            message: format!(
-                "interrupted by {}: cleaned up; what finished is saved in {}",
-                crate::interrupt::name(sig),
-                out.display()
-            ),
-        }
-        .into());
-    }
-    if let Some(e) = record.runs.iter().find_map(|r| r.error.clone()) {
-        return Err(Failure {
-            exit: Exit::Infrastructure,
-            message: format!(
-                "the run stopped early: {e} (what finished is saved in {})",
-                out.display()
-            ),
-        }
-        .into());
-    }
-    Ok(if rep.passed || no_expect {
-        Exit::Ok
-    } else {
-        Exit::ExpectationFailed
+/// The plan's options from the flags and the host's facts.
+fn options(a: &RunArgs, facts: &crate::host::HostFacts) -> anyhow::Result<Options> {
+    let data_dir = a
+        .data_dir
+        .clone()
+        .or_else(|| facts.data_dir.clone().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(Options {
+        scale: parse_scale(&a.scale).map_err(usage)?,
+        set: pairs("--set", &a.set)?,
+        only: pairs("--variant", &a.variant)?,
+        repeat: a.repeat,
+        devices: setup::devices(&data_dir, &facts.swap),
+        memory_total_bytes: facts.mem_total_bytes,
+        file_tag: Some(std::process::id().to_string()),
+        data_dir,
     })
+}
+
+/// What must hold before anything is created: the host can run it, node pressure is
+/// allowed here (then the harness locks itself in memory), space for its files, knobs.
+fn check_before_run(
+    a: &RunArgs,
+    plan: &plan::Plan,
+    facts: &crate::host::HostFacts,
+    mode: &Mode,
+    in_vm: bool,
+) -> anyhow::Result<()> {
+    run::check_host(plan, facts, mode)?;
+    if run::check_node_pressure(plan, facts.mem_total_bytes, in_vm, a.allow_node_oom)? {
+        // Only where the machine itself runs short is the harness's own memory at stake.
+        crate::vm::guest::lock_in_memory();
+    }
+    setup::check_free_space(&plan.runs, &plan.options.data_dir)?;
+    if !in_vm {
+        setup::check_knobs_on_host(
+            &plan.runs,
+            &plan.options.devices,
+            run::cgroup2_options().as_deref(),
+        )?;
+    }
+    Ok(())
 }

@@ -287,24 +287,6 @@ fn prepare_and_record(
     result
 }
 
-/// On a real node kubepods.slice sits right under the root cgroup, so under a node-wide
-/// shortage its memory.min (MemoryQoS) is its own. Ours sits under the run's top and the
-/// harness's parent, whose memory.min 0 would cap every protection below at 0: a
-/// `pressure = "node"` run sets both to max, which protects nothing by itself (a child's
-/// protection is still its own memory.min) but lets the kubelet's values through.
-fn pass_protection(scratch: &ScratchCgroup) {
-    let top = scratch.root();
-    let parent = top.path().parent().map(crate::cgroupfs::Cgroup::new);
-    for cg in std::iter::once(top.clone()).chain(parent) {
-        if let Err(e) = cg.write_memory_min(crate::size::Limit::Max) {
-            eprintln!(
-                "warning: memory.min max on {}: {e} (MemoryQoS protection may not reach the pods)",
-                cg.path().display()
-            );
-        }
-    }
-}
-
 fn record_run(
     plan: &Plan,
     index: usize,
@@ -317,7 +299,7 @@ fn record_run(
     rec.top_path = scratch.root().path().display().to_string();
     let cgroups = setup::build_tree(scratch, &run.cgroups)?;
     if run.pods.as_ref().is_some_and(|p| p.pressure == "node") {
-        pass_protection(scratch);
+        setup::pass_protection(scratch);
     }
     let sampler = Sampler::open(&cgroups, Path::new("/proc"))?;
     let watcher = Watcher::new(&cgroups).ok();

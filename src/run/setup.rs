@@ -345,3 +345,21 @@ pub fn build_tree(
     }
     Ok(out)
 }
+
+/// On a real node kubepods.slice sits right under the root cgroup, so under a node-wide
+/// shortage its memory.min (MemoryQoS) is its own. Ours sits under the run's top and the
+/// harness's parent, whose memory.min 0 would cap every protection below at 0: a
+/// `pressure = "node"` run sets both to max, which protects nothing by itself (a child's
+/// protection is still its own memory.min) but lets the kubelet's values through.
+pub(super) fn pass_protection(scratch: &crate::scratch::ScratchCgroup) {
+    let top = scratch.root();
+    let parent = top.path().parent().map(crate::cgroupfs::Cgroup::new);
+    for cg in std::iter::once(top.clone()).chain(parent) {
+        if let Err(e) = cg.write_memory_min(crate::size::Limit::Max) {
+            eprintln!(
+                "warning: memory.min max on {}: {e} (MemoryQoS protection may not reach the pods)",
+                cg.path().display()
+            );
+        }
+    }
+}
