@@ -38,13 +38,23 @@ pub(crate) fn head(out: &mut String, title: &str) {
 }
 
 fn checks(out: &mut String, v: &VariantResult) {
-    out.push_str("<table class=\"checks\"><tr><th></th><th>expectation</th><th>observed</th><th>runs</th></tr>\n");
+    out.push_str("<table class=\"checks\"><tr><th></th><th>expectation (✓/✗ by the verdict rule)</th><th>observed (medians)</th><th>runs held, each run</th></tr>\n");
     for c in &v.checks {
         let (mark, class) = match c.held() {
             Some(true) => ("✓", "pass"),
             _ => ("✗", "fail"),
         };
+        let marks: String = c
+            .per_run
+            .iter()
+            .map(|r| match r {
+                Some(true) => '✓',
+                Some(false) => '✗',
+                None => '–',
+            })
+            .collect();
         let runs = match &c.count {
+            Some(n) if c.per_run.len() > 1 => format!("{n}<br>{marks}"),
             Some(n) => n.to_string(),
             None => "-".into(),
         };

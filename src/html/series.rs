@@ -50,7 +50,7 @@ pub struct RunSeries {
     pub vmstat: Vec<Line>,
     /// Phases: (name, start s, end s).
     pub phases: Vec<(String, f64, f64)>,
-    /// Workload starts and exits.
+    /// Workload starts and exits, and actions.
     pub workloads: Vec<Moment>,
     /// OOM kills by cgroup (the victim's workload's), labelled with the victim.
     pub kills: BTreeMap<String, Vec<Moment>>,
@@ -240,6 +240,13 @@ fn limits(rec: &RunRecord) -> BTreeMap<String, Vec<(String, f64)>> {
 }
 
 fn moments(rec: &RunRecord, t0: u64, s: &mut RunSeries) {
+    for a in &rec.actions {
+        let label = format!("action {}", a.name);
+        s.workloads.push(Moment {
+            t_s: secs(a.start_ns, t0),
+            label,
+        });
+    }
     for w in &rec.workloads {
         if let Some(t) = w.start_ns {
             s.workloads.push(Moment {
