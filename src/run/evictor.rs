@@ -43,6 +43,8 @@ pub(super) struct Ctx {
     stop: Arc<AtomicBool>,
     events: Vec<EvictorEvent>,
     evicted: Vec<String>,
+    /// The balloon's memory.current and its size: the node exists once it is filled.
+    balloon: Option<(PathBuf, u64)>,
 }
 
 /// The root of the cgroup2 hierarchy `top` lives in (the first ancestor without
@@ -60,7 +62,13 @@ fn root_of(top: &Path) -> PathBuf {
 
 /// Starts the evictor for the run whose top cgroup is `top`; the plan's phase, or else
 /// `phase_seed`, places the first look within the first period.
-pub fn start(plan: &EvictorPlan, pods: &[PodInfo], top: &Path, phase_seed: u64) -> Evictor {
+pub fn start(
+    plan: &EvictorPlan,
+    pods: &[PodInfo],
+    top: &Path,
+    balloon_bytes: Option<u64>,
+    phase_seed: u64,
+) -> Evictor {
     let stop = Arc::new(AtomicBool::new(false));
     let ctx = Ctx {
         plan: plan.clone(),
@@ -72,6 +80,10 @@ pub fn start(plan: &EvictorPlan, pods: &[PodInfo], top: &Path, phase_seed: u64) 
         stop: stop.clone(),
         events: Vec::new(),
         evicted: Vec::new(),
+        balloon: balloon_bytes.map(|b| {
+            let file = top.join(crate::plan::pods::BALLOON).join("memory.current");
+            (file, b)
+        }),
     };
     let phase_ms = plan
         .phase_ms
@@ -157,7 +169,27 @@ impl Ctx {
         });
     }
 
-    /// Sleeps `ms`, waking early when stopped; false when stopped.
+    /// With a balloon, the node exists once it holds 95% of its size (at most 60 s): the
+    /// phase counts from then, as a kubelet's does from its start, not from the harness's
+    /// set-up (a slow balloon once moved a spike onto a look). False when stopped.
+    fn wait_for_the_node(&self) -> bool {
+        let Some((file, bytes)) = &self.balloon else {
+            return true;
+        };
+        let end = mono_ns() + 60_000_000_000;
+        while mono_ns() < end {
+            let filled = read(file).and_then(|t| t.trim().parse::<u64>().ok());
+            if filled.is_some_and(|f| f >= bytes / 20 * 19) {
+                break;
+            }
+            if !self.sleep(20) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether the run asked it to stop.
     pub(super) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
     }
@@ -178,7 +210,7 @@ impl Ctx {
             super::evictor_psi::run(&mut self);
             return self.events;
         }
-        if !self.sleep(phase_ms) {
+        if !self.wait_for_the_node() || !self.sleep(phase_ms) {
             return self.events;
         }
         loop {

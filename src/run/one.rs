@@ -327,13 +327,20 @@ pub fn drive(
 }
 
 /// The run's evictor (`pressure = "node"` scenarios), its first look at a phase taken from
-/// the clock, so runs sample the poll phase against the workloads' start.
+/// the clock (or the plan's `eviction_phase`) after the balloon has filled, so runs sample
+/// the poll phase against the workloads' start.
 fn start_evictor(plan: &RunPlan, rec: &RunRecord, t0: u64) -> Option<super::evictor::Evictor> {
     let pods = plan.pods.as_ref()?;
     let e = pods.evictor.as_ref()?;
     let seed = t0 ^ (t0 >> 17).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let top = std::path::Path::new(&rec.top_path);
-    Some(super::evictor::start(e, &pods.pods, top, seed))
+    Some(super::evictor::start(
+        e,
+        &pods.pods,
+        top,
+        pods.balloon_bytes,
+        seed,
+    ))
 }
 
 fn finish_workloads(st: &mut State, rec: &mut RunRecord) {

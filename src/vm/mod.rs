@@ -3,6 +3,7 @@
 //! modinfo); this file orchestrates one boot per kernel and writes the run's `vm.json`.
 
 pub mod apt;
+mod boot;
 pub mod channel;
 pub mod cpio;
 pub mod disks;
@@ -117,7 +118,7 @@ pub fn run_kernel(
     let mut bytes = std::fs::read(&base)?;
     bytes.extend(initramfs::plan_archive(&plan)?);
     std::fs::write(&initrd, bytes)?;
-    let results = disks::results_image(work.path())?;
+    let results = work.path().join("results.img");
     let disk_list = attach_disks(req, &results)?;
     let mut cfg = qemu::QemuConfig {
         kernel: k.vmlinuz.clone(),
@@ -128,8 +129,13 @@ pub fn run_kernel(
         accel: pick_accel(req.accel, *accel_memo),
         disks: disk_list,
     };
-    let (outcome, boots) = boot_with_retries(&qemu, &mut cfg, req, out, accel_memo)?;
-    let record = channel::read_results(&results, out)?;
+    let boot = boot::Boot {
+        qemu: &qemu,
+        req,
+        out,
+        results: &results,
+    };
+    let (outcome, boots, record) = boot::boot_until_record(&boot, &mut cfg, accel_memo)?;
     let Some(exit) = record else {
         return Err(no_record(&outcome));
     };
@@ -188,66 +194,6 @@ fn pick_accel(wanted: Accel, memo: Option<Accel>) -> Accel {
         (Accel::Auto, None) if Path::new("/dev/kvm").exists() && !kvm_known_broken() => Accel::Kvm,
         (Accel::Auto, None) => Accel::Tcg,
         (w, _) => w,
-    }
-}
-
-/// Boots, retrying a boot that died before init started and falling back from KVM to TCG.
-fn boot_with_retries(
-    qemu_bin: &str,
-    cfg: &mut qemu::QemuConfig,
-    req: &VmRequest,
-    out: &Path,
-    memo: &mut Option<Accel>,
-) -> anyhow::Result<(qemu::RunOutcome, u32)> {
-    let mut boots = 0;
-    let mut early_deaths = 0;
-    loop {
-        boots += 1;
-        let o = qemu::run(
-            qemu_bin,
-            cfg,
-            req.timeout,
-            &out.join("console.log"),
-            req.echo,
-        )?;
-        let kvm_failed =
-            cfg.accel == Accel::Kvm && (matches!(o.ending, Ending::KvmError(_)) || !o.init_started);
-        if kvm_failed && req.accel == Accel::Auto {
-            eprintln!(
-                "  KVM failed ({}); falling back to TCG",
-                first_line(&o.stderr)
-            );
-            cfg.accel = Accel::Tcg;
-            *memo = Some(Accel::Tcg);
-            remember_kvm_broken(&o.stderr);
-            continue;
-        }
-        match &o.ending {
-            Ending::TimedOut => {
-                return Err(infrastructure(format!(
-                    "the VM timed out after {:?} and was killed; last console lines:\n{}",
-                    req.timeout,
-                    o.tail.join("\n")
-                )))
-            }
-            Ending::Interrupted => return Err(infrastructure("interrupted; the VM was killed")),
-            Ending::KvmError(e) => {
-                return Err(infrastructure(format!(
-                    "KVM internal error (try --accel tcg):\n{e}"
-                )))
-            }
-            Ending::Exited(_) if !o.init_started && early_deaths < req.retries => {
-                early_deaths += 1;
-                eprintln!("  the kernel died before init started (boot {boots}); retrying");
-                continue;
-            }
-            Ending::Exited(_) => {
-                if req.accel == Accel::Auto {
-                    *memo = Some(cfg.accel);
-                }
-                return Ok((o, boots));
-            }
-        }
     }
 }
 
