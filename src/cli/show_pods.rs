@@ -48,6 +48,11 @@ pub fn print(run: &RunPlan, scale: f64) {
         let how = match e.psi_trigger.as_deref() {
             Some(t) => format!("when the PSI trigger `{t}` fires (hypothetical)"),
             None => match e.phase_ms {
+                Some(_) if e.anchor.is_some() => format!(
+                    "every {} ms from the mark {} (the first look there, before what waits for it)",
+                    e.interval_ms,
+                    e.anchor.as_deref().unwrap_or_default()
+                ),
                 Some(p) => format!(
                     "every {} ms, the first look {p} ms after the start",
                     e.interval_ms

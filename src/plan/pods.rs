@@ -70,6 +70,10 @@ pub struct EvictorPlan {
     /// first period.
     #[serde(default)]
     pub phase_ms: Option<u64>,
+    /// `eviction_phase = "at MARK"`: no look before this mark (its canonical key); the first
+    /// at the mark, before any workload waiting for it starts, then one every interval.
+    #[serde(default)]
+    pub anchor: Option<String>,
 }
 
 /// The pods of a run, as the kubelet model derived them.

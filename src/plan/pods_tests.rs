@@ -344,3 +344,33 @@ fn evictor_settings_are_checked() {
         .to_string()
         .contains("kubepods"));
 }
+
+#[test]
+fn eviction_phase_at_a_mark_anchors_the_looks_or_names_the_mark() {
+    let with = |v: &str| {
+        NODE_PRESSURE.replace(
+            "eviction_interval = \"2s\"",
+            &format!("eviction_interval = \"2s\"\neviction_phase = \"{v}\""),
+        )
+    };
+    let p = plan_with_memory(&with("at web-app:done"), Some(800_000_000)).unwrap();
+    let e = p.runs[0].pods.as_ref().unwrap().evictor.clone().unwrap();
+    assert_eq!(
+        (e.anchor.as_deref(), e.phase_ms),
+        (Some("web-app:done"), Some(0))
+    );
+    let bare = plan_with_memory(&with("at web-app"), Some(800_000_000)).unwrap();
+    let e = bare.runs[0].pods.as_ref().unwrap().evictor.clone().unwrap();
+    assert_eq!(
+        e.anchor.as_deref(),
+        Some("web-app:exit"),
+        "a bare name is the exit"
+    );
+    let err = plan_with_memory(&with("at wbe-app:done"), Some(800_000_000))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("t.toml:8") && err.contains("wbe-app") && err.contains("web-app"),
+        "{err}"
+    );
+}

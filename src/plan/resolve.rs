@@ -91,11 +91,12 @@ pub fn run(
         sub: &sub,
         scale: opts.scale,
     };
-    let pod_parts = pod_tree::resolve(src, spec, &q, opts.memory_total_bytes)?;
+    let mut pod_parts = pod_tree::resolve(src, spec, &q, opts.memory_total_bytes)?;
     let mut cgroups = pod_parts.cgroups.clone();
     cgroups.extend(cgroups::resolve(src, spec, &sub, &opts.devices)?);
     unique_value_names(src, &cgroups)?;
     let workloads = workloads(src, spec, &pod_parts, &cgroups, &sub, check_workload)?;
+    evictor_anchor(src, spec, &mut pod_parts, &workloads)?;
     let phases = phases(src, spec, &workloads)?;
     let (waits, actions) = acts::resolve(src, spec, &sub, &files, &cgroups, &workloads)?;
     let names =
@@ -132,6 +133,20 @@ pub fn run(
         actions,
         pods: pod_parts.plan,
     })
+}
+
+/// `eviction_phase = "at MARK"`: the mark must be one the run records; kept by its key.
+fn evictor_anchor(
+    src: &Source,
+    spec: &Spec,
+    parts: &mut pod_tree::PodParts,
+    workloads: &[WorkloadPlan],
+) -> Result<(), SpecError> {
+    let e = parts.plan.as_mut().and_then(|p| p.evictor.as_mut());
+    if let Some(anchor) = e.and_then(|e| e.anchor.as_mut()) {
+        *anchor = mark_of(src, anchor, workloads, &acts::names(spec))?.key();
+    }
+    Ok(())
 }
 
 /// Value paths name cgroups by [`value_name`]: two cgroups may not share one.

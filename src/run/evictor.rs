@@ -21,6 +21,7 @@
 //! PSI mode is hypothetical (no kubelet does it): the same eviction when a memory.pressure
 //! trigger fires, without waiting for a poll.
 
+use super::evictor_anchor::Anchor;
 use crate::plan::pods::{EvictorPlan, PodInfo};
 use crate::record::evictor::EvictorEvent;
 use crate::record::sampler::mono_ns;
@@ -34,6 +35,8 @@ use std::time::Duration;
 pub struct Evictor {
     stop: Arc<AtomicBool>,
     handle: JoinHandle<Vec<EvictorEvent>>,
+    /// `eviction_phase = "at MARK"`: the run loop hands the mark over here.
+    pub anchor: Option<Arc<Anchor>>,
 }
 
 pub(super) struct Ctx {
@@ -45,6 +48,7 @@ pub(super) struct Ctx {
     evicted: Vec<String>,
     /// The balloon's memory.current and its size: the node exists once it is filled.
     balloon: Option<(PathBuf, u64)>,
+    anchor: Option<Arc<Anchor>>,
 }
 
 /// The root of the cgroup2 hierarchy `top` lives in (the first ancestor without
@@ -70,6 +74,12 @@ pub fn start(
     phase_seed: u64,
 ) -> Evictor {
     let stop = Arc::new(AtomicBool::new(false));
+    let polls = plan.mode != "psi";
+    let anchor = plan
+        .anchor
+        .clone()
+        .filter(|_| polls)
+        .map(|k| Arc::new(Anchor::new(k)));
     let ctx = Ctx {
         plan: plan.clone(),
         pods: pods
@@ -84,12 +94,17 @@ pub fn start(
             let file = top.join(crate::plan::pods::BALLOON).join("memory.current");
             (file, b)
         }),
+        anchor: anchor.clone(),
     };
     let phase_ms = plan
         .phase_ms
         .unwrap_or(phase_seed % plan.interval_ms.max(1));
     let handle = std::thread::spawn(move || ctx.run(phase_ms));
-    Evictor { stop, handle }
+    Evictor {
+        stop,
+        handle,
+        anchor,
+    }
 }
 
 impl Evictor {
@@ -189,6 +204,14 @@ impl Ctx {
         true
     }
 
+    /// With `eviction_phase = "at MARK"`, no look before the run records the mark.
+    fn wait_for_the_anchor(&self) -> bool {
+        match &self.anchor {
+            Some(a) => a.wait(&|| self.stopped()),
+            None => true,
+        }
+    }
+
     /// Whether the run asked it to stop.
     pub(super) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
@@ -210,7 +233,7 @@ impl Ctx {
             super::evictor_psi::run(&mut self);
             return self.events;
         }
-        if !self.wait_for_the_node() || !self.sleep(phase_ms) {
+        if !self.wait_for_the_node() || !self.wait_for_the_anchor() || !self.sleep(phase_ms) {
             return self.events;
         }
         loop {
@@ -220,6 +243,9 @@ impl Ctx {
             let kernel = meminfo.lines().find(|l| l.starts_with("MemAvailable:"));
             let detail = kernel.map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "));
             self.event("poll", avail, None, detail.unwrap_or_default());
+            if let Some(a) = self.anchor.take() {
+                a.looked();
+            }
             let met = avail.is_some_and(|a| a < self.plan.threshold_bytes);
             if met && self.evict_one(avail) {
                 continue;

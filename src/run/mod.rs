@@ -6,6 +6,7 @@ mod acts;
 mod children;
 mod cleanup;
 pub mod evictor;
+mod evictor_anchor;
 mod evictor_psi;
 mod one;
 mod placed;

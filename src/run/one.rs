@@ -39,6 +39,8 @@ pub(super) struct State<'a> {
     pub(super) seen: BTreeMap<String, u64>,
     cpu_ns: u64,
     acts: Acts<'a>,
+    /// The evictor's `at MARK` anchor, told of every mark.
+    anchor: Option<std::sync::Arc<super::evictor_anchor::Anchor>>,
 }
 
 fn thread_cpu_ns() -> u64 {
@@ -67,6 +69,9 @@ impl State<'_> {
     fn mark(&mut self, rec: &mut RunRecord, key: String) {
         let set = self.sample(0);
         self.seen.insert(key.clone(), set.t_ns);
+        if let Some(a) = &self.anchor {
+            a.reached(&key);
+        }
         rec.marks.push(MarkRecord { key, set });
     }
 
@@ -244,12 +249,14 @@ pub fn drive(
         seen: BTreeMap::new(),
         cpu_ns: 0,
         acts: Acts::new(plan, paths, env.interval_ns / 1_000_000)?,
+        anchor: None,
     };
     let t0 = mono_ns();
     let loop_c0 = thread_cpu_ns();
     let deadline = t0 + plan.timeout_ms * 1_000_000;
     st.mark(rec, "run:start".into());
     let evictor = start_evictor(plan, rec, t0);
+    st.anchor = evictor.as_ref().and_then(|e| e.anchor.clone());
     let mut next_tick = t0 + env.interval_ns;
     let mut next_status = t0 + 2_000_000_000;
     let result = loop {

@@ -163,15 +163,26 @@ pub fn evictor(
     }
     let ms = |key: &str, v: &str| {
         crate::spec::params::parse_duration_ms(&(q.sub)(v)?)
-            .map_err(|e| src.error_at(v, format!("[node] {key}: {e} (or \"random\")")))
+            .map_err(|e| {
+                let or = match key {
+                    "eviction_phase" => " (or \"random\", or \"at MARK\": the first look at a mark such as \"web-app:done\")",
+                    _ => "",
+                };
+                src.error_at(v, format!("[node] {key}: {e}{or}"))
+            })
     };
     let interval_ms = match &d.eviction_interval {
         Some(i) => ms("eviction_interval", i)?.max(1),
         None => 10_000,
     };
     let phase = d.eviction_phase.as_deref().map(q.sub).transpose()?;
+    let anchor = phase
+        .as_deref()
+        .and_then(|p| p.strip_prefix("at "))
+        .map(|m| m.trim().to_string());
     let phase_ms = match phase.as_deref() {
         None | Some("random") => None,
+        Some(_) if anchor.is_some() => Some(0),
         Some(p) => Some(ms("eviction_phase", p)?),
     };
     let psi_trigger = match (mode.as_str(), &d.psi_trigger) {
@@ -191,6 +202,7 @@ pub fn evictor(
         grace_ms: 2000,
         psi_trigger,
         phase_ms,
+        anchor,
     }))
 }
 
