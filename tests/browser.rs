@@ -6,6 +6,10 @@
 //! 67108864 B, and the kill marker where the x axis' ticks put the kernel's kill time. The
 //! screenshot is kept in the test output (target/tmp/browser/report.png). compare.html of the
 //! same record on both sides must draw every series, limit and kill twice, at the same places.
+//! The median-with-band chart is checked on that record merged over 3 boots with 4 runs (the
+//! others derived from it: stretched in time, pod memory scaled): check_report.py --band
+//! computes from the run files the median, min and max at each grid time and checks the drawn
+//! median vertex by vertex, the shaded band along min and max, and each run's kill.
 
 mod common;
 use common::{cgharness, ok_stdout, repo};
@@ -95,6 +99,156 @@ fn check(dom: &str, dir: &Path, run: &Path, extra: &[&str]) -> String {
     let said = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success() && said.starts_with("ok:"), "{said}");
     said
+}
+
+/// (boot, repetition, time stretch, value scale) of each derived run; the first is the
+/// record as it was taken.
+const DERIVED: [(u32, u32, f64, f64); 4] = [
+    (1, 0, 1.0, 1.0),
+    (1, 1, 1.15, 0.85),
+    (2, 0, 0.9, 1.1),
+    (3, 0, 1.3, 0.95),
+];
+
+/// `n` scaled by `f`, rounded.
+fn scaled(n: u64, f: f64) -> u64 {
+    (n as f64 * f).round() as u64
+}
+
+/// Every `"t_ns"`-like time in `v` stretched by `f` around `t0`.
+fn stretch(v: &mut serde_json::Value, key: &str, t0: u64, f: f64) {
+    if let Some(t) = v[key].as_u64() {
+        v[key] = (t0 + scaled(t - t0, f)).into();
+    }
+}
+
+/// A sample's pod values scaled: memory.current, and anon and file in memory.stat.
+fn scale_pod(set: &mut serde_json::Value, f: f64) {
+    let pod = &mut set["cgroups"]["pod"];
+    if let Some(c) = pod["current"].as_str() {
+        pod["current"] = format!("{}\n", scaled(c.trim().parse().unwrap(), f)).into();
+    }
+    if let Some(stat) = pod["stat"].as_str() {
+        let lines: Vec<String> = stat
+            .lines()
+            .map(|l| match l.split_once(' ') {
+                Some((k @ ("anon" | "file"), n)) => {
+                    format!("{k} {}", scaled(n.parse().unwrap(), f))
+                }
+                _ => l.to_string(),
+            })
+            .collect();
+        pod["stat"] = format!("{}\n", lines.join("\n")).into();
+    }
+}
+
+/// The anon-oom run as another boot or repetition: its samples, marks, workload times and
+/// OOM kill later or sooner by `stretch` from its start, pod memory scaled by `scale`.
+fn derived_run(
+    run: &serde_json::Value,
+    boot: u32,
+    rep: u32,
+    stretch_by: f64,
+    scale: f64,
+) -> serde_json::Value {
+    let mut r = run.clone();
+    let t0 = r["marks"][0]["set"]["t_ns"].as_u64().unwrap();
+    let usec = 26957416i64; // the kill's kmsg time, µs
+    let kill_ns = usec * 1000 + r["kmsg_offset_ns"].as_i64().unwrap();
+    let new_kill = t0 as i64 + scaled(kill_ns as u64 - t0, stretch_by) as i64;
+    r["kmsg_offset_ns"] = (new_kill - usec * 1000).into();
+    for s in r["samples"].as_array_mut().unwrap() {
+        stretch(s, "t_ns", t0, stretch_by);
+        scale_pod(s, scale);
+    }
+    for m in r["marks"].as_array_mut().unwrap() {
+        stretch(&mut m["set"], "t_ns", t0, stretch_by);
+        scale_pod(&mut m["set"], scale);
+    }
+    for w in r["workloads"].as_array_mut().unwrap() {
+        stretch(w, "start_ns", t0, stretch_by);
+        stretch(w, "exit_ns", t0, stretch_by);
+    }
+    for e in r["events"].as_array_mut().unwrap() {
+        stretch(e, "t_ns", t0, stretch_by);
+    }
+    r["boot"] = boot.into();
+    r["plan"]["repetition"] = rep.into();
+    r
+}
+
+/// tests/fixtures/html/anon-oom as a record merged over 3 boots with 4 runs (boot 1 ran it
+/// twice), per [`DERIVED`], and its report.json from `cgharness analyze`.
+fn derive_runs(to: &Path) {
+    let from = repo("tests/fixtures/html/anon-oom");
+    let dir = to.join("anon-oom");
+    std::fs::create_dir_all(dir.join("runs")).unwrap();
+    let read = |f: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(from.join(f)).unwrap()).unwrap()
+    };
+    let mut header = read("record.json");
+    header["boots"] = 3.into();
+    std::fs::write(dir.join("record.json"), header.to_string()).unwrap();
+    let run = read("runs/run-0.json");
+    assert_eq!(run["kmsg"].to_string().matches("26957416").count(), 1);
+    for (k, (boot, rep, t, v)) in DERIVED.iter().enumerate() {
+        let r = derived_run(&run, *boot, *rep, *t, *v);
+        std::fs::write(dir.join(format!("runs/run-{k}.json")), r.to_string()).unwrap();
+    }
+    let o = cgharness()
+        .arg("analyze")
+        .arg(&dir)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(dir.join("report.json"), &o.stdout).unwrap();
+}
+
+#[test]
+fn the_band_chart_draws_the_median_over_runs_inside_their_range() {
+    let dir = tempfile::tempdir().unwrap();
+    derive_runs(dir.path());
+    ok_stdout(cgharness().arg("report").arg(dir.path()));
+    let page = dir.path().join("anon-oom/report.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("median of 4 runs") && html.contains("boot 3, run 0"),
+        "{html:.800}"
+    );
+    let dom = chromium(&page, &dir.path().join("profile"), "--dump-dom");
+    let dom_file = dir.path().join("dom.html");
+    std::fs::write(&dom_file, &dom).unwrap();
+    let runs: Vec<_> = (0..DERIVED.len())
+        .map(|k| dir.path().join(format!("anon-oom/runs/run-{k}.json")))
+        .collect();
+    let o = Command::new("/usr/bin/python3")
+        .arg(repo("tests/browser/check_report.py"))
+        .arg("--band")
+        .arg(&dom_file)
+        .arg("pod")
+        .args(&runs)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success() && said.starts_with("ok:"),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser/band.png");
+    std::fs::create_dir_all(png.parent().unwrap()).unwrap();
+    chromium(
+        &page,
+        &dir.path().join("profile"),
+        &format!("--screenshot={}", png.display()),
+    );
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    eprintln!("{said}screenshot: {}", png.display());
 }
 
 #[test]

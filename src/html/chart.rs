@@ -1,10 +1,12 @@
 //! One chart as inline SVG, drawn by plotters' SVG backend (no fonts linked: text is SVG
-//! `<text>`, laid out by the browser): lines over time, horizontal limit lines, shaded
-//! phases and vertical markers (workload starts and exits in grey, OOM kills in red). The `<figure>` around
-//! it states what it holds in data attributes (series, points, the y of each limit and the
-//! x of each kill in SVG pixels) so a browser test can check the drawing against the record.
+//! `<text>`, laid out by the browser): lines over time (optionally over shaded ranges, the
+//! spread of several runs), horizontal limit lines, shaded phases and vertical markers
+//! (workload starts and exits in grey, OOM kills in red). The `<figure>` around
+//! it states what it holds in data attributes (series, points, bands, the y of each limit
+//! and the x of each kill in SVG pixels) so a browser test can check the drawing against the record.
 
 use super::series::{Line, Moment};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::fmt::Write;
 
@@ -19,6 +21,8 @@ pub struct Chart<'a> {
     pub unit: Unit,
     /// Lines.
     pub lines: &'a [Line],
+    /// Shaded ranges under the lines (the spread over runs), if any.
+    pub bands: Option<Bands<'a>>,
     /// Horizontal lines (memory.max …), in the lines' unit.
     pub limits: &'a [(String, f64)],
     /// Shaded spans (phases).
@@ -29,6 +33,14 @@ pub struct Chart<'a> {
     pub kills: &'a [Moment],
     /// x range end, s.
     pub span_s: f64,
+}
+
+/// Ranges shaded under a chart's lines: `ranges[i]` under `lines[i]`, in its colour.
+pub struct Bands<'a> {
+    /// The legend entry of all of them (what the range is).
+    pub label: &'a str,
+    /// Per line: (seconds, low, high) in time order, in the lines' unit.
+    pub ranges: &'a [Vec<(f64, f64, f64)>],
 }
 
 /// The y axis' unit.
@@ -78,10 +90,12 @@ const LIMIT_COLORS: [RGBColor; 4] = [
 
 fn y_max(c: &Chart) -> f64 {
     let s = c.unit.scale();
+    let bands = c.bands.iter().flat_map(|b| b.ranges.iter().flatten());
     let top = c
         .lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1 * s))
+        .chain(bands.map(|r| r.2 * s))
         .chain(c.limits.iter().map(|l| l.1 * s))
         .fold(0.0f64, f64::max);
     if top > 0.0 {
@@ -93,12 +107,101 @@ fn y_max(c: &Chart) -> f64 {
 
 type Err = Box<dyn std::error::Error>;
 
+/// The drawing area with its axes: x in seconds, y in the chart's unit.
+type Ctx<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Phases as grey spans with their names at the top; workload starts and exits as thin
+/// grey lines.
+fn draw_phases_and_marks(ch: &mut Ctx, c: &Chart, y1: f64) -> Result<(), Err> {
+    for (name, a, b) in c.spans {
+        let band = Rectangle::new(
+            [(*a, 0.0), (*b, y1)],
+            RGBColor(120, 120, 120).mix(0.12).filled(),
+        );
+        ch.draw_series(std::iter::once(band))?;
+        let text = Text::new(name.clone(), (*a, y1 * 0.97), ("sans-serif", 11));
+        ch.draw_series(std::iter::once(text))?;
+    }
+    for m in c.marks {
+        let style = RGBColor(90, 90, 90).mix(0.35);
+        let line = PathElement::new([(m.t_s, 0.0), (m.t_s, y1)], style);
+        ch.draw_series(std::iter::once(line))?;
+    }
+    Ok(())
+}
+
+/// Each band as a filled polygon (its low edge forward, its high edge back) in its line's
+/// colour; the first drawn carries the bands' legend entry.
+fn draw_bands(ch: &mut Ctx, c: &Chart) -> Result<(), Err> {
+    let Some(bands) = &c.bands else {
+        return Ok(());
+    };
+    let s = c.unit.scale();
+    let mut labelled = false;
+    for (i, r) in bands.ranges.iter().enumerate().filter(|(_, r)| r.len() > 1) {
+        let color = COLORS[i % COLORS.len()];
+        let low = r.iter().map(|p| (p.0, p.1 * s));
+        let outline: Vec<(f64, f64)> = low.chain(r.iter().rev().map(|p| (p.0, p.2 * s))).collect();
+        let shade = ch.draw_series(std::iter::once(Polygon::new(outline, color.mix(0.2))))?;
+        if !std::mem::replace(&mut labelled, true) {
+            let grey = RGBColor(120, 120, 120).mix(0.35).filled();
+            shade
+                .label(bands.label)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], grey));
+        }
+    }
+    Ok(())
+}
+
+fn draw_lines(ch: &mut Ctx, c: &Chart) -> Result<(), Err> {
+    let s = c.unit.scale();
+    for (i, l) in c.lines.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let pts = l.points.iter().map(|p| (p.0, p.1 * s));
+        ch.draw_series(LineSeries::new(pts, color.stroke_width(2)))?
+            .label(l.label.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2)));
+    }
+    Ok(())
+}
+
+/// Limits as horizontal lines across the chart; returns each one's y in pixels.
+fn draw_limits(ch: &mut Ctx, c: &Chart, x1: f64) -> Result<Vec<i32>, Err> {
+    let mut px = Vec::new();
+    for (i, (name, v)) in c.limits.iter().enumerate() {
+        let color = LIMIT_COLORS[i % LIMIT_COLORS.len()];
+        let y = v * c.unit.scale();
+        px.push(ch.backend_coord(&(0.0, y)).1);
+        let line = PathElement::new([(0.0, y), (x1, y)], color.stroke_width(1));
+        ch.draw_series(std::iter::once(line))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color));
+    }
+    Ok(px)
+}
+
+/// Kills as red vertical lines, labelled unless the label is empty; returns each one's x in
+/// pixels.
+fn draw_kills(ch: &mut Ctx, c: &Chart, y1: f64) -> Result<Vec<i32>, Err> {
+    let mut px = Vec::new();
+    for k in c.kills {
+        px.push(ch.backend_coord(&(k.t_s, 0.0)).0);
+        let line = PathElement::new([(k.t_s, 0.0), (k.t_s, y1)], RED.stroke_width(2));
+        ch.draw_series(std::iter::once(line))?;
+        if !k.label.is_empty() {
+            let font = ("sans-serif", 11).into_font().color(&RED);
+            let text = Text::new(k.label.clone(), (k.t_s, y1 * 0.55), font);
+            ch.draw_series(std::iter::once(text))?;
+        }
+    }
+    Ok(px)
+}
+
 /// Draws the chart; returns the SVG and the pixel positions of its limits (y) and kills (x).
 fn draw(c: &Chart) -> Result<(String, Vec<i32>, Vec<i32>), Err> {
     let mut svg = String::new();
     let (x1, y1) = (c.span_s.max(0.001), y_max(c));
-    let s = c.unit.scale();
-    let (mut limit_px, mut kill_px) = (Vec::new(), Vec::new());
+    let (limit_px, kill_px);
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE)?;
@@ -113,53 +216,11 @@ fn draw(c: &Chart) -> Result<(String, Vec<i32>, Vec<i32>), Err> {
             .y_desc(c.unit.label())
             .light_line_style(WHITE.mix(0.0))
             .draw()?;
-        for (name, a, b) in c.spans {
-            let band = Rectangle::new(
-                [(*a, 0.0), (*b, y1)],
-                RGBColor(120, 120, 120).mix(0.12).filled(),
-            );
-            ch.draw_series(std::iter::once(band))?;
-            ch.draw_series(std::iter::once(Text::new(
-                name.clone(),
-                (*a, y1 * 0.97),
-                ("sans-serif", 11),
-            )))?;
-        }
-        for m in c.marks {
-            let style = RGBColor(90, 90, 90).mix(0.35);
-            let line = PathElement::new([(m.t_s, 0.0), (m.t_s, y1)], style);
-            ch.draw_series(std::iter::once(line))?;
-        }
-        for (i, l) in c.lines.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
-            let pts = l.points.iter().map(|p| (p.0, p.1 * s));
-            ch.draw_series(LineSeries::new(pts, color.stroke_width(2)))?
-                .label(l.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-        }
-        for (i, (name, v)) in c.limits.iter().enumerate() {
-            let color = LIMIT_COLORS[i % LIMIT_COLORS.len()];
-            let y = v * s;
-            limit_px.push(ch.backend_coord(&(0.0, y)).1);
-            let line = PathElement::new([(0.0, y), (x1, y)], color.stroke_width(1));
-            ch.draw_series(std::iter::once(line))?
-                .label(name.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 18, y)], color));
-        }
-        for k in c.kills {
-            kill_px.push(ch.backend_coord(&(k.t_s, 0.0)).0);
-            ch.draw_series(std::iter::once(PathElement::new(
-                [(k.t_s, 0.0), (k.t_s, y1)],
-                RED.stroke_width(2),
-            )))?;
-            ch.draw_series(std::iter::once(Text::new(
-                k.label.clone(),
-                (k.t_s, y1 * 0.55),
-                ("sans-serif", 11).into_font().color(&RED),
-            )))?;
-        }
+        draw_phases_and_marks(&mut ch, c, y1)?;
+        draw_bands(&mut ch, c)?;
+        draw_lines(&mut ch, c)?;
+        limit_px = draw_limits(&mut ch, c, x1)?;
+        kill_px = draw_kills(&mut ch, c, y1)?;
         ch.configure_series_labels()
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
@@ -187,6 +248,9 @@ pub fn figure(c: &Chart, what: &str) -> String {
         super::esc(what),
         c.lines.len()
     );
+    if let Some(b) = &c.bands {
+        let _ = write!(out, " data-bands=\"{}\"", b.ranges.len());
+    }
     match draw(c) {
         Ok((svg, limits, kills)) => {
             let _ = write!(

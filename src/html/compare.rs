@@ -69,6 +69,7 @@ fn overlay(out: &mut String, sides: [Option<RunSeries>; 2], what: &str) {
             title: format!("{cg}: memory, A and B"),
             unit: Unit::Bytes,
             lines: &lines,
+            bands: None,
             limits: &limits,
             spans: &[],
             marks: &[],

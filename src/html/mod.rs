@@ -1,10 +1,13 @@
 //! `report.html`: one self-contained page per run directory — inline SVG charts, no script,
 //! no network. Per variant: the expectation table (✓/✗ with observed values, by the verdict
-//! rule, k of n over runs), then per run each cgroup's memory over time with its limits,
-//! phases, workload starts and exits and the kernel's OOM kills, its memory.events, io and
-//! PSI, and the machine's reclaim and swap rates; at the end the host and kernel facts.
+//! rule, k of n over runs); with three runs or more (repetitions, merged boots) each
+//! cgroup's median memory with the min–max band over the runs (`band`); then per run (folded
+//! when there are several) each cgroup's memory over time with its limits, phases, workload
+//! starts and exits and the kernel's OOM kills, its memory.events, io and PSI, and the
+//! machine's reclaim and swap rates; at the end the host and kernel facts.
 //! `index.html` links the reports of a results tree. Pure: text out.
 
+pub mod band;
 pub mod chart;
 pub mod compare;
 pub mod series;
@@ -13,6 +16,7 @@ use crate::analysis::VariantResult;
 use crate::record::raw::{RawRecord, RunRecord};
 use crate::report::Report;
 use chart::{figure, Chart, Unit};
+use series::RunSeries;
 use std::fmt::Write;
 
 /// Escapes text for HTML.
@@ -88,27 +92,26 @@ fn checks(out: &mut String, v: &VariantResult) {
     }
 }
 
-/// The charts of one run.
-fn run_charts(out: &mut String, r: &RunRecord) {
-    let s = series::of_run(r);
-    let none = Vec::new();
-    out.push_str("<div class=\"charts\">\n");
-    for (cg, lines) in &s.memory {
-        if lines.is_empty() {
-            continue;
-        }
+/// Each cgroup's memory chart, with its limits, phases, workloads and kills.
+fn memory_charts(out: &mut String, s: &RunSeries) {
+    for (cg, lines) in s.memory.iter().filter(|(_, l)| !l.is_empty()) {
         let c = Chart {
             title: format!("{cg}: memory"),
             unit: Unit::Bytes,
             lines,
+            bands: None,
             limits: s.limits.get(cg).map_or(&[][..], |l| &l[..]),
             spans: &s.phases,
             marks: &s.workloads,
-            kills: s.kills.get(cg).unwrap_or(&none),
+            kills: s.kills.get(cg).map_or(&[][..], |k| &k[..]),
             span_s: s.span_s,
         };
         out.push_str(&figure(&c, &format!("memory {cg}")));
     }
+}
+
+/// The memory values left out of charts that have others because they were zero throughout.
+fn zero_note(out: &mut String, s: &RunSeries) {
     let zero: Vec<String> = s
         .zero
         .iter()
@@ -122,6 +125,10 @@ fn run_charts(out: &mut String, r: &RunRecord) {
             esc(&zero.join("; "))
         );
     }
+}
+
+/// Per cgroup memory.events, io and PSI, then the machine's vmstat rates.
+fn other_charts(out: &mut String, s: &RunSeries) {
     let extra = [
         (
             &s.events,
@@ -132,35 +139,69 @@ fn run_charts(out: &mut String, r: &RunRecord) {
         (&s.io, "io", Unit::BytesPerSec, "io"),
         (&s.psi, "memory PSI", Unit::Plain("% stalled"), "psi"),
     ];
+    let plain = |title: String, unit, lines, kills| Chart {
+        title,
+        unit,
+        lines,
+        bands: None,
+        limits: &[],
+        spans: &s.phases,
+        marks: &[],
+        kills,
+        span_s: s.span_s,
+    };
     for (map, title, unit, what) in extra {
         for (cg, lines) in map.iter().filter(|(_, l)| !l.is_empty()) {
-            let c = Chart {
-                title: format!("{cg}: {title}"),
-                unit,
-                lines,
-                limits: &[],
-                spans: &s.phases,
-                marks: &[],
-                kills: s.kills.get(cg).unwrap_or(&none),
-                span_s: s.span_s,
-            };
+            let kills = s.kills.get(cg).map_or(&[][..], |k| &k[..]);
+            let c = plain(format!("{cg}: {title}"), unit, lines, kills);
             out.push_str(&figure(&c, &format!("{what} {cg}")));
         }
     }
     if !s.vmstat.is_empty() {
-        let c = Chart {
-            title: "machine: reclaim and swap (vmstat)".into(),
-            unit: Unit::Plain("pages/s"),
-            lines: &s.vmstat,
-            limits: &[],
-            spans: &s.phases,
-            marks: &[],
-            kills: &[],
-            span_s: s.span_s,
-        };
+        let title = "machine: reclaim and swap (vmstat)".to_string();
+        let c = plain(title, Unit::Plain("pages/s"), &s.vmstat, &[]);
         out.push_str(&figure(&c, "vmstat"));
     }
+}
+
+/// The charts of one run.
+fn run_charts(out: &mut String, r: &RunRecord) {
+    let s = series::of_run(r);
+    out.push_str("<div class=\"charts\">\n");
+    memory_charts(out, &s);
+    zero_note(out, &s);
+    other_charts(out, &s);
     out.push_str("</div>\n");
+}
+
+/// A run's name on the page: its repetition, and its boot in a record merged over boots.
+fn run_name(i: usize, r: &RunRecord) -> String {
+    let rep = r.plan.as_ref().map_or(i as u32, |p| p.repetition);
+    match r.boot {
+        Some(b) => format!("boot {b}, run {rep}"),
+        None => format!("run {rep}"),
+    }
+}
+
+/// The runs of a variant: with [`band::MIN_RUNS`] or more, the median-with-band charts
+/// followed by every run's charts folded; with fewer, the first run's charts open and the
+/// others folded.
+fn variant_runs(out: &mut String, runs: &[&RunRecord]) {
+    let banded = runs.len() >= band::MIN_RUNS;
+    if banded {
+        band::section(out, runs);
+    }
+    for (i, r) in runs.iter().enumerate() {
+        let name = run_name(i, r);
+        if i == 0 && !banded {
+            let _ = writeln!(out, "<h3>{name}</h3>");
+            run_charts(out, r);
+        } else {
+            let _ = writeln!(out, "<details><summary>{name}</summary>");
+            run_charts(out, r);
+            out.push_str("</details>\n");
+        }
+    }
 }
 
 fn variant(out: &mut String, v: &VariantResult, rec: &RawRecord) {
@@ -182,17 +223,7 @@ fn variant(out: &mut String, v: &VariantResult, rec: &RawRecord) {
         .iter()
         .filter(|r| r.plan.as_ref().is_some_and(|p| p.variant == v.variant))
         .collect();
-    for (i, r) in runs.iter().enumerate() {
-        let rep = r.plan.as_ref().map_or(i as u32, |p| p.repetition);
-        if i == 0 {
-            let _ = writeln!(out, "<h3>run {rep}</h3>");
-            run_charts(out, r);
-        } else {
-            let _ = writeln!(out, "<details><summary>run {rep}</summary>");
-            run_charts(out, r);
-            out.push_str("</details>\n");
-        }
-    }
+    variant_runs(out, &runs);
 }
 
 fn facts(out: &mut String, r: &Report) {

@@ -288,6 +288,20 @@ fn moments(rec: &RunRecord, t0: u64, s: &mut RunSeries) {
     }
 }
 
+/// Per cgroup (value name), every memory line of the run, those zero throughout included:
+/// what the median band over runs resamples.
+pub fn memory_of_run(rec: &RunRecord) -> BTreeMap<String, Vec<Line>> {
+    let all = samples(rec);
+    let t0 = all.first().map_or(0, |p| p.t_ns);
+    let mut names: Vec<&String> = all.iter().flat_map(|p| p.cgroups.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|cg| (short(cg), memory_lines(&all, t0, cg)))
+        .collect()
+}
+
 /// The series of one run.
 pub fn of_run(rec: &RunRecord) -> RunSeries {
     let all = samples(rec);

@@ -3,14 +3,28 @@ record: per memory chart the number of drawn series and their points, the memory
 height read off the y axis' tick labels, and the OOM kill marker's position read off the x
 axis' tick labels. Usage: check_report.py DOM RUN_JSON CGROUP [WHAT SIDES]: WHAT is the
 chart's data-what (default "memory CGROUP"); SIDES 2 for compare.html, where both sides are
-the same record, so every series, limit and kill is drawn twice. Prints what it checked;
-exits 1 with the reason on the first mismatch."""
+the same record, so every series, limit and kill is drawn twice.
+
+check_report.py --band DOM CGROUP RUN_JSON...: the median-with-band chart of a variant's runs
+(in page order). From the records alone it computes what the chart must show: each run's
+memory.current, anon and file against seconds from the run's first sample, interpolated
+linearly onto a grid (step: the coarsest interval_ms, at least the longest run / 400), at
+each grid time that at least half the runs cover the median, min and max over those runs.
+It checks each median polyline vertex by vertex (x from the x ticks, y from the y ticks),
+that the shaded polygon of the same colour runs along the min and max and holds the median,
+every run's kill marker, the memory.max line, and that each run's own memory chart is still
+on the page with its own series and points.
+
+Prints what it checked; exits 1 with the reason on the first mismatch."""
+import bisect
 import json
 import re
 import sys
 from html.parser import HTMLParser
 
-PALETTE = {"#1F77B4", "#FF7F0E", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#17BECF"}
+ORDER = ["#1F77B4", "#FF7F0E", "#2CA02C", "#9467BD", "#8C564B", "#E377C2", "#7F7F7F", "#17BECF"]
+PALETTE = set(ORDER)
+BANDED = ["memory.current", "anon", "file"]
 
 
 class Figures(HTMLParser):
@@ -23,11 +37,14 @@ class Figures(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "figure" and a.get("class") == "chart":
-            self.cur = {"attrs": a, "polylines": [], "texts": []}
+            self.cur = {"attrs": a, "polylines": [], "polygons": [], "texts": []}
             self.figs.append(self.cur)
-        elif self.cur is not None and tag == "polyline":
+        elif self.cur is not None and tag in ("polyline", "polygon"):
             pts = [tuple(float(v) for v in p.split(",")) for p in a.get("points", "").split()]
-            self.cur["polylines"].append((a.get("stroke", "").upper(), pts))
+            if tag == "polyline":
+                self.cur["polylines"].append((a.get("stroke", "").upper(), pts))
+            else:
+                self.cur["polygons"].append((a.get("fill", "").upper(), pts))
         elif self.cur is not None and tag == "text":
             self.text_attrs = a
 
@@ -75,17 +92,30 @@ def expected_series(run, cg):
     return drawn, len(sets), t0
 
 
-def main():
+def axes(f):
+    """(MiB -> y pixel, s -> x pixel) from the figure's tick labels."""
+    ys = [(float(t), float(a["y"])) for a, t in f["texts"] if a.get("text-anchor") == "end" and re.fullmatch(r"-?[0-9.]+", t)]
+    xs = [(float(t), float(a["x"])) for a, t in f["texts"] if a.get("text-anchor") == "middle" and re.fullmatch(r"-?[0-9.]+", t)]
+    if len(ys) < 2 or len(xs) < 2:
+        fail(f"axis ticks not found: y {ys}, x {xs}")
+    return fit(ys), fit(xs)
+
+
+def one_figure(p, what):
+    figs = [f for f in p.figs if f["attrs"].get("data-what") == what]
+    if len(figs) != 1:
+        fail(f"{len(figs)} charts {what!r} in the DOM")
+    return figs[0]
+
+
+def main_run():
     dom, run_path, cg = sys.argv[1], sys.argv[2], sys.argv[3]
     what = sys.argv[4] if len(sys.argv) > 4 else f"memory {cg}"
     sides = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     run = json.load(open(run_path))
     p = Figures()
     p.feed(open(dom).read())
-    figs = [f for f in p.figs if f["attrs"].get("data-what") == what]
-    if len(figs) != 1:
-        fail(f"{len(figs)} charts {what!r} in the DOM")
-    f = figs[0]
+    f = one_figure(p, what)
     drawn, n_points, t0 = expected_series(run, cg)
     if sides == 2:  # compare.html draws memory.current and anon of each side
         drawn = {f"{s} {k}": v for s in "AB" for k, v in drawn.items() if k in ("memory.current", "anon")}
@@ -95,11 +125,7 @@ def main():
     for stroke, pts in series:
         if len(pts) != n_points:
             fail(f"a series of {len(pts)} points; the record has {n_points} samples of {cg}")
-    ys = [(float(t), float(a["y"])) for a, t in f["texts"] if a.get("text-anchor") == "end" and re.fullmatch(r"-?[0-9.]+", t)]
-    xs = [(float(t), float(a["x"])) for a, t in f["texts"] if a.get("text-anchor") == "middle" and re.fullmatch(r"-?[0-9.]+", t)]
-    if len(ys) < 2 or len(xs) < 2:
-        fail(f"axis ticks not found: y {ys}, x {xs}")
-    y_of, x_of = fit(ys), fit(xs)
+    y_of, x_of = axes(f)
     limit = next(int(v) for c in run["plan"]["cgroups"] if c["name"] == cg for k, v in c["writes"] if k == "memory.max")
     want_y = y_of(limit / 1048576)
     limit_lines = [pts for s, pts in f["polylines"] if s in ("#C80000", "#E68C00") and len(pts) == 2 and pts[0][1] == pts[1][1] and pts[1][0] - pts[0][0] > 100]
@@ -117,4 +143,139 @@ def main():
           f"kill at x={kills[0][0][0]:.0f} for {t_s:.3f} s (ticks say {want_x:.1f})")
 
 
-main()
+def run_lines(run, cg):
+    """The banded lines of one run: label -> [(s from the run's first sample, value)]."""
+    sets = sorted(run["samples"] + [m["set"] for m in run["marks"]], key=lambda s: s["t_ns"])
+    t0 = sets[0]["t_ns"]
+    out = {k: [] for k in BANDED}
+    for s in sets:
+        c = s["cgroups"].get(cg)
+        if c is None:
+            continue
+        t = (s["t_ns"] - t0) / 1e9
+        if "current" in c:
+            out["memory.current"].append((t, int(c["current"])))
+        for k in ("anon", "file"):
+            v = stat_key(c.get("stat", ""), k)
+            if v is not None:
+                out[k].append((t, v))
+    return out, t0, (sets[-1]["t_ns"] - t0) / 1e9
+
+
+def interp(pts, t):
+    """Linear between the samples around t; None outside them."""
+    times = [p[0] for p in pts]
+    i = bisect.bisect_left(times, t)
+    if i == len(pts):
+        return None
+    if pts[i][0] == t:
+        return pts[i][1]
+    if i == 0:
+        return None
+    (a, va), (b, vb) = pts[i - 1], pts[i]
+    return va + (t - a) / (b - a) * (vb - va)
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def expected_bands(runs, cg):
+    """label -> [(t, min, median, max)] over the grid, as the band chart must draw it."""
+    lines = [run_lines(r, cg) for r in runs]
+    span = max(l[2] for l in lines)
+    step = max(max(r["interval_ms"] for r in runs) / 1e3, span / 400, 1e-3)
+    grid = [k * step for k in range(int(span / step + 1e-9) + 1)]
+    need = (len(runs) + 1) // 2
+    out = {}
+    for label in BANDED:
+        per_run = [l[0][label] for l in lines]
+        if not any(v for pts in per_run for _, v in pts):
+            continue
+        pts = []
+        for t in grid:
+            vals = [v for v in (interp(p, t) for p in per_run) if v is not None]
+            if len(vals) >= need:
+                pts.append((t, min(vals), median(vals), max(vals)))
+        out[label] = pts
+    return out, step
+
+
+def check_band_line(f, color, want, y_of, x_of):
+    """The median polyline of `color` and the polygon of the same colour against `want`."""
+    lines = [pts for s, pts in f["polylines"] if s == color and len(pts) > 2]
+    shades = [pts for fill, pts in f["polygons"] if fill == color]
+    if len(lines) != 1 or len(shades) != 1:
+        fail(f"{color}: {len(lines)} median lines and {len(shades)} bands, want one each")
+    line, shade = lines[0], shades[0]
+    n = len(want)
+    if len(line) != n or len(shade) != 2 * n:
+        fail(f"{color}: {len(line)} median points and {len(shade)} band vertices; the grid has {n} times")
+    for i, ((t, lo, med, hi), (x, y)) in enumerate(zip(want, line)):
+        low, high = shade[i], shade[2 * n - 1 - i]
+        ok_x = abs(x - x_of(t)) <= 1.5 and low[0] == x and high[0] == x
+        ok_y = abs(y - y_of(med / 1048576)) <= 1.5
+        ok_band = abs(low[1] - y_of(lo / 1048576)) <= 1.5 and abs(high[1] - y_of(hi / 1048576)) <= 1.5
+        if not (ok_x and ok_y and ok_band and high[1] <= y <= low[1]):
+            fail(f"{color} at {t:.3f} s: median {med:.0f} B in [{lo:.0f}, {hi:.0f}] should be at "
+                 f"x={x_of(t):.1f} y={y_of(med / 1048576):.1f} in y [{y_of(hi / 1048576):.1f}, "
+                 f"{y_of(lo / 1048576):.1f}]: drawn ({x}, {y}) in [{high}, {low}]")
+
+
+def check_band_kills(f, runs, x_of):
+    want = []
+    for r in runs:
+        t0 = min(s["t_ns"] for s in r["samples"] + [m["set"] for m in r["marks"]])
+        for k in r["kmsg"]:
+            if "Killed process" in k["raw"]:
+                usec = int(k["raw"].split(";")[0].split(",")[2])
+                want.append((usec * 1000 + r["kmsg_offset_ns"] - t0) / 1e9)
+    got = sorted(pts[0][0] for s, pts in f["polylines"] if s == "#FF0000" and len(pts) == 2 and pts[0][0] == pts[1][0])
+    xs = sorted(x_of(t) for t in want)
+    if len(got) != len(xs) or any(abs(g - x) > 1.5 for g, x in zip(got, xs)):
+        fail(f"kills at {want} s should be at x={xs}: found {got}")
+    return want
+
+
+def check_each_run(p, runs, cg):
+    """Each run's own memory chart, in page order, has that run's series and points."""
+    figs = [f for f in p.figs if f["attrs"].get("data-what") == f"memory {cg}"]
+    if len(figs) != len(runs):
+        fail(f"{len(figs)} per-run memory charts for {len(runs)} runs")
+    for k, (f, run) in enumerate(zip(figs, runs)):
+        drawn, n_points, _ = expected_series(run, cg)
+        series = [pl for pl in f["polylines"] if pl[0] in PALETTE and len(pl[1]) > 2]
+        if len(series) != len(drawn) or any(len(pts) != n_points for _, pts in series):
+            fail(f"run {k}'s chart: {[len(pts) for _, pts in series]} points, want {len(drawn)} series of {n_points}")
+
+
+def main_band():
+    dom, cg, paths = sys.argv[2], sys.argv[3], sys.argv[4:]
+    runs = [json.load(open(p)) for p in paths]
+    p = Figures()
+    p.feed(open(dom).read())
+    f = one_figure(p, f"band memory {cg}")
+    want, step = expected_bands(runs, cg)
+    if f["attrs"].get("data-bands") != str(len(want)):
+        fail(f"data-bands {f['attrs'].get('data-bands')}, the records have {len(want)} non-zero: {sorted(want)}")
+    y_of, x_of = axes(f)
+    for i, label in enumerate(want):
+        check_band_line(f, ORDER[i], want[label], y_of, x_of)
+    kills = check_band_kills(f, runs, x_of)
+    limit = next(int(v) for c in runs[0]["plan"]["cgroups"] if c["name"] == cg for k, v in c["writes"] if k == "memory.max")
+    limit_lines = [pts for s, pts in f["polylines"] if s == "#C80000" and len(pts) == 2 and pts[0][1] == pts[1][1] and pts[1][0] - pts[0][0] > 100]
+    if len(limit_lines) != 1 or abs(limit_lines[0][0][1] - y_of(limit / 1048576)) > 1.5:
+        fail(f"memory.max {limit} B should be a line at y={y_of(limit / 1048576):.1f}: found {limit_lines}")
+    check_each_run(p, runs, cg)
+    print(f"ok: band chart of {len(runs)} runs, grid {step * 1e3:.0f} ms: "
+          + "; ".join(f"{k} median of {len(v)} points inside min–max" for k, v in want.items())
+          + f"; {len(kills)} kills at {', '.join(f'{t:.3f}' for t in kills)} s; memory.max line; "
+          "each run's own memory chart")
+
+
+if sys.argv[1] == "--band":
+    main_band()
+else:
+    main_run()
