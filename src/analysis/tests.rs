@@ -155,6 +155,14 @@ fn phases_take_deltas_between_their_marks_and_a_missing_disk_line_is_zero() {
     );
     assert_eq!(v["workload.reader.killed_by"], Val::Str("none".into()));
     assert!(a.passed(), "{:#?}", a.variants[0].checks);
+    // From its start (10 ms, 0) to the cgroup's peak (1000 ms, 64 MiB + 4 KiB).
+    let Val::Num(climb) = v["workload.reader.climb_bytes_per_s"] else {
+        panic!("{:?}", v.get("workload.reader.climb_bytes_per_s"))
+    };
+    assert!(
+        (climb - (64 * mib + 4096) as f64 / 0.99).abs() < 1.0,
+        "{climb}"
+    );
 }
 
 #[test]

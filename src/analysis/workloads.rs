@@ -141,6 +141,28 @@ fn pass_values(out: &mut Values, p: &str, w: &WorkloadRecord) {
     num(out, format!("{p}passes"), passes as f64);
 }
 
+/// How fast its cgroup's memory.current rose while it ran: from the first sample after its
+/// start to the highest, bytes/s. A rate-paced or killed workload ends no pass, so this is
+/// the rate it reached (TCG caps a nominal `--rate`); None with fewer than two samples.
+fn climb_rate(rec: &RunRecord, w: &WorkloadRecord) -> Option<f64> {
+    let (start, end) = (w.start_ns?, w.exit_ns.unwrap_or(u64::MAX));
+    let current = |s: &crate::record::raw::SampleSet| {
+        let c = s.cgroups.get(&w.cgroup)?.current.as_ref()?;
+        c.as_str().trim().parse::<u64>().ok()
+    };
+    let sets = rec.samples.iter().chain(rec.marks.iter().map(|m| &m.set));
+    let mut points: Vec<(u64, u64)> = sets
+        .filter(|s| s.t_ns >= start && s.t_ns <= end)
+        .filter_map(|s| Some((s.t_ns, current(s)?)))
+        .collect();
+    points.sort_unstable();
+    let mut points = points.into_iter();
+    let first = points.next()?;
+    let peak = points.fold(first, |m, p| if p.1 > m.1 { p } else { m });
+    let secs = peak.0.checked_sub(first.0)? as f64 / 1e9;
+    (secs > 0.0).then(|| peak.1.saturating_sub(first.1) as f64 / secs)
+}
+
 /// The last non-empty line a workload printed (why it failed, when it exited non-zero).
 fn last_line(output: &str) -> Option<&str> {
     output.lines().rev().map(str::trim).find(|l| !l.is_empty())
@@ -183,6 +205,9 @@ pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
             );
         }
         pass_values(out, &p, w);
+        if let Some(r) = climb_rate(rec, w) {
+            num(out, format!("{p}climb_bytes_per_s"), r);
+        }
         if let Some(k) = kill {
             kill_values(out, &p, k, rec, &w.cgroup);
         }
