@@ -10,6 +10,9 @@
 #               the system stays `running`
 #   kill9       the harness SIGKILLed mid-run in a Delegate=yes service: the reaper removes
 #               the run, its files and processes
+#   pods        `sudo cgharness run guaranteed-fix`: passes, its kubepods tree inside the run's
+#               own scope, a Guaranteed container at -997, nothing left; a node-pressure
+#               scenario refused (exit 3, naming --allow-node-oom)
 #   audit       the cgroup tree and every cgroup.subtree_control are as they were before
 set -u
 . /payload/lib.sh
@@ -44,6 +47,31 @@ check sudo-bound-to-session $? "$(grep -Eo '"bound_to": *"[^"]*"' /payload/out/s
 settle
 left=$(leftovers)
 check sudo-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+
+# --- pods on a systemd host: the kubelet's tree inside the harness's own subtree -----------
+echo "== pods ($(elapsed))"
+su -l tester -c "cd /var/tmp && sudo -n $bin run guaranteed-fix --scale 1/16 --quiet --out /payload/out/pods --data-dir /var/tmp" \
+  > "$out/pods.log" 2>&1
+rc=$?
+check pods-exit "$([ $rc = 0 ]; echo $?)" "exit $rc"
+# The kubepods tree lived under the run's cgroup in the harness's transient scope, not at
+# systemd's top level (where a real kubelet's kubepods.slice would be).
+top=$(grep -Eo '"top_path": *"[^"]*"' /payload/out/pods/record.json 2>/dev/null | head -1)
+grep -Eq '"top_path": *"/sys/fs/cgroup/system\.slice/cgharness-[^"]*\.scope/' <<<"$top"
+check pods-in-own-scope $? "$top"
+adj=$(grep -Eo '"oom_score_adj": *-?[0-9]+' /payload/out/pods/record.json 2>/dev/null | sort -u | tr '\n' ' ')
+grep -q -- '-997' <<<"$adj"
+check pods-negative-adj $? "$adj"
+test ! -e /sys/fs/cgroup/kubepods.slice
+check pods-no-top-level-kubepods $? "$(ls -d /sys/fs/cgroup/kubepods* 2>&1)"
+settle
+left=$(leftovers)
+check pods-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+# A node-pressure scenario on a host: refused with exit 3 and the way out, nothing created.
+sudo -n $bin run node-oom-victim-order --scale 1/16 --quiet --out /payload/out/node > "$out/node.log" 2>&1
+rc=$?
+grep -q -- '--allow-node-oom' "$out/node.log"
+check pods-node-pressure-refused "$([ $rc = 3 ] && grep -q -- '--allow-node-oom' "$out/node.log"; echo $?)" "exit $rc: $(head -c 300 "$out/node.log")"
 
 # --- a Delegate=yes service stopped mid-run -------------------------------------------------
 echo "== stop ($(elapsed))"
