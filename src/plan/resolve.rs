@@ -12,6 +12,7 @@ mod acts;
 mod cgroups;
 mod checks;
 mod mark;
+mod node;
 mod pod_tree;
 mod pods;
 

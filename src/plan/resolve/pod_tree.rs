@@ -4,6 +4,7 @@
 //! record keeps. Also the scheduler's fit check, so a scenario cannot place pods a real node
 //! would refuse.
 
+use super::node;
 use super::pods::{self, Quantities};
 use crate::k8s::explain::{explain, Explained, PodOut};
 use crate::k8s::model::{ContainerKind, Pod, Qos};
@@ -54,7 +55,7 @@ pub fn resolve(
         (None, false) => return Err(src.error_at("[[pod]]", "[[pod]] needs a [node] table with node_capacity: the kubelet's oom_score_adj divides by it")),
         (Some(n), false) => n,
     };
-    let (node, eviction) = pods::node(q, node_decl)?;
+    let (node, eviction) = node::node(q, node_decl)?;
     let mut all: Vec<Pod> = Vec::new();
     for d in &spec.pod {
         for p in pods::pods(q, d)? {
@@ -98,7 +99,7 @@ pub fn resolve(
         add_balloon(&mut parts, b);
         b
     });
-    let evictor = pods::evictor(q, node_decl, eviction, node_pressure)?;
+    let evictor = node::evictor(q, node_decl, eviction, node_pressure)?;
     let infos = all.iter().zip(&ex.pods).map(|(p, o)| PodInfo {
         name: p.name.clone(),
         cgroup: o.cgroup.clone(),
