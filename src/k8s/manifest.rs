@@ -4,7 +4,8 @@
 //! No I/O: the caller reads the file.
 
 use super::model::{Container, ContainerKind, Pod, ResourceList, Resources};
-use super::yaml::{documents, Node};
+use super::v1_34::hugepages::{self, PREFIX};
+use super::yaml::{documents, Node, Value};
 use crate::size::{parse_cpu_quantity, parse_quantity};
 
 /// A manifest that could not be read, with where and what was expected.
@@ -190,6 +191,9 @@ fn pod_from(obj: &Node, name: &str) -> Result<Pod, ManifestError> {
     };
     let containers = containers_from(spec)?;
     let pod_resources = spec.get("resources").map(resources_from).transpose()?;
+    if let (Some(r), Some(node)) = (&pod_resources, spec.get("resources")) {
+        no_pod_level_hugepages(r, node)?;
+    }
     let priority_class = text("priorityClassName")?;
     let priority = priority.or_else(|| {
         priority_class
@@ -246,6 +250,9 @@ fn container_from(c: &Node, kind: ContainerKind) -> Result<Container, ManifestEr
         .map(resources_from)
         .transpose()?
         .unwrap_or_default();
+    if let Some(r) = c.get("resources") {
+        validate_hugepages(&resources, r)?;
+    }
     Ok(Container {
         name: name.to_string(),
         kind,
@@ -278,7 +285,40 @@ fn list_from(l: &Node) -> Result<ResourceList, ManifestError> {
         let text = c.str("cpu")?;
         out.cpu_milli = Some(parse_cpu_quantity(text).map_err(|e| c.err(format!("cpu: {e}")))?);
     }
+    if let Value::Map(entries) = &l.value {
+        for (name, n) in entries.iter().filter(|(k, _)| k.starts_with(PREFIX)) {
+            let text = n.str(name)?;
+            let v = parse_quantity(text).map_err(|e| n.err(format!("{name}: {e}")))?;
+            out.hugepages.insert(name.clone(), v);
+        }
+    }
     Ok(out)
+}
+
+/// The API server's huge page checks on a container's `resources` (node `r`), the error at
+/// the entry it is about (pkg/apis/core/validation/validation.go:validateResourceRequirements).
+fn validate_hugepages(res: &Resources, r: &Node) -> Result<(), ManifestError> {
+    let Err(e) = hugepages::validate(res) else {
+        return Ok(());
+    };
+    let at = e
+        .list
+        .and_then(|l| r.get(l))
+        .and_then(|l| e.name.as_deref().and_then(|n| l.get(n)).or(Some(l)))
+        .unwrap_or(r);
+    Err(at.err(format!("resources: {}", e.message)))
+}
+
+/// Pod-level `hugepages-<size>` (`spec.resources`, KEP-2837) are refused: their defaulting and
+/// their way into the containers' limits were not read at v1.34.
+fn no_pod_level_hugepages(res: &Resources, r: &Node) -> Result<(), ManifestError> {
+    for (list, l) in [("requests", &res.requests), ("limits", &res.limits)] {
+        if let Some(name) = l.hugepages.keys().next() {
+            let at = r.get(list).and_then(|n| n.get(name)).unwrap_or(r);
+            return Err(at.err(format!("spec.resources.{list}.{name}: pod-level huge pages are not modelled; give them to the containers")));
+        }
+    }
+    Ok(())
 }
 
 /// A stable UID for a pod without one (`metadata.uid` is set by the API server).

@@ -2,6 +2,7 @@
 
 use crate::k8s::explain::{Explained, OomCandidate};
 use crate::k8s::model::{Node, Pod};
+use crate::k8s::v1_34::hugepages::{self, Hugetlb};
 use crate::k8s::v1_34::{self as rules, rule};
 use crate::size::format_bytes;
 use std::fmt::Write;
@@ -15,6 +16,20 @@ fn bytes(v: Option<u64>, none: &str) -> String {
 
 fn line(out: &mut String, indent: &str, key: &str, value: &str, why: &str) {
     let _ = writeln!(out, "{indent}{key:<22} {value:<32} {why}");
+}
+
+/// `hugetlb.<size>.max` values on one line: `2MB 4194304 (4.0 MiB), 1GB 0`.
+fn hugetlb(out: &mut String, indent: &str, key: &str, v: &Option<Hugetlb>, why: &str) {
+    let Some(m) = v else { return };
+    let parts: Vec<String> = m
+        .iter()
+        .map(|(size, b)| match *b {
+            0 => format!("{size} 0"),
+            b if b >= hugepages::UNBOUNDED => format!("{size} {b} (1<<62)"),
+            b => format!("{size} {b} ({})", format_bytes(b)),
+        })
+        .collect();
+    line(out, indent, key, &parts.join(", "), why);
 }
 
 /// Renders the explanation, the node first, then each pod, then the OOM order.
@@ -34,6 +49,7 @@ pub fn text(node: &Node, pods: &[Pod], ex: &Explained, order: &[OomCandidate]) -
         &bytes(kp, "max"),
         rule::KUBEPODS,
     );
+    node_hugetlb(&mut o, node, ex);
     let (b_min, g_min) = rules::qos_memory_min(node, pods);
     if node.memory_qos {
         line(
@@ -70,6 +86,13 @@ pub fn text(node: &Node, pods: &[Pod], ex: &Explained, order: &[OomCandidate]) -
                 rule::POD,
             );
         }
+        hugetlb(
+            &mut o,
+            "  ",
+            "hugetlb.<size>.max",
+            &p.hugetlb,
+            rule::POD_HUGETLB,
+        );
         for (c, co) in pod.containers.iter().zip(&p.containers) {
             let kind = format!("{:?}", c.kind).to_lowercase();
             let _ = writeln!(o, "  container {} ({kind})", co.name);
@@ -112,6 +135,8 @@ pub fn text(node: &Node, pods: &[Pod], ex: &Explained, order: &[OomCandidate]) -
             );
             let group = if co.oom_group { "1" } else { "0" };
             line(&mut o, "    ", "memory.oom.group", group, rule::OOM_GROUP);
+            let why = rule::CONTAINER_HUGETLB;
+            hugetlb(&mut o, "    ", "hugetlb.<size>.max", &co.hugetlb, why);
         }
     }
     let _ = writeln!(o, "\nOOM order at a kubepods-level OOM (first is killed first; badness = usage + oom_score_adj × kubepods memory.max / 1000, mm/oom_kill.c:oom_badness):");
@@ -127,4 +152,40 @@ pub fn text(node: &Node, pods: &[Pod], ex: &Explained, order: &[OomCandidate]) -
         );
     }
     o
+}
+
+/// kubepods' and the QoS slices' hugetlb values, and the memory the pools take from the
+/// scheduler's allocatable.
+fn node_hugetlb(o: &mut String, node: &Node, ex: &Explained) {
+    let n = &ex.node;
+    hugetlb(
+        o,
+        "  ",
+        "hugetlb.<size>.max",
+        &n.kubepods_hugetlb,
+        rule::QOS_HUGETLB,
+    );
+    let first = "  (first)";
+    hugetlb(
+        o,
+        "  ",
+        first,
+        &n.kubepods_hugetlb_at_start,
+        rule::KUBEPODS_HUGETLB,
+    );
+    let slices = "qos slices hugetlb";
+    hugetlb(o, "  ", slices, &n.qos_hugetlb, rule::QOS_HUGETLB);
+    if hugepages::pools_bytes(node) > 0 {
+        let v = bytes(Some(n.allocatable_memory_bytes), "");
+        line(
+            o,
+            "  ",
+            "allocatable memory",
+            &v,
+            rule::HUGEPAGES_ALLOCATABLE,
+        );
+    }
+    if !node.hugetlb_controller {
+        line(o, "  ", "hugetlb.*", "not written", rule::HUGETLB_WRITE);
+    }
 }

@@ -1,8 +1,9 @@
-//! `[node]` → the kubelet model's node (quantities scaled with the pods) and the evictor
-//! that watches it. Validation only; [`super::pod_tree`] uses the result.
+//! `[node]` → the kubelet model's node (quantities scaled with the pods, huge page pools
+//! not) and the evictor that watches it. Validation only; [`super::pod_tree`] uses the result.
 
 use super::pods::Quantities;
-use crate::k8s::model::Node;
+use crate::k8s::model::{HugePagePool, Node};
+use crate::k8s::v1_34::hugepages;
 use crate::k8s::SwapBehavior;
 use crate::plan::pods::EvictorPlan;
 use crate::spec::pods::NodeDecl;
@@ -80,6 +81,8 @@ pub fn node(q: &Quantities, d: &NodeDecl) -> Result<(Node, u64), SpecError> {
         memory_throttling_factor: factor,
         single_process_oom_kill: q.flag("single_process_oom_kill", &d.single_process_oom_kill)?,
         page_size: 4096,
+        hugepages: pools(q, d)?,
+        hugetlb_controller: true,
     };
     if node.node_capacity == 0 {
         return Err(src.error_at("node_capacity", "[node] node_capacity must be above 0"));
@@ -191,4 +194,50 @@ fn eviction_bytes(q: &Quantities, d: &NodeDecl, capacity: u64) -> Result<u64, Sp
         }
         None => q.bytes("[node] eviction_hard", value),
     }
+}
+
+/// `hugepages = { "2Mi" = "64Mi" }`: the pools by page size, each a whole number of pages,
+/// not scaled (a pool is the machine's, pages are whole).
+fn pools(q: &Quantities, d: &NodeDecl) -> Result<Vec<HugePagePool>, SpecError> {
+    let mut out: Vec<HugePagePool> = Vec::new();
+    for (size, text) in d.hugepages.iter().flatten() {
+        let name = format!("{}{size}", hugepages::PREFIX);
+        let bad = |why: String| {
+            q.src
+                .error_at(text, format!("[node] hugepages {size:?}: {why}"))
+        };
+        let page_bytes = hugepages::page_size(&name)
+            .filter(|p| *p > 0)
+            .ok_or_else(|| bad("not a page size: write it as Kubernetes does (2Mi, 1Gi)".into()))?;
+        let pool_bytes = q.unscaled(&format!("[node] hugepages {size}"), text)?;
+        if pool_bytes % page_bytes != 0 {
+            return Err(bad(format!(
+                "{pool_bytes} bytes is not a whole number of pages"
+            )));
+        }
+        if out.iter().any(|p| p.page_bytes == page_bytes) {
+            return Err(bad("that page size is given twice".into()));
+        }
+        out.push(HugePagePool {
+            page_bytes,
+            pool_bytes,
+        });
+    }
+    out.sort_by_key(|p| p.page_bytes);
+    Ok(out)
+}
+
+/// The host's page sizes the `[node]` does not declare, with no pool: the kubelet writes
+/// hugetlb.<size>.max for every size `HugePageSizes()` finds on the machine, and cadvisor
+/// reports each as capacity (0 without pre-allocated pages).
+pub fn add_host_page_sizes(node: &mut Node, host: Option<&[u64]>) {
+    for &page_bytes in host.unwrap_or_default() {
+        if !node.hugepages.iter().any(|p| p.page_bytes == page_bytes) {
+            node.hugepages.push(HugePagePool {
+                page_bytes,
+                pool_bytes: 0,
+            });
+        }
+    }
+    node.hugepages.sort_by_key(|p| p.page_bytes);
 }

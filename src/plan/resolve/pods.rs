@@ -1,14 +1,16 @@
 //! `[[pod]]` → the kubelet model's pods: Kubernetes quantities parsed and scaled together
 //! with the node's ([`super::node`] reads `[node]`; so the ratios in the oom_score_adj
 //! formula and the allocatable arithmetic hold under `--scale`), pods expanded by `replicas`
-//! and defaulted as the API server does. [`super::pod_tree`] turns the model's answer into
-//! cgroups and workloads.
+//! and defaulted as the API server does; huge pages parsed unscaled and checked as the API
+//! server checks them. [`super::pod_tree`] turns the model's answer into cgroups and
+//! workloads.
 
 use crate::k8s::model::{Container, ContainerKind, Pod, ResourceList, Resources};
-use crate::k8s::v1_34;
+use crate::k8s::v1_34::{self, hugepages};
 use crate::size::{parse_cpu_quantity, parse_quantity};
 use crate::spec::pods::{ContainerDecl, PodDecl, Uses};
 use crate::spec::{Source, SpecError};
+use std::collections::BTreeMap;
 
 type Sub<'a> = &'a dyn Fn(&str) -> Result<String, SpecError>;
 
@@ -25,6 +27,12 @@ impl Quantities<'_> {
         let t = (self.sub)(text)?;
         let b = parse_quantity(&t).map_err(|e| self.src.error_at(text, format!("{what}: {e}")))?;
         Ok((b as f64 * self.scale).floor() as u64)
+    }
+
+    /// A quantity with `${param}`s substituted, not scaled (huge pages: pages are whole).
+    pub fn unscaled(&self, what: &str, text: &str) -> Result<u64, SpecError> {
+        let t = (self.sub)(text)?;
+        parse_quantity(&t).map_err(|e| self.src.error_at(text, format!("{what}: {e}")))
     }
 
     pub(super) fn opt_bytes(
@@ -88,10 +96,12 @@ fn resources(
         requests: ResourceList {
             memory: q.opt_bytes(&format!("{at} memory_request"), mem[0])?,
             cpu_milli: q.cpu(&format!("{at} cpu_request"), cpu[0])?,
+            ..ResourceList::default()
         },
         limits: ResourceList {
             memory: q.opt_bytes(&format!("{at} memory_limit"), mem[1])?,
             cpu_milli: q.cpu(&format!("{at} cpu_limit"), cpu[1])?,
+            ..ResourceList::default()
         },
     })
 }
@@ -115,16 +125,55 @@ fn container(
         }
     };
     let at = format!("pod {pod} container {}:", c.name);
+    let mut resources = resources(
+        q,
+        &at,
+        [&c.memory_request, &c.memory_limit],
+        [&c.cpu_request, &c.cpu_limit],
+    )?;
+    resources.requests.hugepages = huge(q, &at, "hugepages_request", &c.hugepages_request)?;
+    resources.limits.hugepages = huge(q, &at, "hugepages_limit", &c.hugepages_limit)?;
+    hugepages::validate(&resources).map_err(|e| {
+        let decl = match e.list {
+            Some("limits") => &c.hugepages_limit,
+            _ => &c.hugepages_request,
+        };
+        let size = e
+            .name
+            .as_deref()
+            .map(|n| n.trim_start_matches(hugepages::PREFIX));
+        let text = size.and_then(|k| decl.as_ref()?.get(k)).unwrap_or(&c.name);
+        q.src.error_at(text, format!("{at} {}", e.message))
+    })?;
     Ok(Container {
         name: c.name.clone(),
         kind,
-        resources: resources(
-            q,
-            &at,
-            [&c.memory_request, &c.memory_limit],
-            [&c.cpu_request, &c.cpu_limit],
-        )?,
+        resources,
     })
+}
+
+/// `hugepages_request`/`hugepages_limit = { "2Mi" = "4Mi" }` → by resource name
+/// (`hugepages-2Mi`), unscaled; the page size must parse.
+fn huge(
+    q: &Quantities,
+    at: &str,
+    key: &str,
+    decl: &Option<BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, u64>, SpecError> {
+    let mut out = BTreeMap::new();
+    for (size, text) in decl.iter().flatten() {
+        let name = format!("{}{size}", hugepages::PREFIX);
+        if hugepages::page_size(&name).is_none_or(|p| p == 0) {
+            return Err(q.src.error_at(
+                text,
+                format!(
+                    "{at} {key} {size:?}: not a page size; write it as Kubernetes does (2Mi, 1Gi)"
+                ),
+            ));
+        }
+        out.insert(name, q.unscaled(&format!("{at} {key} {size}"), text)?);
+    }
+    Ok(out)
 }
 
 /// The names of a `[[pod]]`'s replicas: `NAME` alone, or `NAME-0` … with `replicas`.
@@ -187,7 +236,7 @@ pub fn pods(q: &Quantities, d: &PodDecl) -> Result<Vec<Pod>, SpecError> {
                 priority_class: d.priority_class.clone(),
                 priority,
                 containers: containers.clone(),
-                pod_resources: Some(level)
+                pod_resources: Some(level.clone())
                     .filter(|r| !(r.requests.is_empty() && r.limits.is_empty())),
             };
             v1_34::apply_defaults(&mut pod);
