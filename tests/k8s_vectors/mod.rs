@@ -155,6 +155,7 @@ fn list(r: Res) -> ResourceList {
     ResourceList {
         memory: r.mem,
         cpu_milli: r.cpu,
+        ..ResourceList::default()
     }
 }
 

@@ -163,7 +163,7 @@ fn huge(
     let mut out = BTreeMap::new();
     for (size, text) in decl.iter().flatten() {
         let name = format!("{}{size}", hugepages::PREFIX);
-        if hugepages::page_size(&name).is_none_or(|p| p == 0) {
+        if !hugepages::page_size(&name).is_some_and(|p| p > 0) {
             return Err(q.src.error_at(
                 text,
                 format!(
