@@ -13,6 +13,7 @@ mod cgroups;
 mod checks;
 mod mark;
 mod node;
+mod pod_fit;
 mod pod_tree;
 mod pods;
 
@@ -42,6 +43,23 @@ pub fn controllers(runs: &[RunPlan], spec: &crate::spec::Spec) -> Vec<String> {
     for f in files {
         let c = f.split('.').next().unwrap_or_default().to_string();
         if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Controllers only `optional_writes` use (the kubelet's hugetlb), not already required.
+pub fn optional_controllers(runs: &[RunPlan], spec: &crate::spec::Spec) -> Vec<String> {
+    let required = controllers(runs, spec);
+    let mut out: Vec<String> = Vec::new();
+    let files = runs
+        .iter()
+        .flat_map(|r| &r.cgroups)
+        .flat_map(|c| &c.optional_writes);
+    for (f, _) in files {
+        let c = f.split('.').next().unwrap_or_default().to_string();
+        if !required.contains(&c) && !out.contains(&c) {
             out.push(c);
         }
     }
@@ -92,7 +110,7 @@ pub fn run(
         sub: &sub,
         scale: opts.scale,
     };
-    let pod_parts = pod_tree::resolve(src, spec, &q, opts.memory_total_bytes)?;
+    let pod_parts = pod_tree::resolve(src, spec, &q, opts)?;
     let mut cgroups = pod_parts.cgroups.clone();
     cgroups.extend(cgroups::resolve(src, spec, &sub, &opts.devices)?);
     unique_value_names(src, &cgroups)?;

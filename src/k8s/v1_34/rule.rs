@@ -59,3 +59,7 @@ pub const KUBEPODS_HUGETLB: &str =
 pub const HUGETLB_WRITE: &str = "pkg/kubelet/cm/cgroup_manager_linux.go:maybeSetHugetlb";
 /// The pools leave the allocatable memory the node reports. Index (setters.go).
 pub const HUGEPAGES_ALLOCATABLE: &str = "pkg/kubelet/nodestatus/setters.go:MachineInfo";
+/// hugetlb.<size>.rsvd.max: libcontainer writes each hugetlb value there too, skipped where
+/// the kernel lacks the file (before 5.7). Read at opencontainers/cgroups v0.0.1–v0.0.4 (the
+/// kubelet's and runc's cgroup library; runc since 1.2).
+pub const HUGETLB_RSVD: &str = "github.com/opencontainers/cgroups fs2/hugetlb.go:setHugeTlb";
