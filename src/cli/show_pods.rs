@@ -53,25 +53,7 @@ pub fn print(run: &RunPlan, scale: f64) {
     );
     print_hugepages(n);
     if let Some(e) = &p.evictor {
-        let how = match e.psi_trigger.as_deref() {
-            Some(t) => format!("when the PSI trigger `{t}` fires (hypothetical)"),
-            None => match e.phase_ms {
-                Some(p) => format!(
-                    "every {} ms, the first look {p} ms after the start",
-                    e.interval_ms
-                ),
-                None => format!(
-                    "every {} ms, the first at a random point of the first period",
-                    e.interval_ms
-                ),
-            },
-        };
-        println!(
-            "  evictor ({}): memory.available < {} → evict one pod {how}; SIGKILL {} ms after SIGTERM (pkg/kubelet/eviction/eviction_manager.go)",
-            e.mode,
-            format_bytes(e.threshold_bytes),
-            e.grace_ms
-        );
+        print_evictor(e);
     }
     println!("cgroup tree (under the run's top cgroup):");
     for c in run
@@ -82,6 +64,29 @@ pub fn print(run: &RunPlan, scale: f64) {
         print_cgroup(c, c.name.matches('/').count());
     }
     print_containers(run, p);
+}
+
+/// The evictor beside the pods: when it looks and what it does.
+fn print_evictor(e: &crate::plan::pods::EvictorPlan) {
+    let how = match e.psi_trigger.as_deref() {
+        Some(t) => format!("when the PSI trigger `{t}` fires (hypothetical)"),
+        None => match e.phase_ms {
+            Some(p) => format!(
+                "every {} ms, the first look {p} ms after the start",
+                e.interval_ms
+            ),
+            None => format!(
+                "every {} ms, the first at a random point of the first period",
+                e.interval_ms
+            ),
+        },
+    };
+    println!(
+        "  evictor ({}): memory.available < {} → evict one pod {how}; SIGKILL {} ms after SIGTERM (pkg/kubelet/eviction/eviction_manager.go)",
+        e.mode,
+        format_bytes(e.threshold_bytes),
+        e.grace_ms
+    );
 }
 
 /// The node's huge page sizes and pools, as the kubelet reads them from the host.

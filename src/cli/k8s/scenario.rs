@@ -124,6 +124,15 @@ fn node_keys(a: &NodeArgs) -> Vec<(&'static str, toml::Value)> {
     out
 }
 
+/// The node flags as `k8s explain` checks them; `--hugetlb-controller=false` is refused.
+fn check_node_flags(a: &NodeArgs) -> anyhow::Result<()> {
+    super::node_from(a)?;
+    if !a.hugetlb_controller {
+        return Err(usage("--hugetlb-controller=false: whether the hugetlb controller is there is the run's host's fact, found out when it runs; it is not a [node] key"));
+    }
+    Ok(())
+}
+
 fn read_objects(files: &[PathBuf]) -> anyhow::Result<Vec<(String, Object)>> {
     let mut out = Vec::new();
     for f in files {
@@ -192,10 +201,7 @@ fn write_new(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
 
 /// Runs `k8s scenario`.
 pub fn run(a: ScenarioArgs) -> anyhow::Result<Exit> {
-    super::node_from(&a.node)?;
-    if !a.node.hugetlb_controller {
-        return Err(usage("--hugetlb-controller=false: whether the hugetlb controller is there is the run's host's fact, found out when it runs; it is not a [node] key"));
-    }
+    check_node_flags(&a.node)?;
     check_workload_flag(&a.workload, a.uses.as_deref())?;
     if let Some(o) = a.output.as_deref().filter(|o| o.exists() && !a.force) {
         return Err(usage(format!(
