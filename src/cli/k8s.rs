@@ -7,7 +7,7 @@ mod render;
 mod scenario;
 
 use crate::exit::{usage, Exit};
-use crate::k8s::manifest::{parse_pods, uid_for};
+use crate::k8s::manifest::{parse_pods, parse_pods_as_stored, uid_for};
 use crate::k8s::model::{Container, ContainerKind, Node, Pod, ResourceList, Resources};
 use crate::k8s::v1_34::hugepages;
 use crate::k8s::{explain, v1_34, SwapBehavior};
@@ -67,8 +67,9 @@ pub struct ExplainArgs {
     #[arg(long = "usage", value_name = "NAME=SIZE")]
     pub usage: Vec<String>,
     /// Take the pods as stored: skip the API server's defaulting (a limit without a request
-    /// giving request = limit). For pods built like the kubelet's unit tests build them;
-    /// `kubectl get pod -o yaml` output is already defaulted either way.
+    /// giving request = limit) and its checks of huge pages (whole pages, request = limit,
+    /// cpu or memory beside them). For pods built like the kubelet's unit tests build them;
+    /// `kubectl get pod -o yaml` output is already defaulted and checked either way.
     #[arg(long)]
     pub no_api_defaults: bool,
     /// Print JSON (schema_version 1) instead of the table.
@@ -184,7 +185,9 @@ fn flag_pod(a: &ExplainArgs) -> anyhow::Result<Pod> {
             hugepages: huge::container_list("hugepages-limit", &a.hugepages_limit)?,
         },
     };
-    hugepages::validate(&resources).map_err(|e| usage(format!("flag form: {}", e.message)))?;
+    if !a.no_api_defaults {
+        hugepages::validate(&resources).map_err(|e| usage(format!("flag form: {}", e.message)))?;
+    }
     let class = a.priority_class.clone();
     Ok(Pod {
         name: a.name.clone(),
@@ -223,7 +226,11 @@ fn read_pods(a: &ExplainArgs) -> anyhow::Result<Vec<Pod>> {
     for f in &a.files {
         let text = std::fs::read_to_string(f)
             .map_err(|e| usage(format!("{}: cannot read: {e}", f.display())))?;
-        let got = parse_pods(&text).map_err(|e| usage(format!("{}:{e}", f.display())))?;
+        let parse = match a.no_api_defaults {
+            true => parse_pods_as_stored,
+            false => parse_pods,
+        };
+        let got = parse(&text).map_err(|e| usage(format!("{}:{e}", f.display())))?;
         pods.extend(got);
     }
     Ok(pods)
