@@ -6,6 +6,7 @@
 //! model's types and to a manifest with node flags. Rows assert only what upstream asserts.
 
 pub mod helpers_linux;
+pub mod hugepages;
 pub mod kuberuntime;
 pub mod policy;
 pub mod qos;
