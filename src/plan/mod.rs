@@ -278,6 +278,11 @@ impl Plan {
             .into_iter()
             .partition(|c| enabled.contains(c));
         self.controllers.extend(on);
+        // The record's node then says what the kubelet saw: no hugetlb controller.
+        let hugetlb = !off.iter().any(|c| c == "hugetlb");
+        for p in self.runs.iter_mut().filter_map(|r| r.pods.as_mut()) {
+            p.node.hugetlb_controller &= hugetlb;
+        }
         off
     }
 }

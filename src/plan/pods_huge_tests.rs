@@ -114,6 +114,11 @@ fn the_run_keeps_or_drops_the_hugetlb_writes_with_the_controller() {
     assert_eq!(optional(&kept, "kubepods.slice").len(), 2);
     let mut dropped = plan_on(HUGE, Some(vec![2 * MI])).unwrap();
     assert_eq!(dropped.settle_optional(&[]), ["hugetlb"]);
+    let node = |p: &Plan| p.runs[0].pods.as_ref().unwrap().node.hugetlb_controller;
+    assert!(
+        node(&kept) && !node(&dropped),
+        "the record's node says what the kubelet saw"
+    );
     assert!(!dropped.controllers.contains(&"hugetlb".to_string()));
     let all = dropped.runs[0].cgroups.iter();
     assert!(all.clone().all(|c| c.optional_writes.is_empty()));
