@@ -1,3 +1,6 @@
+//! The huge page rules on small pods and nodes: size names, the pod and container values,
+//! the QoS and kubepods values, and the API server's checks.
+
 use super::*;
 use crate::k8s::model::{Container, ContainerKind};
 
