@@ -60,6 +60,7 @@ pub fn scenario(data: &[u8]) {
         file_tag: None,
         devices,
         memory_total_bytes: None,
+        hugepage_sizes_bytes: None,
     };
     let _ = crate::plan::build(&src, parsed, opts, &|_| Ok(()));
 }

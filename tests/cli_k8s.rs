@@ -283,7 +283,7 @@ fn k8s_scenario_from_a_deployment_is_shown_with_its_pods() {
         assert!(shown.contains(want), "{want} missing:\n{shown}");
     }
     // 1500M / 16 as the app container's memory.max: the quantities were kept.
-    assert!(shown.contains("memory.max         93750000"), "{shown}");
+    assert!(shown.contains("memory.max           93750000"), "{shown}");
     // Without -o: the same scenario on stdout, named after the Deployment.
     let printed = scenario(&dir, &["--workload", "anon --bytes 1.2G"]).success();
     let stdout = common::text(&printed.get_output().stdout);

@@ -221,3 +221,99 @@ fn pod_memory_max_counts_earlier_sidecar_limits_for_init_containers() {
     };
     assert_eq!(pod_memory_max(&pod(&before)), None);
 }
+
+/// `k8s explain --json --no-api-defaults -f <manifest> EXTRA`'s JSON.
+fn explain_manifest(yaml: &str, extra: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("v.yaml");
+    std::fs::write(&f, yaml).unwrap();
+    let out = Command::cargo_bin("cgharness")
+        .unwrap()
+        .args(["k8s", "explain", "--json", "--no-api-defaults", "-f"])
+        .arg(&f)
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{yaml}: {err}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// TestHugePageLimits: `HugePageLimits` of each case's list, in the model; and the pod
+/// cgroup's hugetlb values through `k8s explain --json` on a host with no page sizes of its
+/// own, where maybeSetHugetlb writes exactly the pod's `HugePageLimit` (`null` when empty).
+#[test]
+fn hugepage_limits_vectors_in_the_model_and_through_k8s_explain() {
+    use cgharness::k8s::v1_34::hugepages::{huge_page_limits, unit_size};
+    use k8s_vectors::hugepages::{manifest, PAGE_LIMITS, SRC_LIMITS};
+    let mut failures = Vec::new();
+    for row in PAGE_LIMITS {
+        let list = row
+            .inputs
+            .iter()
+            .map(|(k, v)| (k.to_string(), cgharness::size::parse_quantity(v).unwrap()))
+            .collect();
+        let want: std::collections::BTreeMap<u64, u64> = row.expected.iter().copied().collect();
+        let got = huge_page_limits(&list);
+        if got != want {
+            failures.push(format!(
+                "{SRC_LIMITS} {}: model {got:?}, want {want:?}",
+                row.case
+            ));
+        }
+        let json = explain_manifest(&manifest("requests", row.inputs), &["--hugepages", "none"]);
+        let want_json = match want.is_empty() {
+            true => Value::Null,
+            false => want
+                .iter()
+                .map(|(size, v)| (unit_size(*size).unwrap(), Value::from(*v)))
+                .collect(),
+        };
+        let got = &json["pods"][0]["hugetlb"];
+        if *got != want_json {
+            failures.push(format!(
+                "{SRC_LIMITS} {}: pod hugetlb {got}, want {want_json}",
+                row.case
+            ));
+        }
+    }
+    report(failures, PAGE_LIMITS.len());
+}
+
+/// TestGetHugepageLimitsFromResources: the container's hugetlb values on a 2MB + 1GB machine,
+/// in the model and through `k8s explain --json`.
+#[test]
+fn get_hugepage_limits_from_resources_vectors() {
+    use cgharness::k8s::model::ResourceList;
+    use cgharness::k8s::v1_34::hugepages::container_hugetlb;
+    use k8s_vectors::hugepages::{manifest, CONTAINER, MACHINE, SRC_CONTAINER};
+    let node = cgharness::k8s::Node::default();
+    let mut failures = Vec::new();
+    for row in CONTAINER {
+        let want: std::collections::BTreeMap<String, u64> = row
+            .expected
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
+        let limits = ResourceList {
+            hugepages: (row.limits.iter())
+                .filter(|(k, _)| k.starts_with("hugepages-"))
+                .map(|(k, v)| (k.to_string(), cgharness::size::parse_quantity(v).unwrap()))
+                .collect(),
+            ..ResourceList::default()
+        };
+        if container_hugetlb(&node, &limits).as_ref() != Some(&want) {
+            failures.push(format!("{SRC_CONTAINER} {}: model differs", row.case));
+        }
+        let json = explain_manifest(&manifest("limits", row.limits), &["--hugepages", MACHINE]);
+        let got = &json["pods"][0]["containers"][0]["hugetlb"];
+        let want_json = serde_json::to_value(&want).unwrap();
+        if *got != want_json {
+            failures.push(format!(
+                "{SRC_CONTAINER} {}: got {got}, want {want_json}",
+                row.case
+            ));
+        }
+    }
+    report(failures, CONTAINER.len());
+}

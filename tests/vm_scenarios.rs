@@ -250,7 +250,14 @@ fn global_reclaim_order_on_each_kernel() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/global-reclaim-order.toml");
     let mib96 = 96.0 * 1048576.0;
     let out = tempfile::tempdir().unwrap();
-    let guest = ["run", file.to_str().unwrap(), "--scale", "1/16", "--out", "r"];
+    let guest = [
+        "run",
+        file.to_str().unwrap(),
+        "--scale",
+        "1/16",
+        "--out",
+        "r",
+    ];
     let o = vm(out.path(), &[], &guest);
     let dirs = release_dirs(out.path());
     assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));

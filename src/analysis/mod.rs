@@ -142,11 +142,12 @@ fn param_values(values: &mut Values, plan: &crate::plan::RunPlan) {
 }
 
 /// `cgroup.C.set.FILE`: the numeric values the plan wrote (a pod's computed memory.max,
-/// memory.swap.max…), so checks can compare what the kernel did with what was set.
+/// memory.swap.max, hugetlb.2MB.max where the run kept it…), so checks can compare what the
+/// kernel did with what was set.
 fn set_values(values: &mut Values, plan: &crate::plan::RunPlan) {
     for c in &plan.cgroups {
         let alias = scope::short(&c.name);
-        for (file, v) in &c.writes {
+        for (file, v) in c.writes.iter().chain(&c.optional_writes) {
             if let Ok(n) = v.parse::<u64>() {
                 values.insert(format!("cgroup.{alias}.set.{file}"), Val::Num(n as f64));
             }

@@ -55,6 +55,7 @@ pub(super) fn record(scenario: &str, variant: &[(&str, &str)]) -> RawRecord {
         file_tag: None,
         devices,
         memory_total_bytes: None,
+        hugepage_sizes_bytes: None,
     };
     let plan = build(&src, parse(&src).unwrap(), opts, &|_| Ok(())).unwrap();
     RawRecord {

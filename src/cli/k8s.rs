@@ -2,12 +2,14 @@
 //! flags (one container) or manifests (`-f`), on a node given as flags; `k8s scenario`
 //! ([`scenario`]): manifests → a scenario file. Glue only.
 
+mod huge;
 mod render;
 mod scenario;
 
 use crate::exit::{usage, Exit};
-use crate::k8s::manifest::{parse_pods, uid_for};
+use crate::k8s::manifest::{parse_pods, parse_pods_as_stored, uid_for};
 use crate::k8s::model::{Container, ContainerKind, Node, Pod, ResourceList, Resources};
+use crate::k8s::v1_34::hugepages;
 use crate::k8s::{explain, v1_34, SwapBehavior};
 use crate::size::{parse_cpu_quantity, parse_quantity};
 use std::collections::BTreeMap;
@@ -41,6 +43,14 @@ pub struct ExplainArgs {
     /// Flag form: the container's CPU limit.
     #[arg(long)]
     pub cpu_limit: Option<String>,
+    /// Flag form: the container's `hugepages-SIZE` request, SIZE=QUANTITY (`2Mi=4Mi`;
+    /// repeatable). Must equal the limit; a limit alone gives the request.
+    #[arg(long, value_name = "SIZE=QUANTITY")]
+    pub hugepages_request: Vec<String>,
+    /// Flag form: the container's `hugepages-SIZE` limit, SIZE=QUANTITY (`2Mi=4Mi`, `1Gi=1Gi`;
+    /// repeatable).
+    #[arg(long, value_name = "SIZE=QUANTITY")]
+    pub hugepages_limit: Vec<String>,
     /// Flag form: the pod's priorityClassName (system-node-critical is special).
     #[arg(long)]
     pub priority_class: Option<String>,
@@ -57,8 +67,9 @@ pub struct ExplainArgs {
     #[arg(long = "usage", value_name = "NAME=SIZE")]
     pub usage: Vec<String>,
     /// Take the pods as stored: skip the API server's defaulting (a limit without a request
-    /// giving request = limit). For pods built like the kubelet's unit tests build them;
-    /// `kubectl get pod -o yaml` output is already defaulted either way.
+    /// giving request = limit) and its checks of huge pages (whole pages, request = limit,
+    /// cpu or memory beside them). For pods built like the kubelet's unit tests build them;
+    /// `kubectl get pod -o yaml` output is already defaulted and checked either way.
     #[arg(long)]
     pub no_api_defaults: bool,
     /// Print JSON (schema_version 1) instead of the table.
@@ -96,6 +107,15 @@ pub struct NodeArgs {
     /// singleProcessOOMKill (bare, or =true|false).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false")]
     pub single_process_oom_kill: bool,
+    /// The host's huge page sizes and each pre-allocated pool, SIZE=POOL (`2Mi=1Gi,1Gi=0`), or
+    /// `none`. Every size gets a hugetlb.<size>.max (0 where not requested); the pools are
+    /// taken from the memory the scheduler sees.
+    #[arg(long, value_delimiter = ',', default_value = huge::DEFAULT_POOLS, value_name = "SIZE=POOL")]
+    pub hugepages: Vec<String>,
+    /// Whether the hugetlb controller is in the root's cgroup.controllers (bare, or
+    /// =true|false): without it nothing writes hugetlb.* (`k8s explain` only; a run finds out).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true")]
+    pub hugetlb_controller: bool,
 }
 
 /// Runs `k8s …`.
@@ -141,6 +161,8 @@ fn node_from(a: &NodeArgs) -> anyhow::Result<Node> {
         memory_throttling_factor: a.memory_throttling_factor,
         single_process_oom_kill: a.single_process_oom_kill,
         page_size: 4096,
+        hugepages: huge::node_pools(&a.hugepages)?,
+        hugetlb_controller: a.hugetlb_controller,
     })
 }
 
@@ -155,12 +177,17 @@ fn flag_pod(a: &ExplainArgs) -> anyhow::Result<Pod> {
         requests: ResourceList {
             memory: mem("request", &a.request)?,
             cpu_milli: cpu("cpu-request", &a.cpu_request)?,
+            hugepages: huge::container_list("hugepages-request", &a.hugepages_request)?,
         },
         limits: ResourceList {
             memory: mem("limit", &a.limit)?,
             cpu_milli: cpu("cpu-limit", &a.cpu_limit)?,
+            hugepages: huge::container_list("hugepages-limit", &a.hugepages_limit)?,
         },
     };
+    if !a.no_api_defaults {
+        hugepages::validate(&resources).map_err(|e| usage(format!("flag form: {}", e.message)))?;
+    }
     let class = a.priority_class.clone();
     Ok(Pod {
         name: a.name.clone(),
@@ -189,7 +216,8 @@ fn read_pods(a: &ExplainArgs) -> anyhow::Result<Vec<Pod>> {
         &a.cpu_limit,
         &a.priority_class,
     ];
-    if flag_form.iter().any(|f| f.is_some()) || a.priority.is_some() {
+    let huge = !(a.hugepages_request.is_empty() && a.hugepages_limit.is_empty());
+    if flag_form.iter().any(|f| f.is_some()) || a.priority.is_some() || huge {
         return Err(usage(
             "give either -f FILE or the flag form (--request/--limit/--priority/…), not both",
         ));
@@ -198,7 +226,11 @@ fn read_pods(a: &ExplainArgs) -> anyhow::Result<Vec<Pod>> {
     for f in &a.files {
         let text = std::fs::read_to_string(f)
             .map_err(|e| usage(format!("{}: cannot read: {e}", f.display())))?;
-        let got = parse_pods(&text).map_err(|e| usage(format!("{}:{e}", f.display())))?;
+        let parse = match a.no_api_defaults {
+            true => parse_pods_as_stored,
+            false => parse_pods,
+        };
+        let got = parse(&text).map_err(|e| usage(format!("{}:{e}", f.display())))?;
         pods.extend(got);
     }
     Ok(pods)

@@ -257,7 +257,8 @@ fn run_one(
     let spec = spec::parse(&src).map_err(spec_error)?;
     let facts = read_facts(host_root);
     let in_vm = crate::vm::guest::in_vm();
-    let plan = plan::build(&src, spec, options(a, &facts)?, &check_workload).map_err(spec_error)?;
+    let mut plan =
+        plan::build(&src, spec, options(a, &facts)?, &check_workload).map_err(spec_error)?;
     let mount = PathBuf::from(facts.cgroup2_mount.clone().unwrap_or_default());
     let pf = placement::read_facts(&mount, a.parent.as_deref(), in_vm);
     let mode = placement::decide(&pf, a.parent.as_deref()).map_err(|e| usage(e.to_string()))?;
@@ -281,6 +282,7 @@ fn run_one(
         TreeError::ControllerUnavailable { .. } => host_cannot(e.to_string()),
         other => anyhow::Error::new(other).context("enabling the scenario's controllers"),
     })?;
+    let skipped = enable_optional(&sess, &mut plan)?;
     let out = out.unwrap_or_else(|| {
         PathBuf::from(format!(
             "results/runs/{}-{}",
@@ -289,7 +291,8 @@ fn run_one(
         ))
     });
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let placement_rec = run::placement_record(&plan, &sess, &pf, facts.root);
+    let mut placement_rec = run::placement_record(&plan, &sess, &pf, facts.root);
+    placement_rec.warnings.extend(skipped);
     for w in &placement_rec.warnings {
         eprintln!("warning: {w}");
     }
@@ -314,6 +317,25 @@ fn run_one(
     super::run_out::finish(&record, &out, a.no_expect)
 }
 
+/// Enables the controllers only optional writes use (the kubelet's hugetlb) where this
+/// placement has them and drops the writes of the others, as the kubelet writes no hugetlb.*
+/// without the controller; one warning per controller left out.
+fn enable_optional(sess: &Session, plan: &mut plan::Plan) -> anyhow::Result<Vec<String>> {
+    let mut enabled = Vec::new();
+    for c in plan.optional_controllers.clone() {
+        match sess.enable(&[c.as_str()]) {
+            Ok(()) => enabled.push(c),
+            Err(TreeError::ControllerUnavailable { .. }) => {}
+            Err(e) => return Err(anyhow::Error::new(e).context(format!("enabling {c}"))),
+        }
+    }
+    let dropped = plan.settle_optional(&enabled);
+    Ok(dropped
+        .into_iter()
+        .map(|c| format!("the {c} controller is not available to this run's cgroups: its {c}.* writes (the kubelet's hugetlb.<size>.max) are left out, as the kubelet leaves them out without it (cgroup_manager_linux.go:maybeSetHugetlb)"))
+        .collect())
+}
+
 /// The plan's options from the flags and the host's facts.
 fn options(a: &RunArgs, facts: &crate::host::HostFacts) -> anyhow::Result<Options> {
     let data_dir = a
@@ -328,6 +350,7 @@ fn options(a: &RunArgs, facts: &crate::host::HostFacts) -> anyhow::Result<Option
         repeat: a.repeat,
         devices: setup::devices(&data_dir, &facts.swap),
         memory_total_bytes: facts.mem_total_bytes,
+        hugepage_sizes_bytes: Some(facts.hugepage_sizes_bytes.clone()),
         file_tag: Some(std::process::id().to_string()),
         data_dir,
     })

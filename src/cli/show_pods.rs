@@ -19,7 +19,14 @@ fn print_cgroup(c: &CgroupPlan, depth: usize) {
     println!("{pad}{leaf}   (cgroup.{alias}.…)");
     for (file, v) in &c.writes {
         let why = c.rules.get(file).map(String::as_str).unwrap_or("");
-        println!("{pad}  {file:<18} {:<30} {why}", value(v));
+        println!("{pad}  {file:<20} {:<30} {why}", value(v));
+    }
+    for (file, v) in &c.optional_writes {
+        let why = c.rules.get(file).map(String::as_str).unwrap_or("");
+        println!(
+            "{pad}  {file:<20} {:<30} {why} (only with the hugetlb controller)",
+            value(v)
+        );
     }
 }
 
@@ -44,31 +51,9 @@ pub fn print(run: &RunPlan, scale: f64) {
         "  {:?}, MemoryQoS {}, singleProcessOOMKill {}",
         n.swap_behavior, n.memory_qos, n.single_process_oom_kill
     );
+    print_hugepages(n);
     if let Some(e) = &p.evictor {
-        let how = match e.psi_trigger.as_deref() {
-            Some(t) => format!("when the PSI trigger `{t}` fires (hypothetical)"),
-            None => match e.phase_ms {
-                Some(_) if e.anchor.is_some() => format!(
-                    "every {} ms from the mark {} (the first look there, before what waits for it)",
-                    e.interval_ms,
-                    e.anchor.as_deref().unwrap_or_default()
-                ),
-                Some(p) => format!(
-                    "every {} ms, the first look {p} ms after the start",
-                    e.interval_ms
-                ),
-                None => format!(
-                    "every {} ms, the first at a random point of the first period",
-                    e.interval_ms
-                ),
-            },
-        };
-        println!(
-            "  evictor ({}): memory.available < {} → evict one pod {how}; SIGKILL {} ms after SIGTERM (pkg/kubelet/eviction/eviction_manager.go)",
-            e.mode,
-            format_bytes(e.threshold_bytes),
-            e.grace_ms
-        );
+        print_evictor(e);
     }
     println!("cgroup tree (under the run's top cgroup):");
     for c in run
@@ -79,6 +64,57 @@ pub fn print(run: &RunPlan, scale: f64) {
         print_cgroup(c, c.name.matches('/').count());
     }
     print_containers(run, p);
+}
+
+/// The evictor beside the pods: when it looks and what it does.
+fn print_evictor(e: &crate::plan::pods::EvictorPlan) {
+    let how = match e.psi_trigger.as_deref() {
+        Some(t) => format!("when the PSI trigger `{t}` fires (hypothetical)"),
+        None => match e.phase_ms {
+            Some(_) if e.anchor.is_some() => format!(
+                "every {} ms from the mark {} (the first look there, before what waits for it)",
+                e.interval_ms,
+                e.anchor.as_deref().unwrap_or_default()
+            ),
+            Some(p) => format!(
+                "every {} ms, the first look {p} ms after the start",
+                e.interval_ms
+            ),
+            None => format!(
+                "every {} ms, the first at a random point of the first period",
+                e.interval_ms
+            ),
+        },
+    };
+    println!(
+        "  evictor ({}): memory.available < {} → evict one pod {how}; SIGKILL {} ms after SIGTERM (pkg/kubelet/eviction/eviction_manager.go)",
+        e.mode,
+        format_bytes(e.threshold_bytes),
+        e.grace_ms
+    );
+}
+
+/// The node's huge page sizes and pools, as the kubelet reads them from the host.
+fn print_hugepages(n: &crate::k8s::Node) {
+    if n.hugepages.is_empty() {
+        println!("  huge pages: no page size declared (a run adds the host's, each at hugetlb.<size>.max 0)");
+        return;
+    }
+    let sizes: Vec<String> = n
+        .hugepages
+        .iter()
+        .map(|p| {
+            format!(
+                "{} pool {}",
+                format_bytes(p.page_bytes),
+                format_bytes(p.pool_bytes)
+            )
+        })
+        .collect();
+    println!(
+        "  huge pages: {} (a run adds the host's other sizes; pools leave the scheduler's memory: pkg/kubelet/nodestatus/setters.go:MachineInfo)",
+        sizes.join(", ")
+    );
 }
 
 fn print_containers(run: &RunPlan, p: &crate::plan::pods::PodsPlan) {

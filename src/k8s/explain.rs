@@ -3,6 +3,7 @@
 
 use super::model::{Node, Pod};
 use super::v1_34 as rules;
+use super::v1_34::hugepages::{self, Hugetlb};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -38,6 +39,17 @@ pub struct NodeOut {
     pub kubepods_memory_min: Option<u64>,
     /// `kubepods-burstable.slice` memory.min under MemoryQoS (the Burstable pods' requests).
     pub burstable_memory_min: Option<u64>,
+    /// `kubepods.slice` hugetlb.<size>.max as it stays (the QoS manager's 1<<62 for every
+    /// page size); `null` without the hugetlb controller or page sizes. Added after the
+    /// issue's fields, as are the next three.
+    pub kubepods_hugetlb: Option<Hugetlb>,
+    /// What `createNodeAllocatableCgroups` writes to kubepods first: each pool.
+    pub kubepods_hugetlb_at_start: Option<Hugetlb>,
+    /// `kubepods-burstable.slice` and `kubepods-besteffort.slice` hugetlb.<size>.max.
+    pub qos_hugetlb: Option<Hugetlb>,
+    /// The allocatable memory the node reports to the scheduler (capacity − reservations −
+    /// huge page pools; the eviction threshold is not subtracted here).
+    pub allocatable_memory_bytes: u64,
 }
 
 /// One pod.
@@ -57,6 +69,9 @@ pub struct PodOut {
     /// The pod cgroup's memory.min (MemoryQoS); `null` is unset. Added after the issue's
     /// schema fields, which keep their names.
     pub memory_min: Option<u64>,
+    /// The pod cgroup's hugetlb.<size>.max (and .rsvd.max) by the kernel's size name
+    /// (`{"2MB": 4194304, "1GB": 0}`); `null` when nothing is written.
+    pub hugetlb: Option<Hugetlb>,
 }
 
 /// One container.
@@ -76,6 +91,9 @@ pub struct ContainerOut {
     pub swap_max: Option<u64>,
     /// memory.oom.group.
     pub oom_group: bool,
+    /// hugetlb.<size>.max (and .rsvd.max) by the kernel's size name; `null` when nothing is
+    /// written (no hugetlb controller, or no page sizes).
+    pub hugetlb: Option<Hugetlb>,
 }
 
 /// Derives every value for `pods` (already defaulted) on `node`.
@@ -90,6 +108,11 @@ pub fn explain(node: &Node, pods: &[Pod]) -> Explained {
             kubepods_memory_max: rules::kubepods_memory_max(node),
             kubepods_memory_min,
             burstable_memory_min,
+            kubepods_hugetlb: hugepages::qos_hugetlb(node),
+            kubepods_hugetlb_at_start: hugepages::allocatable_hugetlb(node),
+            qos_hugetlb: hugepages::qos_hugetlb(node),
+            allocatable_memory_bytes: rules::node_allocatable(node)
+                .saturating_sub(hugepages::pools_bytes(node)),
         },
         pods: pods_out,
         oom_order: Vec::new(),
@@ -110,6 +133,7 @@ fn explain_pod(node: &Node, pod: &Pod) -> PodOut {
                 memory_high,
                 swap_max: Some(rules::swap_max(node, pod, c)),
                 oom_group: rules::oom_group(node),
+                hugetlb: hugepages::container_hugetlb(node, &c.resources.limits),
             }
         })
         .collect();
@@ -120,6 +144,7 @@ fn explain_pod(node: &Node, pod: &Pod) -> PodOut {
         containers,
         cgroup: rules::pod_cgroup(pod),
         memory_min: rules::pod_memory_min(node, pod),
+        hugetlb: hugepages::hugetlb_writes(node, &hugepages::pod_hugepage_limit(pod)),
     }
 }
 

@@ -4,7 +4,8 @@
 //! No I/O: the caller reads the file.
 
 use super::model::{Container, ContainerKind, Pod, ResourceList, Resources};
-use super::yaml::{documents, Node};
+use super::v1_34::hugepages::{self, PREFIX};
+use super::yaml::{documents, Node, Value};
 use crate::size::{parse_cpu_quantity, parse_quantity};
 
 /// A manifest that could not be read, with where and what was expected.
@@ -20,11 +21,21 @@ pub struct ManifestError {
 }
 
 /// Reads every pod in `text`; a workload gives one pod per replica, named as the kubelet
-/// would see it.
+/// would see it. Huge pages are checked as the API server checks them.
 pub fn parse_pods(text: &str) -> Result<Vec<Pod>, ManifestError> {
+    parse(text, true)
+}
+
+/// [`parse_pods`] without the API server's checks: pods as the kubelet's unit tests build
+/// them (`k8s explain --no-api-defaults`).
+pub fn parse_pods_as_stored(text: &str) -> Result<Vec<Pod>, ManifestError> {
+    parse(text, false)
+}
+
+fn parse(text: &str, check: bool) -> Result<Vec<Pod>, ManifestError> {
     let mut pods = Vec::new();
     for doc in &documents(text)? {
-        pods.extend(document_pods(doc)?);
+        pods.extend(document_pods(doc, check)?);
     }
     Ok(pods)
 }
@@ -92,17 +103,17 @@ pub(super) fn doc(doc: &Node) -> Result<Doc<'_>, ManifestError> {
     }))
 }
 
-fn document_pods(node: &Node) -> Result<Vec<Pod>, ManifestError> {
+fn document_pods(node: &Node, check: bool) -> Result<Vec<Pod>, ManifestError> {
     let (kind, name, template) = match doc(node)? {
-        Doc::List(items) => return flat(items.iter().map(document_pods)),
+        Doc::List(items) => return flat(items.iter().map(|i| document_pods(i, check))),
         Doc::Object(o) => (o.kind, o.name, o.template),
     };
     if kind == "Pod" {
-        return Ok(vec![pod_from(node, &name)?]);
+        return Ok(vec![pod_from(node, &name, check)?]);
     }
     let count = replicas(node, kind)?;
     (0..count)
-        .map(|i| pod_from(template, &replica_name(kind, &name, i)))
+        .map(|i| pod_from(template, &replica_name(kind, &name, i), check))
         .collect()
 }
 
@@ -166,7 +177,7 @@ fn path<'a>(node: &'a Node, keys: &[&str]) -> Result<&'a Node, ManifestError> {
     Ok(n)
 }
 
-fn pod_from(obj: &Node, name: &str) -> Result<Pod, ManifestError> {
+fn pod_from(obj: &Node, name: &str, check: bool) -> Result<Pod, ManifestError> {
     let spec = obj
         .get("spec")
         .ok_or_else(|| obj.err("expected `spec` with containers"))?;
@@ -188,8 +199,11 @@ fn pod_from(obj: &Node, name: &str) -> Result<Pod, ManifestError> {
         ),
         None => None,
     };
-    let containers = containers_from(spec)?;
+    let containers = containers_from(spec, check)?;
     let pod_resources = spec.get("resources").map(resources_from).transpose()?;
+    if let (Some(r), Some(node)) = (&pod_resources, spec.get("resources")) {
+        no_pod_level_hugepages(r, node)?;
+    }
     let priority_class = text("priorityClassName")?;
     let priority = priority.or_else(|| {
         priority_class
@@ -207,7 +221,7 @@ fn pod_from(obj: &Node, name: &str) -> Result<Pod, ManifestError> {
 }
 
 /// `initContainers` (sidecars when `restartPolicy: Always`) then `containers`.
-fn containers_from(spec: &Node) -> Result<Vec<Container>, ManifestError> {
+fn containers_from(spec: &Node, check: bool) -> Result<Vec<Container>, ManifestError> {
     let mut containers = Vec::new();
     if let Some(inits) = spec.get("initContainers") {
         for c in inits.seq("initContainers")? {
@@ -220,7 +234,7 @@ fn containers_from(spec: &Node) -> Result<Vec<Container>, ManifestError> {
             } else {
                 ContainerKind::Init
             };
-            containers.push(container_from(c, kind)?);
+            containers.push(container_from(c, kind, check)?);
         }
     }
     let regular = spec
@@ -231,12 +245,12 @@ fn containers_from(spec: &Node) -> Result<Vec<Container>, ManifestError> {
         return Err(regular.err("containers: expected at least one container"));
     }
     for c in list {
-        containers.push(container_from(c, ContainerKind::Regular)?);
+        containers.push(container_from(c, ContainerKind::Regular, check)?);
     }
     Ok(containers)
 }
 
-fn container_from(c: &Node, kind: ContainerKind) -> Result<Container, ManifestError> {
+fn container_from(c: &Node, kind: ContainerKind, check: bool) -> Result<Container, ManifestError> {
     let name = c
         .get("name")
         .ok_or_else(|| c.err("container without `name`"))?
@@ -246,6 +260,9 @@ fn container_from(c: &Node, kind: ContainerKind) -> Result<Container, ManifestEr
         .map(resources_from)
         .transpose()?
         .unwrap_or_default();
+    if let Some(r) = c.get("resources").filter(|_| check) {
+        validate_hugepages(&resources, r)?;
+    }
     Ok(Container {
         name: name.to_string(),
         kind,
@@ -278,7 +295,47 @@ fn list_from(l: &Node) -> Result<ResourceList, ManifestError> {
         let text = c.str("cpu")?;
         out.cpu_milli = Some(parse_cpu_quantity(text).map_err(|e| c.err(format!("cpu: {e}")))?);
     }
+    if let Value::Map(entries) = &l.value {
+        for (name, n) in entries.iter().filter(|(k, _)| k.starts_with(PREFIX)) {
+            let text = n.str(name)?;
+            let v = parse_quantity(text).map_err(|e| n.err(format!("{name}: {e}")))?;
+            out.hugepages.insert(name.clone(), v);
+        }
+    }
     Ok(out)
+}
+
+/// The API server's huge page checks on a container's `resources` (node `r`), the error at
+/// the entry it is about (pkg/apis/core/validation/validation.go:validateResourceRequirements).
+fn validate_hugepages(res: &Resources, r: &Node) -> Result<(), ManifestError> {
+    let Err(e) = hugepages::validate(res) else {
+        return Ok(());
+    };
+    // An error about the whole `resources` (no cpu or memory) points at its first huge page.
+    let first = |l: &ResourceList| l.hugepages.keys().next().cloned();
+    let (list, name) = match e.list {
+        Some(l) => (l, e.name.clone()),
+        None => match first(&res.limits) {
+            Some(n) => ("limits", Some(n)),
+            None => ("requests", first(&res.requests)),
+        },
+    };
+    let at = r
+        .get(list)
+        .map_or(r, |l| name.and_then(|n| l.get(&n)).unwrap_or(l));
+    Err(at.err(format!("resources: {}", e.message)))
+}
+
+/// Pod-level `hugepages-<size>` (`spec.resources`, KEP-2837) are refused: their defaulting and
+/// their way into the containers' limits were not read at v1.34.
+fn no_pod_level_hugepages(res: &Resources, r: &Node) -> Result<(), ManifestError> {
+    for (list, l) in [("requests", &res.requests), ("limits", &res.limits)] {
+        if let Some(name) = l.hugepages.keys().next() {
+            let at = r.get(list).and_then(|n| n.get(name)).unwrap_or(r);
+            return Err(at.err(format!("spec.resources.{list}.{name}: pod-level huge pages are not modelled; give them to the containers")));
+        }
+    }
+    Ok(())
 }
 
 /// A stable UID for a pod without one (`metadata.uid` is set by the API server).
@@ -297,3 +354,7 @@ fn fnv(text: &str) -> u64 {
     }
     h
 }
+
+#[cfg(test)]
+#[path = "manifest_tests.rs"]
+mod tests;

@@ -3,19 +3,24 @@
 //! Plain data; the rules live in the versioned modules.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// Requests or limits for the two resources the QoS class looks at. `None` is "not set",
-/// which the kubelet treats as zero wherever it compares quantities.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Requests or limits: the two resources the QoS class looks at, and huge pages. `None` is
+/// "not set", which the kubelet treats as zero wherever it compares quantities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ResourceList {
     /// Memory in bytes.
     pub memory: Option<u64>,
     /// CPU in millicores.
     pub cpu_milli: Option<u64>,
+    /// `hugepages-<size>` in bytes, keyed by the resource name as written (`hugepages-2Mi`;
+    /// `hugepages-2097152` is another name for the same page size). Never scaled.
+    pub hugepages: BTreeMap<String, u64>,
 }
 
 impl ResourceList {
-    /// Nothing set at all (Go's `len(list) == 0` for cpu and memory).
+    /// No cpu or memory set (Go's `len(list) == 0` as the QoS rules see it: huge pages never
+    /// change a QoS class, see `v1_34::pod_qos`).
     pub fn is_empty(&self) -> bool {
         self.memory.is_none() && self.cpu_milli.is_none()
     }
@@ -27,7 +32,7 @@ impl ResourceList {
 }
 
 /// A container's (or a pod's) `resources`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resources {
     /// `resources.requests`.
     pub requests: ResourceList,
@@ -139,6 +144,36 @@ pub struct Node {
     /// The page size memory.high is rounded down to.
     #[serde(skip, default = "page_size")]
     pub page_size: u64,
+    /// The host's huge page sizes (libcontainer's `HugePageSizes()`, from
+    /// /sys/kernel/mm/hugepages) with each pre-allocated pool (cadvisor's capacity
+    /// `hugepages-<size>`), in page-size order. Records from before huge pages were modelled
+    /// read as none.
+    #[serde(default)]
+    pub hugepages: Vec<HugePagePool>,
+    /// The hugetlb controller is in the root's cgroup.controllers: without it the kubelet and
+    /// the runtime write no hugetlb.* file (`maybeSetHugetlb`). Older records read as false.
+    #[serde(default)]
+    pub hugetlb_controller: bool,
+}
+
+/// One huge page size of the host and its pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HugePagePool {
+    /// The page size in bytes (2097152 for 2 MiB pages).
+    pub page_bytes: u64,
+    /// Pre-allocated pages × page size (`vm.nr_hugepages` for the default size), bytes.
+    pub pool_bytes: u64,
+}
+
+/// An x86-64 node's page sizes (2 MiB, and 1 GiB where the CPU has `pdpe1gb`) with no pages
+/// pre-allocated: what `k8s explain` assumes unless told.
+pub fn default_hugepages() -> Vec<HugePagePool> {
+    [2 << 20, 1 << 30]
+        .map(|page_bytes| HugePagePool {
+            page_bytes,
+            pool_bytes: 0,
+        })
+        .to_vec()
 }
 
 fn page_size() -> u64 {
@@ -158,6 +193,8 @@ impl Default for Node {
             memory_throttling_factor: 0.9,
             single_process_oom_kill: false,
             page_size: 4096,
+            hugepages: default_hugepages(),
+            hugetlb_controller: true,
         }
     }
 }

@@ -5,7 +5,9 @@
 
 use super::manifest::{doc, flat, parse_pods, replicas, Doc, ManifestError};
 use super::model::ContainerKind;
-use super::yaml::{documents, Node};
+use super::v1_34::hugepages::PREFIX;
+use super::yaml::{documents, Node, Value};
+use std::collections::BTreeMap;
 
 /// `resources` with each quantity as written (None: not set).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +20,10 @@ pub struct ResourcesText {
     pub cpu_request: Option<String>,
     /// `limits.cpu`.
     pub cpu_limit: Option<String>,
+    /// `requests.hugepages-<size>` by size as written (`2Mi` → `4Mi`).
+    pub hugepages_request: BTreeMap<String, String>,
+    /// `limits.hugepages-<size>`.
+    pub hugepages_limit: BTreeMap<String, String>,
 }
 
 /// One container as written.
@@ -143,7 +149,23 @@ fn resources(r: &Node) -> Result<ResourcesText, ManifestError> {
         memory_limit: text("limits", "memory")?,
         cpu_request: text("requests", "cpu")?,
         cpu_limit: text("limits", "cpu")?,
+        hugepages_request: huge(r.get("requests"))?,
+        hugepages_limit: huge(r.get("limits"))?,
     })
+}
+
+/// A list's `hugepages-<size>` entries, by size as written.
+fn huge(list: Option<&Node>) -> Result<BTreeMap<String, String>, ManifestError> {
+    let mut out = BTreeMap::new();
+    let Some(Value::Map(entries)) = list.map(|l| &l.value) else {
+        return Ok(out);
+    };
+    for (name, n) in entries {
+        if let Some(size) = name.strip_prefix(PREFIX) {
+            out.insert(size.to_string(), n.str(name)?.to_string());
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

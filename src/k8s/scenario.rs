@@ -62,6 +62,20 @@ fn resources(out: &mut String, r: &ResourcesText) {
     key(out, "memory_limit", &r.memory_limit);
     key(out, "cpu_request", &r.cpu_request);
     key(out, "cpu_limit", &r.cpu_limit);
+    table(out, "hugepages_request", &r.hugepages_request);
+    table(out, "hugepages_limit", &r.hugepages_limit);
+}
+
+/// `k = { "2Mi" = "4Mi" }`, sizes and quantities as written; nothing when empty.
+fn table(out: &mut String, k: &str, m: &std::collections::BTreeMap<String, String>) {
+    if m.is_empty() {
+        return;
+    }
+    let items: Vec<String> = m
+        .iter()
+        .map(|(s, v)| format!("{} = {}", q(s), q(v)))
+        .collect();
+    let _ = writeln!(out, "{k} = {{ {} }}", items.join(", "));
 }
 
 fn container(out: &mut String, c: &ContainerText, r: &Request) {

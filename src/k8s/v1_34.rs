@@ -11,6 +11,7 @@ use super::model::{Container, ContainerKind, Node, Pod, Qos, ResourceList, Resou
 /// The kubelet release this module models; every output carries it.
 pub const KUBELET_VERSION: &str = "v1.34";
 
+pub mod hugepages;
 pub mod rule;
 
 /// `scheduling.SystemCriticalPriority`.
@@ -27,7 +28,8 @@ pub fn builtin_priority(class: &str) -> Option<i64> {
     }
 }
 
-/// `SetDefaults_Pod`: in every container, a limit without a request gives request = limit.
+/// `SetDefaults_Pod`: in every container, a limit without a request gives request = limit
+/// (every resource: memory, cpu and each `hugepages-<size>`).
 /// Pod-level requests then default to the containers' aggregate, else to the pod limit.
 pub fn apply_defaults(pod: &mut Pod) {
     for c in &mut pod.containers {
@@ -44,6 +46,7 @@ pub fn apply_defaults(pod: &mut Pod) {
                 .iter()
                 .any(|c| c.resources.requests.cpu_milli.is_some())
         }),
+        ..ResourceList::default()
     };
     if let Some(pr) = pod.pod_resources.as_mut() {
         if !pr.limits.is_empty() {
@@ -60,10 +63,14 @@ pub fn apply_defaults(pod: &mut Pod) {
 fn default_list(r: &mut Resources) {
     r.requests.memory = r.requests.memory.or(r.limits.memory);
     r.requests.cpu_milli = r.requests.cpu_milli.or(r.limits.cpu_milli);
+    for (name, v) in &r.limits.hugepages {
+        r.requests.hugepages.entry(name.clone()).or_insert(*v);
+    }
 }
 
 /// `GetPodQOS` → `ComputePodQOS`: pod-level resources decide when set; otherwise every
-/// container (init and sidecar included) must agree.
+/// container (init and sidecar included) must agree. Only cpu and memory count
+/// (`supportedQoSComputeResources`): huge pages never change the class.
 pub fn pod_qos(pod: &Pod) -> Qos {
     // `IsPodLevelResourcesSet`: an empty `spec.resources` leaves the containers to decide.
     if let Some(pr) = pod_level(pod) {

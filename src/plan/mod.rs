@@ -40,6 +40,11 @@ pub struct Options {
     /// (None in `show`, tests and older records: the balloon is then sized 0).
     #[serde(default)]
     pub memory_total_bytes: Option<u64>,
+    /// The machine's huge page sizes, bytes (/sys/kernel/mm/hugepages): the kubelet's
+    /// `HugePageSizes()`, each given hugetlb.<size>.max (None in `show` and tests: only the
+    /// `[node]`'s declared sizes).
+    #[serde(default)]
+    pub hugepage_sizes_bytes: Option<Vec<u64>>,
 }
 
 impl Options {
@@ -55,6 +60,7 @@ impl Options {
             file_tag: None,
             devices: BTreeMap::new(),
             memory_total_bytes: None,
+            hugepage_sizes_bytes: None,
         }
     }
 }
@@ -73,7 +79,7 @@ pub struct FilePlan {
 }
 
 /// One cgroup: its path under the top and the control-file writes, in order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CgroupPlan {
     /// Path under the run's top cgroup.
     pub name: String,
@@ -83,6 +89,13 @@ pub struct CgroupPlan {
     /// kubelet's tree; empty for scenario-declared cgroups.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<String, String>,
+    /// Writes made after `writes` and only if the file's controller is enabled in the run's
+    /// tree: the kubelet's hugetlb.* (it writes none without the hugetlb controller,
+    /// cgroup_manager_linux.go:maybeSetHugetlb). `run` drops those of a controller it cannot
+    /// enable before anything is created, so a record keeps the writes attempted. A
+    /// `*.rsvd.max` the kernel lacks (before 5.7) is skipped, as libcontainer skips it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optional_writes: Vec<(String, String)>,
 }
 
 /// One workload.
@@ -178,6 +191,10 @@ pub struct Plan {
     pub requires_memory_bytes: Option<u64>,
     /// Controllers the tree uses.
     pub controllers: Vec<String>,
+    /// Controllers only `optional_writes` use: enabled where available, else their writes
+    /// are dropped ([`Plan::settle_optional`]).
+    #[serde(default)]
+    pub optional_controllers: Vec<String>,
     /// How checks are judged over repetitions; median in records of older versions.
     #[serde(default)]
     pub rule: crate::stats::Rule,
@@ -241,10 +258,33 @@ pub fn build(
         requires_swap: spec.requires.swap,
         requires_memory_bytes,
         controllers: resolve::controllers(&runs, &spec),
+        optional_controllers: resolve::optional_controllers(&runs, &spec),
         spec,
         options: opts,
         runs,
     })
+}
+
+impl Plan {
+    /// Keeps the optional writes of the `enabled` optional controllers (now required, so the
+    /// run's tree enables them) and drops the others; returns the controllers dropped.
+    pub fn settle_optional(&mut self, enabled: &[String]) -> Vec<String> {
+        let controller = |f: &str| f.split('.').next().unwrap_or_default().to_string();
+        for c in self.runs.iter_mut().flat_map(|r| r.cgroups.iter_mut()) {
+            c.optional_writes
+                .retain(|(f, _)| enabled.contains(&controller(f)));
+        }
+        let (on, off): (Vec<String>, Vec<String>) = std::mem::take(&mut self.optional_controllers)
+            .into_iter()
+            .partition(|c| enabled.contains(c));
+        self.controllers.extend(on);
+        // The record's node then says what the kubelet saw: no hugetlb controller.
+        let hugetlb = !off.iter().any(|c| c == "hugetlb");
+        for p in self.runs.iter_mut().filter_map(|r| r.pods.as_mut()) {
+            p.node.hugetlb_controller &= hugetlb;
+        }
+        off
+    }
 }
 
 /// The order to execute `n` runs in: as declared (`None`), or shuffled by `seed` with a
@@ -281,5 +321,7 @@ fn declare_all(src: &Source, spec: &Spec) -> Result<BTreeMap<String, params::Dec
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod pods_huge_tests;
 #[cfg(test)]
 mod pods_tests;

@@ -11,41 +11,16 @@ use std::collections::BTreeMap;
 mod acts;
 mod cgroups;
 mod checks;
+mod controllers;
 mod mark;
+mod node;
+mod pod_fit;
 mod pod_tree;
 mod pods;
 
+pub use controllers::{controllers, optional_controllers};
 use mark::mark_of;
 pub use mark::{Mark, MarkEvent};
-
-/// Controllers the runs' trees need: memory always; io when a cgroup writes an io file or an
-/// expectation or observation reads io.stat (`cgroup.X.io.<disk>.…`) — a user manager
-/// delegates no io, so a scenario that never looks at io must not need it; and the controller
-/// of every other file a cgroup writes.
-pub fn controllers(runs: &[RunPlan], spec: &crate::spec::Spec) -> Vec<String> {
-    let mut out = vec!["memory".to_string()];
-    let reads_io = spec
-        .expect
-        .iter()
-        .map(|e| e.check.as_str())
-        .chain(spec.observe.iter().map(|o| o.value.as_str()))
-        .any(|t| t.contains(".io."));
-    if reads_io {
-        out.push("io".to_string());
-    }
-    let files = runs
-        .iter()
-        .flat_map(|r| &r.cgroups)
-        .flat_map(|c| &c.writes)
-        .map(|w| w.0.as_str());
-    for f in files {
-        let c = f.split('.').next().unwrap_or_default().to_string();
-        if !out.contains(&c) {
-            out.push(c);
-        }
-    }
-    out
-}
 
 fn check_name(
     src: &Source,
@@ -91,7 +66,7 @@ pub fn run(
         sub: &sub,
         scale: opts.scale,
     };
-    let mut pod_parts = pod_tree::resolve(src, spec, &q, opts.memory_total_bytes)?;
+    let mut pod_parts = pod_tree::resolve(src, spec, &q, opts)?;
     let mut cgroups = pod_parts.cgroups.clone();
     cgroups.extend(cgroups::resolve(src, spec, &sub, &opts.devices)?);
     unique_value_names(src, &cgroups)?;

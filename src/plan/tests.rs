@@ -29,6 +29,7 @@ fn opts(scale: f64) -> Options {
         file_tag: None,
         devices,
         memory_total_bytes: None,
+        hugepage_sizes_bytes: None,
     }
 }
 

@@ -317,8 +317,9 @@ pub fn restore_knobs(records: &[KnobRecord], devices: &BTreeMap<String, DevId>) 
     }
 }
 
-/// Creates the tree under the run's top and writes each cgroup's limits. Returns every
-/// cgroup by its path (the top as `top`).
+/// Creates the tree under the run's top and writes each cgroup's limits, then its optional
+/// writes (those `run` kept: their controller is enabled). Returns every cgroup by its path
+/// (the top as `top`).
 pub fn build_tree(
     scratch: &ScratchCgroup,
     plan: &[CgroupPlan],
@@ -327,23 +328,35 @@ pub fn build_tree(
     for c in plan {
         let cg = scratch.add_child(&c.name)?;
         for (file, value) in &c.writes {
-            if !cg.file(file).exists() {
-                let why = match file.as_str() {
-                    "io.weight" => "io.weight needs the iocost or BFQ controller on the disk (the VM's virtio disks use `none`)",
-                    "memory.zswap.max" => "this kernel has no zswap (memory.zswap.* is absent)",
-                    f if f.starts_with("hugetlb.") => "this kernel offers no 2 MiB huge pages to cgroups",
-                    _ => "this kernel lacks the file",
-                };
-                return Err(host_cannot(format!(
-                    "cgroup `{}`: cannot set {file}: {why}",
-                    c.name
-                )));
+            write_planned(&cg, &c.name, file, value)?;
+        }
+        for (file, value) in &c.optional_writes {
+            // libcontainer skips hugetlb.<size>.rsvd.max on kernels without it (before 5.7).
+            if file.ends_with(".rsvd.max") && !cg.file(file).exists() {
+                continue;
             }
-            cg.write_text(file, value)?;
+            write_planned(&cg, &c.name, file, value)?;
         }
         out.push((c.name.clone(), cg));
     }
     Ok(out)
+}
+
+/// One planned write; a file the kernel lacks is a host that cannot run the scenario.
+fn write_planned(cg: &Cgroup, name: &str, file: &str, value: &str) -> anyhow::Result<()> {
+    if !cg.file(file).exists() {
+        let why = match file {
+            "io.weight" => "io.weight needs the iocost or BFQ controller on the disk (the VM's virtio disks use `none`)",
+            "memory.zswap.max" => "this kernel has no zswap (memory.zswap.* is absent)",
+            f if f.starts_with("hugetlb.") => "this kernel offers no huge pages of that size to cgroups",
+            _ => "this kernel lacks the file",
+        };
+        return Err(host_cannot(format!(
+            "cgroup `{name}`: cannot set {file}: {why}"
+        )));
+    }
+    cg.write_text(file, value)?;
+    Ok(())
 }
 
 /// On a real node kubepods.slice sits right under the root cgroup, so under a node-wide
@@ -363,3 +376,7 @@ pub(super) fn pass_protection(scratch: &crate::scratch::ScratchCgroup) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "setup_tests.rs"]
+mod tests;

@@ -4,6 +4,7 @@
 //! [`crate::plan`] derives the kubelet's cgroup tree from them (see `crate::k8s`).
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// `[node]`: the kubelet's settings, named like `cgharness k8s explain`'s node flags.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -35,6 +36,11 @@ pub struct NodeDecl {
     /// `singleProcessOOMKill` (`true`, `false` or `"${param}"`); default false.
     #[serde(default)]
     pub single_process_oom_kill: Option<toml::Value>,
+    /// The node's huge page pools by page size as Kubernetes spells it (`{ "2Mi" = "64Mi" }`:
+    /// cadvisor's capacity `hugepages-2Mi`). Not scaled (pages are whole). A run adds the
+    /// host's other page sizes with no pool, as the kubelet reads them from the host.
+    #[serde(default)]
+    pub hugepages: Option<BTreeMap<String, String>>,
     /// Where the pressure comes from: `kubepods` (default: the pods push kubepods.slice's
     /// memory.max, a memory cgroup OOM) or `node` (the machine itself runs short: the
     /// harness pins what the machine has beyond `node_capacity` with an mlocked, OOM-exempt
@@ -122,6 +128,15 @@ pub struct ContainerDecl {
     /// `resources.limits.cpu`.
     #[serde(default)]
     pub cpu_limit: Option<String>,
+    /// `resources.requests.hugepages-<size>` by page size as Kubernetes spells it
+    /// (`{ "2Mi" = "4Mi" }`): like `memory_request`, one key per resource with the page size as
+    /// data, so any size fits and `k8s scenario` copies manifests as written. Not scaled.
+    #[serde(default)]
+    pub hugepages_request: Option<BTreeMap<String, String>>,
+    /// `resources.limits.hugepages-<size>` (`{ "2Mi" = "4Mi", "1Gi" = "1Gi" }`); a limit alone
+    /// gives the request, as the API server defaults it.
+    #[serde(default)]
+    pub hugepages_limit: Option<BTreeMap<String, String>>,
     /// Init containers only: `Always` makes it a sidecar (KEP-753).
     #[serde(default)]
     pub restart_policy: Option<String>,

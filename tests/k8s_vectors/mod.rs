@@ -6,6 +6,7 @@
 //! model's types and to a manifest with node flags. Rows assert only what upstream asserts.
 
 pub mod helpers_linux;
+pub mod hugepages;
 pub mod kuberuntime;
 pub mod policy;
 pub mod qos;
@@ -155,6 +156,7 @@ fn list(r: Res) -> ResourceList {
     ResourceList {
         memory: r.mem,
         cpu_milli: r.cpu,
+        ..ResourceList::default()
     }
 }
 

@@ -118,7 +118,19 @@ fn node_keys(a: &NodeArgs) -> Vec<(&'static str, toml::Value)> {
     if a.single_process_oom_kill {
         out.push(("single_process_oom_kill", Boolean(true)));
     }
+    if let Some(v) = super::huge::scenario_value(&a.hugepages) {
+        out.push(("hugepages", v));
+    }
     out
+}
+
+/// The node flags as `k8s explain` checks them; `--hugetlb-controller=false` is refused.
+fn check_node_flags(a: &NodeArgs) -> anyhow::Result<()> {
+    super::node_from(a)?;
+    if !a.hugetlb_controller {
+        return Err(usage("--hugetlb-controller=false: whether the hugetlb controller is there is the run's host's fact, found out when it runs; it is not a [node] key"));
+    }
+    Ok(())
 }
 
 fn read_objects(files: &[PathBuf]) -> anyhow::Result<Vec<(String, Object)>> {
@@ -189,7 +201,7 @@ fn write_new(path: &Path, text: &str, force: bool) -> anyhow::Result<()> {
 
 /// Runs `k8s scenario`.
 pub fn run(a: ScenarioArgs) -> anyhow::Result<Exit> {
-    super::node_from(&a.node)?;
+    check_node_flags(&a.node)?;
     check_workload_flag(&a.workload, a.uses.as_deref())?;
     if let Some(o) = a.output.as_deref().filter(|o| o.exists() && !a.force) {
         return Err(usage(format!(

@@ -35,3 +35,31 @@ pub const MEMORY_QOS: &str =
 pub const QOS_MIN: &str = "pkg/kubelet/cm/qos_container_manager_linux.go:setMemoryQoS";
 /// The cgroup names. Index (cgroup_manager_linux.go).
 pub const NAMES: &str = "pkg/kubelet/cm/cgroup_manager_linux.go:CgroupName.ToSystemd";
+/// The API server's huge page checks. Index (validation.go with pod-level huge pages, so at
+/// least v1.34; id 6976543664).
+pub const HUGEPAGES_VALID: &str =
+    "pkg/apis/core/validation/validation.go:validateResourceRequirements";
+/// The pod cgroup's hugetlb.<size>.max: HugePageLimits(PodRequests), then maybeSetHugetlb
+/// (0 for the host's other page sizes). Index; 3 vectors of TestHugePageLimits.
+pub const POD_HUGETLB: &str = "pkg/kubelet/cm/helpers_linux.go:ResourceConfigForPod";
+/// The container's hugetlb.<size>.max. Index; 6 vectors of
+/// TestGetHugepageLimitsFromResources.
+pub const CONTAINER_HUGETLB: &str =
+    "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:GetHugepageLimitsFromResources";
+/// The QoS cgroups' hugetlb.<size>.max (burstable, besteffort and kubepods, the Guaranteed
+/// one). Index (qos_container_manager_linux.go:UpdateCgroups).
+pub const QOS_HUGETLB: &str = "pkg/kubelet/cm/qos_container_manager_linux.go:setHugePagesUnbounded";
+/// kubepods' first hugetlb.<size>.max, from its allocatable (then UpdateCgroups overwrites
+/// it). Index (node_container_manager_linux.go:getCgroupConfig).
+pub const KUBEPODS_HUGETLB: &str =
+    "pkg/kubelet/cm/node_container_manager_linux.go:createNodeAllocatableCgroups";
+/// No hugetlb.* without the hugetlb controller; libcontainer writes the same value to
+/// hugetlb.<size>.rsvd.max where the kernel has it (opencontainers/cgroups v0.0.2
+/// fs2/hugetlb.go:setHugeTlb). Index (cgroup_manager_linux.go).
+pub const HUGETLB_WRITE: &str = "pkg/kubelet/cm/cgroup_manager_linux.go:maybeSetHugetlb";
+/// The pools leave the allocatable memory the node reports. Index (setters.go).
+pub const HUGEPAGES_ALLOCATABLE: &str = "pkg/kubelet/nodestatus/setters.go:MachineInfo";
+/// hugetlb.<size>.rsvd.max: libcontainer writes each hugetlb value there too, skipped where
+/// the kernel lacks the file (before 5.7). Read at opencontainers/cgroups v0.0.1–v0.0.4 (the
+/// kubelet's and runc's cgroup library; runc since 1.2).
+pub const HUGETLB_RSVD: &str = "github.com/opencontainers/cgroups fs2/hugetlb.go:setHugeTlb";

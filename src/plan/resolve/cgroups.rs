@@ -155,8 +155,7 @@ pub fn resolve(
             if !out.iter().any(|o| o.name == parent) {
                 out.push(CgroupPlan {
                     name: parent,
-                    writes: Vec::new(),
-                    rules: BTreeMap::new(),
+                    ..CgroupPlan::default()
                 });
             }
         }
@@ -166,7 +165,7 @@ pub fn resolve(
             None => out.push(CgroupPlan {
                 name,
                 writes: w,
-                rules: BTreeMap::new(),
+                ..CgroupPlan::default()
             }),
         }
     }

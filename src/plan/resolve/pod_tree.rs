@@ -5,8 +5,10 @@
 //! would refuse.
 
 use super::pods::{self, Quantities};
+use super::{node, pod_fit};
 use crate::k8s::explain::{explain, Explained, PodOut};
 use crate::k8s::model::{ContainerKind, Pod, Qos};
+use crate::k8s::v1_34::hugepages::Hugetlb;
 use crate::k8s::v1_34::{self as rules, rule};
 use crate::plan::pods::{value_name, ContainerPlan, PodInfo, PodsPlan, BALLOON};
 use crate::plan::CgroupPlan;
@@ -29,8 +31,7 @@ pub struct PodParts {
 fn cgroup(name: &str, writes: Vec<(&str, Option<u64>, &str)>) -> CgroupPlan {
     let mut out = CgroupPlan {
         name: name.to_string(),
-        writes: Vec::new(),
-        rules: BTreeMap::new(),
+        ..CgroupPlan::default()
     };
     for (file, v, why) in writes {
         if let Some(v) = v {
@@ -41,12 +42,25 @@ fn cgroup(name: &str, writes: Vec<(&str, Option<u64>, &str)>) -> CgroupPlan {
     out
 }
 
+/// hugetlb.<size>.max and .rsvd.max (libcontainer writes both: opencontainers/cgroups
+/// fs2/hugetlb.go:setHugeTlb) as optional writes, made only with the hugetlb controller.
+fn with_hugetlb(mut c: CgroupPlan, values: &Option<Hugetlb>, why: &str) -> CgroupPlan {
+    for (size, v) in values.iter().flatten() {
+        for (kind, why) in [("max", why), ("rsvd.max", rule::HUGETLB_RSVD)] {
+            let file = format!("hugetlb.{size}.{kind}");
+            c.optional_writes.push((file.clone(), v.to_string()));
+            c.rules.insert(file, why.to_string());
+        }
+    }
+    c
+}
+
 /// Resolves `[node]` and `[[pod]]`s (nothing when the scenario has none).
 pub fn resolve(
     src: &Source,
     spec: &Spec,
     q: &Quantities,
-    memory_total: Option<u64>,
+    opts: &crate::plan::Options,
 ) -> Result<PodParts, SpecError> {
     let node_decl = match (&spec.node, spec.pod.is_empty()) {
         (None, true) => return Ok(PodParts::default()),
@@ -54,7 +68,8 @@ pub fn resolve(
         (None, false) => return Err(src.error_at("[[pod]]", "[[pod]] needs a [node] table with node_capacity: the kubelet's oom_score_adj divides by it")),
         (Some(n), false) => n,
     };
-    let (node, eviction) = pods::node(q, node_decl)?;
+    let (mut node, eviction) = node::node(q, node_decl)?;
+    node::add_host_page_sizes(&mut node, opts.hugepage_sizes_bytes.as_deref());
     let mut all: Vec<Pod> = Vec::new();
     for d in &spec.pod {
         for p in pods::pods(q, d)? {
@@ -64,8 +79,8 @@ pub fn resolve(
             all.push(p);
         }
     }
-    let allocatable = rules::node_allocatable(&node).saturating_sub(eviction);
-    fits(src, &all, allocatable)?;
+    let allocatable = pod_fit::allocatable_memory(&node, eviction);
+    pod_fit::fits(src, &node, &all, allocatable)?;
     let ex = explain(&node, &all);
     let mut parts = PodParts {
         cgroups: tree(&all, &ex),
@@ -94,11 +109,11 @@ pub fn resolve(
     }
     let node_pressure = pressure(src, node_decl)?;
     let balloon_bytes = node_pressure.then(|| {
-        let b = memory_total.unwrap_or(0).saturating_sub(node.node_capacity);
+        let b = (opts.memory_total_bytes.unwrap_or(0)).saturating_sub(node.node_capacity);
         add_balloon(&mut parts, b);
         b
     });
-    let evictor = pods::evictor(q, node_decl, eviction, node_pressure)?;
+    let evictor = node::evictor(q, node_decl, eviction, node_pressure)?;
     let infos = all.iter().zip(&ex.pods).map(|(p, o)| PodInfo {
         name: p.name.clone(),
         cgroup: o.cgroup.clone(),
@@ -152,24 +167,10 @@ fn add_balloon(parts: &mut PodParts, bytes: u64) {
     );
 }
 
-/// kube-scheduler's NodeResourcesFit (pkg/scheduler/framework/plugins/noderesources/fit.go:
-/// fitsRequest): the pods' memory requests must fit the node's allocatable, which the
-/// kubelet reports as capacity − reservations − the hard eviction threshold
-/// (pkg/kubelet/cm/node_container_manager_linux.go:GetNodeAllocatableReservation).
-fn fits(src: &Source, pods: &[Pod], allocatable: u64) -> Result<(), SpecError> {
-    let total: u64 = pods.iter().map(rules::pod_memory_request).sum();
-    if total <= allocatable {
-        return Ok(());
-    }
-    Err(src.error_at("[[pod]]", format!(
-        "the scheduler would not place these pods on this node: their memory requests add up to {total} bytes, above the node's allocatable {allocatable} (capacity − system_reserved − kube_reserved − eviction_hard); lower the requests or replicas, or raise node_capacity"
-    )))
-}
-
 /// The kubelet's tree: kubepods, its Guaranteed pods, then each QoS slice and its pods.
 fn tree(pods: &[Pod], ex: &Explained) -> Vec<CgroupPlan> {
     let kp = "kubepods.slice";
-    let mut out = vec![cgroup(
+    let kubepods = cgroup(
         kp,
         vec![
             (
@@ -179,7 +180,9 @@ fn tree(pods: &[Pod], ex: &Explained) -> Vec<CgroupPlan> {
             ),
             ("memory.min", ex.node.kubepods_memory_min, rule::QOS_MIN),
         ],
-    )];
+    );
+    let qos_huge = &ex.node.qos_hugetlb;
+    let mut out = vec![with_hugetlb(kubepods, qos_huge, rule::QOS_HUGETLB)];
     let slices = [
         (Qos::Guaranteed, None),
         (
@@ -191,7 +194,8 @@ fn tree(pods: &[Pod], ex: &Explained) -> Vec<CgroupPlan> {
     for (qos, slice) in slices {
         if let Some((name, min)) = slice {
             let writes = vec![("memory.min", min, rule::QOS_MIN)];
-            out.push(cgroup(&format!("{kp}/{name}"), writes));
+            let c = cgroup(&format!("{kp}/{name}"), writes);
+            out.push(with_hugetlb(c, qos_huge, rule::QOS_HUGETLB));
         }
         for (pod, p) in pods.iter().zip(&ex.pods) {
             if rules::pod_qos(pod) == qos {
@@ -203,16 +207,17 @@ fn tree(pods: &[Pod], ex: &Explained) -> Vec<CgroupPlan> {
 }
 
 fn pod_cgroups(pod: &Pod, p: &PodOut, out: &mut Vec<CgroupPlan>) {
-    out.push(cgroup(
+    let pod_cg = cgroup(
         &p.cgroup,
         vec![
             ("memory.max", p.memory_max, rule::POD),
             ("memory.min", p.memory_min, rule::POD),
         ],
-    ));
+    );
+    out.push(with_hugetlb(pod_cg, &p.hugetlb, rule::POD_HUGETLB));
     for (c, co) in pod.containers.iter().zip(&p.containers) {
         let group = co.oom_group.then_some(1);
-        out.push(cgroup(
+        let cg = cgroup(
             &format!("{}/{}", p.cgroup, c.name),
             vec![
                 ("memory.max", co.memory_max, rule::CONTAINER),
@@ -221,7 +226,8 @@ fn pod_cgroups(pod: &Pod, p: &PodOut, out: &mut Vec<CgroupPlan>) {
                 ("memory.swap.max", co.swap_max, rule::SWAP),
                 ("memory.oom.group", group, rule::OOM_GROUP),
             ],
-        ));
+        );
+        out.push(with_hugetlb(cg, &co.hugetlb, rule::CONTAINER_HUGETLB));
     }
 }
 

@@ -1,14 +1,16 @@
-//! `[node]` and `[[pod]]` → the kubelet model's inputs: Kubernetes quantities parsed and
-//! scaled together (so the ratios in the oom_score_adj formula and the allocatable
-//! arithmetic hold under `--scale`), pods expanded by `replicas` and defaulted as the API
-//! server does. [`super::pod_tree`] turns the model's answer into cgroups and workloads.
+//! `[[pod]]` → the kubelet model's pods: Kubernetes quantities parsed and scaled together
+//! with the node's ([`super::node`] reads `[node]`; so the ratios in the oom_score_adj
+//! formula and the allocatable arithmetic hold under `--scale`), pods expanded by `replicas`
+//! and defaulted as the API server does; huge pages parsed unscaled and checked as the API
+//! server checks them. [`super::pod_tree`] turns the model's answer into cgroups and
+//! workloads.
 
-use crate::k8s::model::{Container, ContainerKind, Node, Pod, ResourceList, Resources};
-use crate::k8s::{v1_34, SwapBehavior};
-use crate::plan::pods::EvictorPlan;
+use crate::k8s::model::{Container, ContainerKind, Pod, ResourceList, Resources};
+use crate::k8s::v1_34::{self, hugepages};
 use crate::size::{parse_cpu_quantity, parse_quantity};
-use crate::spec::pods::{ContainerDecl, NodeDecl, PodDecl, Uses};
-use crate::spec::{suggest, Source, SpecError};
+use crate::spec::pods::{ContainerDecl, PodDecl, Uses};
+use crate::spec::{Source, SpecError};
+use std::collections::BTreeMap;
 
 type Sub<'a> = &'a dyn Fn(&str) -> Result<String, SpecError>;
 
@@ -27,7 +29,17 @@ impl Quantities<'_> {
         Ok((b as f64 * self.scale).floor() as u64)
     }
 
-    fn opt_bytes(&self, what: &str, text: &Option<String>) -> Result<Option<u64>, SpecError> {
+    /// A quantity with `${param}`s substituted, not scaled (huge pages: pages are whole).
+    pub fn unscaled(&self, what: &str, text: &str) -> Result<u64, SpecError> {
+        let t = (self.sub)(text)?;
+        parse_quantity(&t).map_err(|e| self.src.error_at(text, format!("{what}: {e}")))
+    }
+
+    pub(super) fn opt_bytes(
+        &self,
+        what: &str,
+        text: &Option<String>,
+    ) -> Result<Option<u64>, SpecError> {
         text.as_deref().map(|t| self.bytes(what, t)).transpose()
     }
 
@@ -39,7 +51,7 @@ impl Quantities<'_> {
             .map_err(|e| self.src.error_at(text, format!("{what}: {e}")))
     }
 
-    fn flag(&self, what: &str, v: &Option<toml::Value>) -> Result<bool, SpecError> {
+    pub(super) fn flag(&self, what: &str, v: &Option<toml::Value>) -> Result<bool, SpecError> {
         let text = match v {
             None => return Ok(false),
             Some(toml::Value::Boolean(b)) => return Ok(*b),
@@ -53,203 +65,6 @@ impl Quantities<'_> {
                 .src
                 .error_at(what, format!("[node] {what}: true or false, not {text:?}"))),
         }
-    }
-}
-
-/// `swap_behavior`: NoSwap (default) or LimitedSwap.
-fn swap_behavior(q: &Quantities, d: &NodeDecl) -> Result<SwapBehavior, SpecError> {
-    match d
-        .swap_behavior
-        .as_deref()
-        .map(q.sub)
-        .transpose()?
-        .as_deref()
-    {
-        None | Some("NoSwap") | Some("") => Ok(SwapBehavior::NoSwap),
-        Some("LimitedSwap") => Ok(SwapBehavior::LimitedSwap),
-        Some(o) => {
-            let h = suggest::hint(o, ["NoSwap", "LimitedSwap"]);
-            Err(q.src.error_at(
-                "swap_behavior",
-                format!("[node] swap_behavior {o:?}: NoSwap or LimitedSwap{h}"),
-            ))
-        }
-    }
-}
-
-/// `enforce_node_allocatable` (default `["pods"]`).
-fn enforce(src: &Source, d: &NodeDecl) -> Result<Vec<String>, SpecError> {
-    let enforce = d
-        .enforce_node_allocatable
-        .clone()
-        .unwrap_or_else(|| vec!["pods".into()]);
-    let known = ["pods", "system-reserved", "kube-reserved"];
-    match enforce.iter().find(|e| !known.contains(&e.as_str())) {
-        None => Ok(enforce),
-        Some(e) => {
-            let h = suggest::hint(e, known);
-            Err(src.error_at(
-                "enforce_node_allocatable",
-                format!("[node] enforce_node_allocatable: {e:?} is not one of pods, system-reserved, kube-reserved{h}"),
-            ))
-        }
-    }
-}
-
-/// The node's settings, and the hard eviction threshold in bytes (the kubelet's default
-/// `memory.available<100Mi` when not given).
-pub fn node(q: &Quantities, d: &NodeDecl) -> Result<(Node, u64), SpecError> {
-    let src = q.src;
-    let swap_behavior = swap_behavior(q, d)?;
-    let enforce = enforce(src, d)?;
-    let factor = d.memory_throttling_factor.unwrap_or(0.9);
-    if !(0.0..=1.0).contains(&factor) {
-        return Err(src.error_at(
-            "memory_throttling_factor",
-            "[node] memory_throttling_factor: a number between 0 and 1 (the kubelet's default is 0.9)",
-        ));
-    }
-    let zero = || Some("0".to_string());
-    let node = Node {
-        node_capacity: q.bytes("[node] node_capacity", &d.node_capacity)?,
-        swap_capacity: q.bytes(
-            "[node] swap_capacity",
-            &d.swap_capacity.clone().or_else(zero).unwrap_or_default(),
-        )?,
-        system_reserved: q
-            .opt_bytes("[node] system_reserved", &d.system_reserved)?
-            .unwrap_or(0),
-        kube_reserved: q
-            .opt_bytes("[node] kube_reserved", &d.kube_reserved)?
-            .unwrap_or(0),
-        enforce_node_allocatable: enforce,
-        swap_behavior,
-        memory_qos: q.flag("memory_qos", &d.memory_qos)?,
-        memory_throttling_factor: factor,
-        single_process_oom_kill: q.flag("single_process_oom_kill", &d.single_process_oom_kill)?,
-        page_size: 4096,
-    };
-    if node.node_capacity == 0 {
-        return Err(src.error_at("node_capacity", "[node] node_capacity must be above 0"));
-    }
-    let eviction = eviction_bytes(q, d, node.node_capacity)?;
-    Ok((node, eviction))
-}
-
-/// The evictor of a `pressure = "node"` scenario (`kubelet` unless `evictor = "none"`);
-/// none for `kubepods` pressure, where a memcg OOM decides and eviction does not watch.
-pub fn evictor(
-    q: &Quantities,
-    d: &NodeDecl,
-    threshold_bytes: u64,
-    node_pressure: bool,
-) -> Result<Option<EvictorPlan>, SpecError> {
-    let src = q.src;
-    let mode = d.evictor.as_deref().map(q.sub).transpose()?;
-    let mode = match (mode.as_deref(), node_pressure) {
-        (Some("none"), _) | (None, false) => return Ok(None),
-        (Some(m @ ("kubelet" | "psi")), _) => m.to_string(),
-        (None, true) => "kubelet".to_string(),
-        (Some(o), _) => {
-            let h = suggest::hint(o, ["kubelet", "psi", "none"]);
-            return Err(src.error_at(
-                "evictor",
-                format!("[node] evictor {o:?}: kubelet, psi or none{h}"),
-            ));
-        }
-    };
-    if !node_pressure {
-        return Err(src.error_at("evictor", "[node] evictor needs pressure = \"node\": the kubelet evicts on the node's memory.available, which kubepods' own limit never moves"));
-    }
-    let ms = |key: &str, v: &str| {
-        crate::spec::params::parse_duration_ms(&(q.sub)(v)?)
-            .map_err(|e| {
-                let or = match key {
-                    "eviction_phase" => " (or \"random\", or \"at MARK\": the first look at a mark such as \"web-app:done\")",
-                    _ => "",
-                };
-                src.error_at(v, format!("[node] {key}: {e}{or}"))
-            })
-    };
-    let interval_ms = match &d.eviction_interval {
-        Some(i) => ms("eviction_interval", i)?.max(1),
-        None => 10_000,
-    };
-    let phase = d.eviction_phase.as_deref().map(q.sub).transpose()?;
-    let anchor = phase
-        .as_deref()
-        .and_then(|p| p.strip_prefix("at "))
-        .map(|m| m.trim().to_string());
-    let phase_ms = match phase.as_deref() {
-        None | Some("random") => None,
-        Some(_) if anchor.is_some() => Some(0),
-        Some(p) => Some(ms("eviction_phase", p)?),
-    };
-    let psi_trigger = match (mode.as_str(), &d.psi_trigger) {
-        ("psi", t) => Some(psi_trigger(q, t.as_deref().unwrap_or("some 100ms 1s"))?),
-        (_, Some(_)) => {
-            return Err(src.error_at(
-                "psi_trigger",
-                "[node] psi_trigger goes with evictor = \"psi\"",
-            ))
-        }
-        _ => None,
-    };
-    Ok(Some(EvictorPlan {
-        mode,
-        interval_ms,
-        threshold_bytes,
-        grace_ms: 2000,
-        psi_trigger,
-        phase_ms,
-        anchor,
-    }))
-}
-
-/// `some 100ms 1s` → the kernel's trigger text `some 100000 1000000` (µs).
-fn psi_trigger(q: &Quantities, text: &str) -> Result<String, SpecError> {
-    let t = (q.sub)(text)?;
-    let bad = || {
-        q.src.error_at(text, format!("[node] psi_trigger {t:?}: write `some|full STALL WINDOW` (`some 100ms 1s`; the window 500ms..10s)"))
-    };
-    let parts: Vec<&str> = t.split_whitespace().collect();
-    let [kind @ ("some" | "full"), stall, window] = parts.as_slice() else {
-        return Err(bad());
-    };
-    let us = |d: &str| {
-        crate::size::parse_duration(d)
-            .map(|d| d.as_micros() as u64)
-            .map_err(|_| bad())
-    };
-    let (s, w) = (us(stall)?, us(window)?);
-    if !(500_000..=10_000_000).contains(&w) || s == 0 || s > w {
-        return Err(bad());
-    }
-    Ok(format!("{kind} {s} {w}"))
-}
-
-/// `evictionHard`'s `memory.available<X` (a quantity or a percentage of capacity).
-fn eviction_bytes(q: &Quantities, d: &NodeDecl, capacity: u64) -> Result<u64, SpecError> {
-    let Some(text) = &d.eviction_hard else {
-        return q.bytes("[node] eviction_hard (default)", "100Mi");
-    };
-    let t = (q.sub)(text)?;
-    let bad = || {
-        q.src.error_at(
-            text,
-            format!("[node] eviction_hard {t:?}: write memory.available<QUANTITY (`memory.available<100Mi` or `<5%`); other signals are not modelled"),
-        )
-    };
-    let value = t.strip_prefix("memory.available<").ok_or_else(bad)?;
-    match value.strip_suffix('%') {
-        Some(p) => {
-            let pct: f64 = p.trim().parse().map_err(|_| bad())?;
-            if !(0.0..=100.0).contains(&pct) {
-                return Err(bad());
-            }
-            Ok((capacity as f64 * pct / 100.0) as u64)
-        }
-        None => q.bytes("[node] eviction_hard", value),
     }
 }
 
@@ -281,10 +96,12 @@ fn resources(
         requests: ResourceList {
             memory: q.opt_bytes(&format!("{at} memory_request"), mem[0])?,
             cpu_milli: q.cpu(&format!("{at} cpu_request"), cpu[0])?,
+            ..ResourceList::default()
         },
         limits: ResourceList {
             memory: q.opt_bytes(&format!("{at} memory_limit"), mem[1])?,
             cpu_milli: q.cpu(&format!("{at} cpu_limit"), cpu[1])?,
+            ..ResourceList::default()
         },
     })
 }
@@ -308,16 +125,55 @@ fn container(
         }
     };
     let at = format!("pod {pod} container {}:", c.name);
+    let mut resources = resources(
+        q,
+        &at,
+        [&c.memory_request, &c.memory_limit],
+        [&c.cpu_request, &c.cpu_limit],
+    )?;
+    resources.requests.hugepages = huge(q, &at, "hugepages_request", &c.hugepages_request)?;
+    resources.limits.hugepages = huge(q, &at, "hugepages_limit", &c.hugepages_limit)?;
+    hugepages::validate(&resources).map_err(|e| {
+        let decl = match e.list {
+            Some("limits") => &c.hugepages_limit,
+            _ => &c.hugepages_request,
+        };
+        let size = e
+            .name
+            .as_deref()
+            .map(|n| n.trim_start_matches(hugepages::PREFIX));
+        let text = size.and_then(|k| decl.as_ref()?.get(k)).unwrap_or(&c.name);
+        q.src.error_at(text, format!("{at} {}", e.message))
+    })?;
     Ok(Container {
         name: c.name.clone(),
         kind,
-        resources: resources(
-            q,
-            &at,
-            [&c.memory_request, &c.memory_limit],
-            [&c.cpu_request, &c.cpu_limit],
-        )?,
+        resources,
     })
+}
+
+/// `hugepages_request`/`hugepages_limit = { "2Mi" = "4Mi" }` → by resource name
+/// (`hugepages-2Mi`), unscaled; the page size must parse.
+fn huge(
+    q: &Quantities,
+    at: &str,
+    key: &str,
+    decl: &Option<BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, u64>, SpecError> {
+    let mut out = BTreeMap::new();
+    for (size, text) in decl.iter().flatten() {
+        let name = format!("{}{size}", hugepages::PREFIX);
+        if !hugepages::page_size(&name).is_some_and(|p| p > 0) {
+            return Err(q.src.error_at(
+                text,
+                format!(
+                    "{at} {key} {size:?}: not a page size; write it as Kubernetes does (2Mi, 1Gi)"
+                ),
+            ));
+        }
+        out.insert(name, q.unscaled(&format!("{at} {key} {size}"), text)?);
+    }
+    Ok(out)
 }
 
 /// The names of a `[[pod]]`'s replicas: `NAME` alone, or `NAME-0` … with `replicas`.
@@ -380,7 +236,7 @@ pub fn pods(q: &Quantities, d: &PodDecl) -> Result<Vec<Pod>, SpecError> {
                 priority_class: d.priority_class.clone(),
                 priority,
                 containers: containers.clone(),
-                pod_resources: Some(level)
+                pod_resources: Some(level.clone())
                     .filter(|r| !(r.requests.is_empty() && r.limits.is_empty())),
             };
             v1_34::apply_defaults(&mut pod);
