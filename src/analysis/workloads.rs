@@ -168,6 +168,28 @@ fn last_line(output: &str) -> Option<&str> {
     output.lines().rev().map(str::trim).find(|l| !l.is_empty())
 }
 
+/// Runtime, time to its `end`, pass times and rates, and the climb rate of its cgroup.
+fn time_values(out: &mut Values, p: &str, rec: &RunRecord, w: &WorkloadRecord) {
+    if let (Some(a), Some(b)) = (w.start_ns, w.exit_ns) {
+        num(
+            out,
+            format!("{p}runtime_ms"),
+            b.saturating_sub(a) as f64 / 1e6,
+        );
+    }
+    if let (Some(a), Some(e)) = (w.start_ns, w.progress.iter().find(|e| e.event == "end")) {
+        num(
+            out,
+            format!("{p}work_ms"),
+            e.t_mono_ns.saturating_sub(a) as f64 / 1e6,
+        );
+    }
+    pass_values(out, p, w);
+    if let Some(r) = climb_rate(rec, w) {
+        num(out, format!("{p}climb_bytes_per_s"), r);
+    }
+}
+
 /// Adds `workload.NAME.*` for every workload of the run.
 pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
     for w in &rec.workloads {
@@ -190,24 +212,7 @@ pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
             num(out, format!("{p}signal"), s as f64);
             text(out, format!("{p}signal_name"), &signal_name(s));
         }
-        if let (Some(a), Some(b)) = (w.start_ns, w.exit_ns) {
-            num(
-                out,
-                format!("{p}runtime_ms"),
-                b.saturating_sub(a) as f64 / 1e6,
-            );
-        }
-        if let (Some(a), Some(e)) = (w.start_ns, w.progress.iter().find(|e| e.event == "end")) {
-            num(
-                out,
-                format!("{p}work_ms"),
-                e.t_mono_ns.saturating_sub(a) as f64 / 1e6,
-            );
-        }
-        pass_values(out, &p, w);
-        if let Some(r) = climb_rate(rec, w) {
-            num(out, format!("{p}climb_bytes_per_s"), r);
-        }
+        time_values(out, &p, rec, w);
         if let Some(k) = kill {
             kill_values(out, &p, k, rec, &w.cgroup);
         }

@@ -16,6 +16,9 @@ use crate::record::watch::{Kmsg, Watcher};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+mod step;
+use step::Clock;
+
 /// What the loop needs from outside.
 pub struct LoopEnv<'a> {
     /// The harness binary (workloads are its `workload` subcommand).
@@ -253,70 +256,28 @@ pub fn drive(
     };
     let t0 = mono_ns();
     let loop_c0 = thread_cpu_ns();
-    let deadline = t0 + plan.timeout_ms * 1_000_000;
     st.mark(rec, "run:start".into());
     let evictor = start_evictor(plan, rec, t0);
     st.anchor = evictor.as_ref().and_then(|e| e.anchor.clone());
-    let mut next_tick = t0 + env.interval_ns;
-    let mut next_status = t0 + 2_000_000_000;
+    let mut clock = Clock {
+        t0,
+        deadline: t0 + plan.timeout_ms * 1_000_000,
+        next_tick: t0 + env.interval_ns,
+        next_status: t0 + 2_000_000_000,
+    };
     let result = loop {
         let next_act = st.start_acts(rec);
         let next_start = match st.start_due(env, rec, t0) {
             Ok(n) => n,
             Err(e) => break Err(e),
         };
-        if st.foreground_done() && !st.acts.busy(&st.seen) {
+        if st.stops(rec, clock.deadline) {
             break Ok(());
         }
-        if let Some(why) = st.acts.failure.take() {
-            rec.stopped = Some(why);
-            break Ok(());
-        }
-        if crate::interrupt::requested() {
-            let sig = crate::interrupt::received().unwrap_or(libc::SIGINT);
-            rec.error = Some(format!("interrupted by {}", crate::interrupt::name(sig)));
-            break Ok(());
-        }
-        let now = mono_ns();
-        if now >= deadline {
-            rec.error = Some(format!("timed out after {} s", plan.timeout_ms / 1000));
-            break Ok(());
-        }
-        let follow_up = st.watcher.as_ref().and_then(|w| w.next_follow_up_ns());
-        let wake = next_tick
-            .min(next_start.unwrap_or(u64::MAX))
-            .min(next_act.unwrap_or(u64::MAX))
-            .min(follow_up.unwrap_or(u64::MAX))
-            .min(deadline);
-        let mut fds: Vec<i32> = st.running.iter().flat_map(|r| r.pipe_fds()).collect();
-        fds.extend(st.watcher.as_ref().map(|w| w.raw_fd()));
-        fds.extend(st.kmsg.as_ref().map(|k| k.raw_fd()));
-        fds.extend(st.acts.raw_fd());
-        let ready = poll_fds(&fds, wake.saturating_sub(now));
-        let now = mono_ns();
-        if ready || now >= next_tick {
-            st.drain_sources(rec);
-            st.handle_children(rec);
-            let done = st.acts.collect(rec);
-            st.marks(rec, done);
-        } else {
-            // Only a timer ran out before the tick: a follow-up read, a start or the deadline.
-            // Nothing was readable, and a workload that exits closes its pipes (readable).
-            st.drain_watcher(rec);
-        }
-        if now >= next_tick {
-            let s = st.sample(now - next_tick);
-            let met = st.acts.test_waits(&s, rec);
-            rec.samples.push(s);
-            st.marks(rec, met);
-            while next_tick <= now {
-                next_tick += env.interval_ns;
-            }
-        }
-        if now >= next_status {
-            (env.status)(super::status::status_line(&st, rec, now - t0));
-            next_status = now + 2_000_000_000;
-        }
+        let next = next_start
+            .unwrap_or(u64::MAX)
+            .min(next_act.unwrap_or(u64::MAX));
+        st.step(env, rec, &mut clock, next);
     };
     st.mark(rec, "run:end".into());
     if let Some(e) = evictor {

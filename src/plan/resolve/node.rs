@@ -116,30 +116,7 @@ pub fn evictor(
     if !node_pressure {
         return Err(src.error_at("evictor", "[node] evictor needs pressure = \"node\": the kubelet evicts on the node's memory.available, which kubepods' own limit never moves"));
     }
-    let ms = |key: &str, v: &str| {
-        crate::spec::params::parse_duration_ms(&(q.sub)(v)?)
-            .map_err(|e| {
-                let or = match key {
-                    "eviction_phase" => " (or \"random\", or \"at MARK\": the first look at a mark such as \"web-app:done\")",
-                    _ => "",
-                };
-                src.error_at(v, format!("[node] {key}: {e}{or}"))
-            })
-    };
-    let interval_ms = match &d.eviction_interval {
-        Some(i) => ms("eviction_interval", i)?.max(1),
-        None => 10_000,
-    };
-    let phase = d.eviction_phase.as_deref().map(q.sub).transpose()?;
-    let anchor = phase
-        .as_deref()
-        .and_then(|p| p.strip_prefix("at "))
-        .map(|m| m.trim().to_string());
-    let phase_ms = match phase.as_deref() {
-        None | Some("random") => None,
-        Some(_) if anchor.is_some() => Some(0),
-        Some(p) => Some(ms("eviction_phase", p)?),
-    };
+    let (interval_ms, phase_ms, anchor) = schedule(q, d)?;
     let psi_trigger = match (mode.as_str(), &d.psi_trigger) {
         ("psi", t) => Some(psi_trigger(q, t.as_deref().unwrap_or("some 100ms 1s"))?),
         (_, Some(_)) => {
@@ -159,6 +136,36 @@ pub fn evictor(
         phase_ms,
         anchor,
     }))
+}
+
+/// The evictor's schedule: `eviction_interval` (10 s), and the first look from
+/// `eviction_phase` — a duration after the node is up, `random` (None), or `at MARK` (the
+/// mark's text; the look at it, so a phase of 0).
+fn schedule(q: &Quantities, d: &NodeDecl) -> Result<(u64, Option<u64>, Option<String>), SpecError> {
+    let ms = |key: &str, v: &str| {
+        crate::spec::params::parse_duration_ms(&(q.sub)(v)?).map_err(|e| {
+            let or = match key {
+                "eviction_phase" => " (or \"random\", or \"at MARK\": the first look at a mark such as \"web-app:done\")",
+                _ => "",
+            };
+            q.src.error_at(v, format!("[node] {key}: {e}{or}"))
+        })
+    };
+    let interval_ms = match &d.eviction_interval {
+        Some(i) => ms("eviction_interval", i)?.max(1),
+        None => 10_000,
+    };
+    let phase = d.eviction_phase.as_deref().map(q.sub).transpose()?;
+    let anchor = phase
+        .as_deref()
+        .and_then(|p| p.strip_prefix("at "))
+        .map(|m| m.trim().to_string());
+    let phase_ms = match phase.as_deref() {
+        None | Some("random") => None,
+        Some(_) if anchor.is_some() => Some(0),
+        Some(p) => Some(ms("eviction_phase", p)?),
+    };
+    Ok((interval_ms, phase_ms, anchor))
 }
 
 /// `some 100ms 1s` → the kernel's trigger text `some 100000 1000000` (µs).
