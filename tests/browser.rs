@@ -10,6 +10,13 @@
 //! others derived from it: stretched in time, pod memory scaled): check_report.py --band
 //! computes from the run files the median, min and max at each grid time and checks the drawn
 //! median vertex by vertex, the shaded band along min and max, and each run's kill.
+//! "Checks across variants" is checked on tests/fixtures/html/eviction-race: the sweep
+//! (12 variants) on 6.12 at 1/16, the first 2 of its 5 runs per variant, each sample and mark
+//! kept to memory.current, swap.current, memory.events and anon/file/shmem (vmstat, meminfo,
+//! PSI and finals dropped; every 6th sample), and the model observe's text replaced by the
+//! clamped one sweeps/eviction-race.toml now has (the runs predate it). check_report.py
+//! --across reads k/n from the analysed report.json's per-run outcomes and checks each
+//! variant's point and Wilson bar, and the model's hollow markers, against the axes' ticks.
 
 mod common;
 use common::{cgharness, ok_stdout, repo};
@@ -195,9 +202,15 @@ fn derive_runs(to: &Path) {
         let r = derived_run(&run, *boot, *rep, *t, *v);
         std::fs::write(dir.join(format!("runs/run-{k}.json")), r.to_string()).unwrap();
     }
+    analyze_into(&dir);
+}
+
+/// `cgharness analyze DIR --json` written to DIR/report.json (exit 1, an expectation that
+/// failed, is an answer too).
+fn analyze_into(dir: &Path) {
     let o = cgharness()
         .arg("analyze")
-        .arg(&dir)
+        .arg(dir)
         .arg("--json")
         .output()
         .unwrap();
@@ -299,4 +312,49 @@ fn the_index_links_every_report_and_loads() {
         "{dom}"
     );
     assert!(dom.contains("1 of 1 passed"));
+}
+
+#[test]
+fn the_checks_across_variants_chart_puts_each_variants_rate_on_its_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = repo("tests/fixtures/html/eviction-race");
+    let sweep = dir.path().join("eviction-race");
+    std::fs::create_dir_all(sweep.join("runs")).unwrap();
+    std::fs::copy(from.join("record.json"), sweep.join("record.json")).unwrap();
+    for e in std::fs::read_dir(from.join("runs")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), sweep.join("runs").join(e.file_name())).unwrap();
+    }
+    analyze_into(&sweep);
+    ok_stdout(cgharness().arg("report").arg(dir.path()));
+    let page = sweep.join("report.html");
+    let dom = chromium(&page, &dir.path().join("profile"), "--dump-dom");
+    assert!(
+        dom.contains("Checks across variants") && dom.contains("data-variants=\"12\""),
+        "{dom:.800}"
+    );
+    let dom_file = dir.path().join("dom.html");
+    std::fs::write(&dom_file, &dom).unwrap();
+    let o = Command::new("/usr/bin/python3")
+        .arg(repo("tests/browser/check_report.py"))
+        .arg("--across")
+        .arg(&dom_file)
+        .arg(sweep.join("report.json"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success() && said.starts_with("ok:") && said.contains("12 points of 12"),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser/across.png");
+    std::fs::create_dir_all(png.parent().unwrap()).unwrap();
+    chromium(
+        &page,
+        &dir.path().join("profile"),
+        &format!("--screenshot={}", png.display()),
+    );
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    eprintln!("{said}screenshot: {}", png.display());
 }

@@ -1,5 +1,7 @@
 //! `report.html`: one self-contained page per run directory — inline SVG charts, no script,
-//! no network. Per variant: the expectation table (✓/✗ with observed values, by the verdict
+//! no network. For two variants or more (a sweep), first each check's pass rate across the
+//! variants with its interval and the observations that are rates too (`across`). Per
+//! variant: the expectation table (✓/✗ with observed values, by the verdict
 //! rule, k of n over runs); with three runs or more (repetitions, merged boots) each
 //! cgroup's median memory with the min–max band over the runs (`band`); then per run (folded
 //! when there are several) each cgroup's memory over time with its limits, phases, workload
@@ -7,6 +9,8 @@
 //! machine's reclaim and swap rates; at the end the host and kernel facts.
 //! `index.html` links the reports of a results tree. Pure: text out.
 
+pub mod across;
+pub mod across_chart;
 pub mod band;
 pub mod chart;
 pub mod compare;
@@ -31,7 +35,7 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:1600px;margin:1em aut
 h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{margin:1.2em 0 .3em}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}\
 .pass{color:#080}.fail{color:#b00}.charts{display:flex;flex-wrap:wrap;gap:.5em}\
-figure{margin:0}code{font-size:.9em}.note{color:#555}";
+figure{margin:0}code{font-size:.9em}.note{color:#555}.across td.n{white-space:nowrap}";
 
 pub(crate) fn head(out: &mut String, title: &str) {
     let _ = write!(
@@ -276,6 +280,7 @@ pub fn page(r: &Report, rec: &RawRecord) -> String {
             let _ = writeln!(out, "<p><b>{k}</b>: {}</p>", esc(v));
         }
     }
+    across::section(&mut out, &r.variants);
     for v in &r.variants {
         variant(&mut out, v, rec);
     }

@@ -15,6 +15,14 @@ that the shaded polygon of the same colour runs along the min and max and holds 
 every run's kill marker, the memory.max line, and that each run's own memory chart is still
 on the page with its own series and points.
 
+check_report.py --across DOM REPORT_JSON: the "Checks across variants" charts of a report of
+several variants. From report.json it counts each variant's k/n of every check from the
+per-run outcomes, computes the 95% Wilson interval itself, and checks per chart: one filled
+point per answered variant, on a bar, at the variant's x tick and at k/n by the y ticks
+(±1.5 px), the bar spanning the interval's low to high; and per observation whose value is a
+number within 0-1 in every variant, a hollow marker at each variant's value and its text in
+the legend.
+
 Prints what it checked; exits 1 with the reason on the first mismatch."""
 import bisect
 import json
@@ -37,7 +45,7 @@ class Figures(HTMLParser):
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "figure" and a.get("class") == "chart":
-            self.cur = {"attrs": a, "polylines": [], "polygons": [], "texts": []}
+            self.cur = {"attrs": a, "polylines": [], "polygons": [], "texts": [], "lines": [], "circles": []}
             self.figs.append(self.cur)
         elif self.cur is not None and tag in ("polyline", "polygon"):
             pts = [tuple(float(v) for v in p.split(",")) for p in a.get("points", "").split()]
@@ -45,6 +53,10 @@ class Figures(HTMLParser):
                 self.cur["polylines"].append((a.get("stroke", "").upper(), pts))
             else:
                 self.cur["polygons"].append((a.get("fill", "").upper(), pts))
+        elif self.cur is not None and tag == "line":
+            self.cur["lines"].append((a.get("stroke", "").upper(), *(float(a[k]) for k in ("x1", "y1", "x2", "y2"))))
+        elif self.cur is not None and tag == "circle":
+            self.cur["circles"].append((a.get("fill", "").upper(), float(a["cx"]), float(a["cy"])))
         elif self.cur is not None and tag == "text":
             self.text_attrs = a
 
@@ -275,7 +287,109 @@ def main_band():
           "each run's own memory chart")
 
 
+RATE = "#1F77B4"
+OBSERVED = ["#FF7F0E", "#2CA02C", "#9467BD", "#8C564B"]
+
+
+def wilson(k, n, z=1.959963984540054):
+    """The 95% Wilson score interval of k/n, computed here, not read from the report."""
+    p, z2 = k / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def first_texts(lists):
+    out = []
+    for t in (t for l in lists for t in l):
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def across_expected(variants):
+    """From report.json: per check two variants or more have, each variant's (k, n) counted
+    from its per-run outcomes (None where none answered or it lacks the check); and the
+    observations that are a number within 0-1 in every variant, with their values."""
+    checks = []
+    for text in first_texts([c["text"] for c in v["checks"]] for v in variants):
+        found = [next((c for c in v["checks"] if c["text"] == text), None) for v in variants]
+        if sum(c is not None for c in found) < 2:
+            continue
+        kn = [None if c is None else (sum(r is True for r in c["per_run"]), sum(r is not None for r in c["per_run"])) for c in found]
+        checks.append((text, [x if x and x[1] else None for x in kn], found))
+    observed = []
+    for text in first_texts([o["text"] for o in v["observations"]] for v in variants):
+        vals = [next((o["value"] for o in v["observations"] if o["text"] == text), None) for v in variants]
+        if all(isinstance(x, (int, float)) and 0 <= x <= 1 for x in vals):
+            observed.append((text, vals))
+    return checks, observed
+
+
+def check_rates(f, kn, found, xs, y_of):
+    """Each answered variant's filled point at k/n on a bar from its interval's low to high."""
+    bars = [(x1, min(y1, y2), max(y1, y2)) for s, x1, y1, x2, y2 in f["lines"] if s == RATE and x1 == x2]
+    points = [(cx, cy) for fill, cx, cy in f["circles"] if fill == RATE
+              and any(abs(cx - bx) < 0.5 and top <= cy <= bottom for bx, top, bottom in bars)]
+    want = [i for i, x in enumerate(kn) if x]
+    if len(points) != len(want):
+        fail(f"{len(points)} points on bars; {len(want)} variants answered the check")
+    for i in want:
+        k, n = kn[i]
+        low, high = wilson(k, n)
+        c = found[i]["count"]
+        if (c["k"], c["n"]) != (k, n) or abs(c["low"] - low) > 1e-9 or abs(c["high"] - high) > 1e-9:
+            fail(f"variant {i + 1}: report.json says {c}, its runs {k}/{n} in [{low:.4f}, {high:.4f}]")
+        at = [p for p in points if abs(p[0] - xs[i]) <= 1.5]
+        if len(at) != 1 or abs(at[0][1] - y_of(k / n)) > 1.5:
+            fail(f"variant {i + 1}: {k}/{n} should be a point at ({xs[i]:.1f}, {y_of(k / n):.1f}): found {at}")
+        bar = [b for b in bars if abs(b[0] - xs[i]) <= 1.5]
+        if len(bar) != 1 or abs(bar[0][1] - y_of(high)) > 1.5 or abs(bar[0][2] - y_of(low)) > 1.5:
+            fail(f"variant {i + 1}: the bar should span y {y_of(high):.1f}-{y_of(low):.1f} ({low:.3f}-{high:.3f}): found {bar}")
+    return len(want)
+
+
+def check_observed(f, observed, xs, y_of):
+    """Each qualifying observation's hollow markers (closed outlines of its colour) centred
+    on its value at every variant, named in the legend; nothing else in its colour."""
+    legend = {t for _, t in f["texts"]}
+    for j, (text, vals) in enumerate(observed):
+        marks = [pts[:-1] for s, pts in f["polylines"] if s == OBSERVED[j] and pts[0] == pts[-1]]
+        centres = [(sum(p[0] for p in m) / len(m), sum(p[1] for p in m) / len(m)) for m in marks]
+        if text not in legend or len(centres) != len(vals) + 1:
+            fail(f"{text!r}: {len(centres)} markers (want {len(vals)} and a legend entry), in legend: {text in legend}")
+        for i, v in enumerate(vals):
+            if not any(abs(cx - xs[i]) <= 1.5 and abs(cy - y_of(v)) <= 1.5 for cx, cy in centres):
+                fail(f"{text!r} = {v} at variant {i + 1} should be a marker at ({xs[i]:.1f}, {y_of(v):.1f}): {centres}")
+
+
+def main_across():
+    dom, report = sys.argv[2], json.load(open(sys.argv[3]))
+    variants = report["variants"]
+    p = Figures()
+    p.feed(open(dom).read())
+    figs = [f for f in p.figs if f["attrs"].get("data-what", "").startswith("across ")]
+    checks, observed = across_expected(variants)
+    if len(figs) != len(checks):
+        fail(f"{len(figs)} charts across variants, {len(checks)} checks two variants or more have")
+    said = []
+    for f, (text, kn, found) in zip(figs, checks):
+        names = {v["variant"]: i for i, v in enumerate(variants)}
+        ticks = {names.get(t, int(t) - 1 if t.isdigit() else -1): float(a["x"]) for a, t in f["texts"] if a.get("text-anchor") == "middle"}
+        xs = [ticks.get(i) for i in range(len(variants))]
+        ys = [(float(t), float(a["y"])) for a, t in f["texts"] if a.get("text-anchor") == "end" and re.fullmatch(r"[0-9.]+", t)]
+        if None in xs or len(ys) < 2 or f["attrs"]["data-what"] != f"across {text}":
+            fail(f"{f['attrs']['data-what']!r} for {text!r}: x ticks {xs}, y ticks {ys}")
+        y_of = fit(ys)
+        drawn = check_rates(f, kn, found, xs, y_of)
+        check_observed(f, observed, xs, y_of)
+        said.append(f"{text}: {drawn} points of {len(variants)} variants at k/n, bars low-high")
+    print(f"ok: {'; '.join(said)}; observations drawn: {[t for t, _ in observed] or 'none'}")
+
+
 if sys.argv[1] == "--band":
     main_band()
+elif sys.argv[1] == "--across":
+    main_across()
 else:
     main_run()
