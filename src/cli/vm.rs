@@ -9,7 +9,8 @@ use std::path::PathBuf;
 const VM_HELP: &str = "\
 The guest runs this same cgharness (a static build) as its init, with cgroup2 mounted at
 /sys/fs/cgroup, swap on a virtio disk, an ext4 data disk at /data, and its working directory
-/out. What the command writes under /out comes back into --out/<kernel-release>/, with the
+/out (on the data disk when there is one: the guest's root is memory). What the command
+writes under /out comes back into --out/<kernel-release>/, with the
 guest console (console.log) and vm.json (kernel package and sha256, qemu, accel, boot timing).
 
 Examples:
