@@ -6,7 +6,7 @@
 //! io.DISK,pressure.R}.K` (deltas), `cgroup.C.peak.{memory_current,swap_current,charged,
 //! memory_stat.K}`, `cgroup.C.end.…`, `cgroup.C.final.FILE[.K]`, `io.DISK.K` and `vmstat.K`
 //! (the run's top cgroup / system), the same under `phase.NAME.`, `workload.W.*`,
-//! `kmsg.oom_kills`, `action.A.*`, `wait.W.*`, `sampler.*`, `cleanup.nr_dying_descendants`
+//! `kmsg.oom_kills`, `action.A.*`, `wait.W.*`, `sampler.*`, `cleanup.nr_dying_descendants`, `cleanup.dying_charged_bytes`
 //! (the parent's, after the run's cgroups were removed and its files deleted).
 
 mod acts;
@@ -211,6 +211,9 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     sampler_values(&mut values, rec);
     if let Some(n) = rec.dying_after_cleanup {
         values.insert("cleanup.nr_dying_descendants".into(), Val::Num(n as f64));
+    }
+    if let Some(b) = rec.dying_charged_bytes {
+        values.insert("cleanup.dying_charged_bytes".into(), Val::Num(b as f64));
     }
     let gaps = early::gaps(&plan, rec, &kills);
     RunAnalysis {

@@ -228,6 +228,10 @@ pub struct RunRecord {
     /// run's removed cgroups to go); `None` where unreadable.
     #[serde(default)]
     pub dying_after_cleanup: Option<u64>,
+    /// Bytes still charged to the dying cgroups then (the parent's memory.current less its
+    /// live children's); the wait ends early once this is under 1 MiB.
+    #[serde(default)]
+    pub dying_charged_bytes: Option<u64>,
     /// Run cgroups of other cgharness processes that were live while this run was set up or
     /// cleaned up (machine-wide cleanup — drop_caches, swap cycling — is then skipped).
     #[serde(default)]

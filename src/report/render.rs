@@ -214,10 +214,12 @@ fn render_variant(out: &mut String, v: &VariantResult) {
     for e in &v.errors {
         let _ = writeln!(out, "  ✗ run error: {e}");
     }
+    let held = v.stats.get("cleanup.dying_charged_bytes");
+    let holding = held.map_or(true, |b| b.max > crate::run::NEGLIGIBLE_DYING_BYTES as f64);
     if let Some(d) = v
         .stats
         .get("cleanup.nr_dying_descendants")
-        .filter(|d| d.max > 0.0)
+        .filter(|d| d.max > 0.0 && holding)
     {
         let _ = writeln!(
             out,

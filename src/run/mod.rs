@@ -25,6 +25,7 @@ use crate::record::sampler::Sampler;
 use crate::record::watch::{Kmsg, Watcher};
 use crate::scratch::{owner_file_of, ScratchCgroup};
 use anyhow::Context;
+pub use cleanup::NEGLIGIBLE_DYING_BYTES;
 use cleanup::{dying_count, note_overlap, wait_dying_gone, DYING_WAIT_MS};
 pub use placed::placement_record;
 use std::path::{Path, PathBuf};
@@ -236,9 +237,12 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
     // An interrupted run cleans up within seconds: no wait for dying cgroups.
     if !interrupted {
         let before = rec.dying_before_run.unwrap_or(0);
-        rec.dying_after_cleanup = wait_dying_gone(&parent, before);
+        (rec.dying_after_cleanup, rec.dying_charged_bytes) = wait_dying_gone(&parent, before);
     }
-    if let (Some(n @ 1..), false) = (rec.dying_after_cleanup, env.quiet) {
+    let holding = rec
+        .dying_charged_bytes
+        .map_or(true, |b| b > cleanup::NEGLIGIBLE_DYING_BYTES);
+    if let (Some(n @ 1..), false, true) = (rec.dying_after_cleanup, env.quiet, holding) {
         eprintln!(
             "  note: {n} removed cgroups under {} are still dying {} s after cleanup \
              (memory still charged to them; later repetitions may see it)",

@@ -56,8 +56,8 @@ rc=$?
 check pods-exit "$([ $rc = 0 ]; echo $?)" "exit $rc"
 # The kubepods tree lived under the run's cgroup in the harness's transient scope, not at
 # systemd's top level (where a real kubelet's kubepods.slice would be).
-top=$(grep -Eo '"top_path": *"[^"]*"' /payload/out/pods/record.json 2>/dev/null | head -1)
-grep -Eq '"top_path": *"/sys/fs/cgroup/system\.slice/cgharness-[^"]*\.scope/' <<<"$top"
+top=$(grep -Eo '"top_path": *"[^"]*"' /payload/out/pods/runs/run-0.json 2>/dev/null | head -1)
+grep -Eq '"top_path": *"/sys/fs/cgroup/[^"]*/cgharness-[0-9]+\.scope/' <<<"$top"
 check pods-in-own-scope $? "$top"
 adj=$(grep -Eo '"oom_score_adj": *-?[0-9]+' /payload/out/pods/record.json 2>/dev/null | sort -u | tr '\n' ' ')
 grep -q -- '-997' <<<"$adj"
