@@ -343,3 +343,29 @@ fn k8s_scenario_bad_workload_and_existing_output_exit_2() {
     let text = std::fs::read_to_string(dir.path().join("a.toml")).unwrap();
     assert!(text.contains("name = \"a\""), "{text}");
 }
+
+/// kuberuntime_container_linux.go:configureContainerSwapResources returns before choosing a
+/// swap behavior when `swapControllerAvailable()` is false: not even NoSwap's 0 is written.
+#[test]
+fn without_the_swap_controller_no_memory_swap_max_is_written() {
+    let args = [
+        "--swap-capacity",
+        "4Gi",
+        "--swap-behavior",
+        "LimitedSwap",
+        "--request",
+        "1Gi",
+        "--limit",
+        "2Gi",
+        "--swap-controller=false",
+    ];
+    let j = explain_json(&args);
+    assert!(j["pods"][0]["containers"][0]["swap_max"].is_null());
+    assert_eq!(j["node"]["swap_controller"], false);
+    assert_eq!(explain_json(&args[..8])["node"]["swap_controller"], true);
+    let mut table = common::cgharness();
+    table.args(["k8s", "explain"]).args(args);
+    let text = common::ok_stdout(&mut table);
+    let line = text.lines().find(|l| l.contains("memory.swap.max"));
+    assert!(line.is_some_and(|l| l.contains("not written")), "{text}");
+}

@@ -177,7 +177,7 @@ fn vector_counts_per_upstream_test() {
         ("TestGenerateContainerConfigWithMemoryQoSEnforced", 2),
         ("TestGenerateLinuxContainerConfigResources", 3),
         ("TestGenerateLinuxContainerResources", 6),
-        ("TestGenerateLinuxContainerResourcesWithSwap", 8),
+        ("TestGenerateLinuxContainerResourcesWithSwap", 14),
         ("TestGetContainerOOMScoreAdjust", 23),
         ("TestResourceConfigForPod", 22),
         ("TestResourceConfigForPodWithCustomCPUCFSQuotaPeriod", 12),

@@ -116,6 +116,10 @@ pub struct NodeArgs {
     /// =true|false): without it nothing writes hugetlb.* (`k8s explain` only; a run finds out).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true")]
     pub hugetlb_controller: bool,
+    /// Whether the node has the swap controller (memory.swap.max; bare, or =true|false):
+    /// without it the kubelet writes no memory.swap.max, whatever --swap-behavior says.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "true")]
+    pub swap_controller: bool,
 }
 
 /// Runs `k8s …`.
@@ -163,6 +167,7 @@ fn node_from(a: &NodeArgs) -> anyhow::Result<Node> {
         page_size: 4096,
         hugepages: huge::node_pools(&a.hugepages)?,
         hugetlb_controller: a.hugetlb_controller,
+        swap_controller: a.swap_controller,
     })
 }
 

@@ -87,7 +87,7 @@ pub struct ContainerOut {
     pub memory_min: Option<u64>,
     /// memory.high; `null` is unset (max).
     pub memory_high: Option<u64>,
-    /// memory.swap.max; `null` is max.
+    /// memory.swap.max; `null` when not written (the node has no swap controller).
     pub swap_max: Option<u64>,
     /// memory.oom.group.
     pub oom_group: bool,
@@ -131,7 +131,7 @@ fn explain_pod(node: &Node, pod: &Pod) -> PodOut {
                 memory_max: rules::container_memory_max(pod, c),
                 memory_min,
                 memory_high,
-                swap_max: Some(rules::swap_max(node, pod, c)),
+                swap_max: rules::swap_max(node, pod, c),
                 oom_group: rules::oom_group(node),
                 hugetlb: hugepages::container_hugetlb(node, &c.resources.limits),
             }

@@ -154,6 +154,12 @@ pub struct Node {
     /// the runtime write no hugetlb.* file (`maybeSetHugetlb`). Older records read as false.
     #[serde(default)]
     pub hugetlb_controller: bool,
+    /// The swap controller is there (cgroup v2: memory.swap.max exists in the kubelet's own
+    /// cgroup; a kernel without swap accounting lacks it): without it the kubelet writes no
+    /// memory.swap.max at all (`configureContainerSwapResources` returns first). Records from
+    /// before it was modelled, which always wrote memory.swap.max, read as true.
+    #[serde(default = "yes")]
+    pub swap_controller: bool,
 }
 
 /// One huge page size of the host and its pool.
@@ -176,6 +182,10 @@ pub fn default_hugepages() -> Vec<HugePagePool> {
         .to_vec()
 }
 
+fn yes() -> bool {
+    true
+}
+
 fn page_size() -> u64 {
     4096
 }
@@ -195,6 +205,7 @@ impl Default for Node {
             page_size: 4096,
             hugepages: default_hugepages(),
             hugetlb_controller: true,
+            swap_controller: true,
         }
     }
 }

@@ -292,10 +292,16 @@ pub fn oom_group(node: &Node) -> bool {
     !node.single_process_oom_kill
 }
 
-/// `GetContainerSwapBehavior` + `ConfigureLimitedSwap`/`ConfigureNoSwap`: memory.swap.max.
-/// LimitedSwap only for a non-critical Burstable pod's container whose memory request is set
-/// and differs from its limit: `request / capacity × swap_capacity` (float, truncated).
-pub fn swap_max(node: &Node, pod: &Pod, c: &Container) -> u64 {
+/// `kuberuntime_container_linux.go:configureContainerSwapResources`, then
+/// `GetContainerSwapBehavior` and `ConfigureLimitedSwap`/`ConfigureNoSwap`: memory.swap.max. None (not written, not even
+/// NoSwap's 0) without the swap controller: `configureContainerSwapResources` returns before
+/// choosing a behavior when `swapControllerAvailable()` is false. Else LimitedSwap only for a
+/// non-critical Burstable pod's container whose memory request is set and differs from its
+/// limit: `request / capacity × swap_capacity` (float, truncated); everyone else 0.
+pub fn swap_max(node: &Node, pod: &Pod, c: &Container) -> Option<u64> {
+    if !node.swap_controller {
+        return None;
+    }
     let r = &c.resources;
     let qualifies = node.swap_behavior == SwapBehavior::LimitedSwap
         && !is_critical(pod)
@@ -303,9 +309,10 @@ pub fn swap_max(node: &Node, pod: &Pod, c: &Container) -> u64 {
         && !(r.requests.mem() == 0 && r.limits.mem() == 0)
         && r.requests.mem() != r.limits.mem();
     if !qualifies {
-        return 0;
+        return Some(0);
     }
-    calc_swap_for_burstable(r.requests.mem(), node.node_capacity, node.swap_capacity)
+    let swap = calc_swap_for_burstable(r.requests.mem(), node.node_capacity, node.swap_capacity);
+    Some(swap)
 }
 
 /// `calcSwapForBurstablePods` (an error there means no swap).

@@ -374,3 +374,18 @@ fn eviction_phase_at_a_mark_anchors_the_looks_or_names_the_mark() {
         "{err}"
     );
 }
+
+#[test]
+fn a_node_without_the_swap_controller_gets_no_memory_swap_max() {
+    let node = format!("{NODE}swap_capacity = \"4G\"\nswap_behavior = \"LimitedSwap\"\n");
+    let off = plan(&format!("{node}swap_controller = false\n{WEB}"), 1.0).unwrap();
+    let pod = "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-podweb_1.slice";
+    let files = |p: &Plan| -> Vec<String> {
+        let app = writes(&p.runs[0], &format!("{pod}/app"));
+        app.into_iter().map(|(f, _)| f).collect()
+    };
+    assert_eq!(files(&off), ["memory.max", "memory.oom.group"]);
+    assert!(!off.runs[0].pods.as_ref().unwrap().node.swap_controller);
+    let on = plan(&format!("{node}{WEB}"), 1.0).unwrap();
+    assert!(files(&on).contains(&"memory.swap.max".to_string()));
+}

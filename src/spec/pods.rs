@@ -41,6 +41,10 @@ pub struct NodeDecl {
     /// host's other page sizes with no pool, as the kubelet reads them from the host.
     #[serde(default)]
     pub hugepages: Option<BTreeMap<String, String>>,
+    /// Whether the kubelet's node has the swap controller (`true`, `false` or `"${param}"`);
+    /// default true. With false the kubelet writes no memory.swap.max, and neither does the run.
+    #[serde(default)]
+    pub swap_controller: Option<toml::Value>,
     /// Where the pressure comes from: `kubepods` (default: the pods push kubepods.slice's
     /// memory.max, a memory cgroup OOM) or `node` (the machine itself runs short: the
     /// harness pins what the machine has beyond `node_capacity` with an mlocked, OOM-exempt

@@ -2,9 +2,15 @@
 //! (`TestGenerateLinuxContainerConfigResources`, 3 cases; `TestCalculateLinuxResources`, 9),
 //! MemoryQoS memory.min/high (`TestGenerateContainerConfigWithMemoryQoSEnforced`, 2), limits
 //! with oom_score_adj and memory.oom.group (`TestGenerateLinuxContainerResources`, 6) and
-//! memory.swap.max (`TestGenerateLinuxContainerResourcesWithSwap`, the 8 of 20 cases on
-//! cgroup v2 with NodeSwap on and a swap controller; the others test the gate off, cgroup v1
-//! or a kernel without memory.swap.max, which the model does not take). cgroup v1 rows keep
+//! memory.swap.max (`TestGenerateLinuxContainerResourcesWithSwap`, 14 of 20 cases: the 8 on
+//! cgroup v2 with NodeSwap on and a swap controller, and the 6 "Swap disabled on node" ones on
+//! cgroup v2 with NodeSwap on, where no memory.swap.max is written: `--swap-controller=false`).
+//! Not ported, 6: "cgroups v1, LimitedSwap, Burstable QoS", "cgroups v1, LimitedSwap,
+//! Best-effort QoS", "Swap disabled on node, cgroups v1, LimitedSwap, Burstable QoS" and
+//! "Swap disabled on node, cgroups v1, LimitedSwap, Best-effort QoS" (cgroup v1; the model is
+//! cgroup v2 only); "NodeSwap feature gate turned off, cgroups v2, LimitedSwap" and "Swap
+//! disabled on node, NodeSwap feature gate turned off, cgroups v2, LimitedSwap" (NodeSwap is
+//! GA and locked on at v1.34, so a v1.34 kubelet cannot run with it off). cgroup v1 rows keep
 //! only what is the same on v2 (memory.max, oom_score_adj); duplicate upstream names get the
 //! cgroup version, as the upstream subtest names do.
 
@@ -140,6 +146,28 @@ const SWAP_NOSWAP: NodeSpec = NodeSpec {
     limited_swap: false,
     ..SWAP_NODE
 };
+/// `swapDisabledOnNode: true`: `swapControllerAvailable()` false.
+const OFF_NODE: NodeSpec = NodeSpec {
+    swap_controller: false,
+    ..SWAP_NODE
+};
+const OFF_NOSWAP: NodeSpec = NodeSpec {
+    swap_controller: false,
+    ..SWAP_NOSWAP
+};
+/// `expectSwapDisabled`: memory.swap.max not in `Unified` for either container.
+const NOT_WRITTEN: &[CWant] = &[
+    CWant {
+        name: "c1",
+        swap: Want::Null,
+        ..CW
+    },
+    CWant {
+        name: "c2",
+        swap: Want::Null,
+        ..CW
+    },
+];
 const S_BURST: &[Ctr] = &[
     ctr("c1", rl(None, Some(GI)), NONE),
     ctr("c2", rl(None, Some(2 * GI)), NONE),
@@ -226,4 +254,16 @@ pub const SWAP_ROWS: &[Vector] = &[
         node: SWAP_NODE, containers: S_NO_REQ, want: swap(1, 0), ..V },
     Vector { source: SWAP, case: "Best-effort QoS, cgroups v2, LimitedSwap, critical pod", node: SWAP_NODE,
         priority: Some(("", 2_000_000_000)), containers: S_BURST, want: swap(0, 0), ..V },
+    Vector { source: SWAP, case: "Swap disabled on node, With no swapBehavior - NoSwap should be the default",
+        node: OFF_NOSWAP, containers: S_BEST, want: NOT_WRITTEN, ..V },
+    Vector { source: SWAP, case: "Swap disabled on node, Best-effort QoS, cgroups v2, LimitedSwap",
+        node: OFF_NODE, containers: S_BURST, want: NOT_WRITTEN, ..V },
+    Vector { source: SWAP, case: "Swap disabled on node, Guaranteed QoS, cgroups v2, LimitedSwap",
+        node: OFF_NODE, containers: S_GUAR, want: NOT_WRITTEN, ..V },
+    Vector { source: SWAP, case: "Swap disabled on node, Burstable QoS, cgroups v2, LimitedSwap, with a guaranteed container",
+        node: OFF_NODE, containers: S_WITH_GUAR, want: NOT_WRITTEN, ..V },
+    Vector { source: SWAP, case: "Swap disabled on node, Burstable QoS, cgroups v2, LimitedSwap",
+        node: OFF_NODE, containers: S_BURST, want: NOT_WRITTEN, ..V },
+    Vector { source: SWAP, case: "Swap disabled on node, Burstable QoS, cgroups v2, LimitedSwap, with a container with no requests",
+        node: OFF_NODE, containers: S_NO_REQ, want: NOT_WRITTEN, ..V },
 ];

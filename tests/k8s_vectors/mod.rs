@@ -94,15 +94,19 @@ pub struct NodeSpec {
     pub limited_swap: bool,
     pub memory_qos: bool,
     pub single_oom: bool,
+    /// `swapControllerAvailable()` (upstream's `swapDisabledOnNode` is its negation).
+    pub swap_controller: bool,
 }
 
-/// Upstream tests' usual node when they do not care: 16Gi, no swap, gates off.
+/// Upstream tests' usual node when they do not care: 16Gi, no swap, gates off, a swap
+/// controller.
 pub const NODE: NodeSpec = NodeSpec {
     capacity: 16 * GI,
     swap: 0,
     limited_swap: false,
     memory_qos: false,
     single_oom: false,
+    swap_controller: true,
 };
 
 /// One upstream case.
@@ -201,6 +205,7 @@ pub fn node(v: &Vector) -> Node {
         },
         memory_qos: v.node.memory_qos,
         single_process_oom_kill: v.node.single_oom,
+        swap_controller: v.node.swap_controller,
         ..Node::default()
     }
 }
@@ -277,6 +282,7 @@ pub fn node_flags(v: &Vector) -> Vec<String> {
     .chain([
         format!("--memory-qos={}", n.memory_qos),
         format!("--single-process-oom-kill={}", n.single_oom),
+        format!("--swap-controller={}", n.swap_controller),
     ])
     .collect()
 }

@@ -113,7 +113,7 @@ fn container_section(o: &mut String, node: &Node, c: &Container, co: &ContainerO
         let high = bytes(co.memory_high, "max");
         line(o, "    ", "memory.high", &high, rule::MEMORY_QOS);
     }
-    let swap = bytes(co.swap_max, "max");
+    let swap = bytes(co.swap_max, "not written (no swap controller)");
     line(o, "    ", "memory.swap.max", &swap, rule::SWAP);
     let group = if co.oom_group { "1" } else { "0" };
     line(o, "    ", "memory.oom.group", group, rule::OOM_GROUP);

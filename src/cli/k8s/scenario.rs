@@ -118,6 +118,9 @@ fn node_keys(a: &NodeArgs) -> Vec<(&'static str, toml::Value)> {
     if a.single_process_oom_kill {
         out.push(("single_process_oom_kill", Boolean(true)));
     }
+    if !a.swap_controller {
+        out.push(("swap_controller", Boolean(false)));
+    }
     if let Some(v) = super::huge::scenario_value(&a.hugepages) {
         out.push(("hugepages", v));
     }

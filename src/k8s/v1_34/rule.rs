@@ -24,7 +24,8 @@ pub const CONTAINER: &str = "pkg/kubelet/kuberuntime/kuberuntime_container_linux
 /// and in k8s.io/kubelet v0.34.0 config/v1beta1/types.go.
 pub const OOM_GROUP: &str =
     "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:calculateLinuxResources";
-/// memory.swap.max. Index; 8 vectors.
+/// memory.swap.max (none without the swap controller: configureContainerSwapResources).
+/// Index; 14 vectors.
 pub const SWAP: &str =
     "pkg/kubelet/kuberuntime/kuberuntime_container_linux.go:GetContainerSwapBehavior";
 /// Container memory.min and memory.high under MemoryQoS. Index; 2 vectors; the

@@ -83,6 +83,8 @@ pub fn node(q: &Quantities, d: &NodeDecl) -> Result<(Node, u64), SpecError> {
         page_size: 4096,
         hugepages: pools(q, d)?,
         hugetlb_controller: true,
+        swap_controller: d.swap_controller.is_none()
+            || q.flag("swap_controller", &d.swap_controller)?,
     };
     if node.node_capacity == 0 {
         return Err(src.error_at("node_capacity", "[node] node_capacity must be above 0"));
