@@ -253,14 +253,7 @@ fn the_band_chart_draws_the_median_over_runs_inside_their_range() {
         "{said}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser/band.png");
-    std::fs::create_dir_all(png.parent().unwrap()).unwrap();
-    chromium(
-        &page,
-        &dir.path().join("profile"),
-        &format!("--screenshot={}", png.display()),
-    );
-    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let png = screenshot(&page, dir.path(), "band");
     eprintln!("{said}screenshot: {}", png.display());
 }
 
@@ -286,14 +279,7 @@ fn compare_html_overlays_both_sides_where_the_axes_say() {
     );
     let run = dir.path().join("a/anon-oom/runs/run-0.json");
     let said = check(&dom, dir.path(), &run, &["anon-oom default pod", "2"]);
-    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser/compare.png");
-    std::fs::create_dir_all(png.parent().unwrap()).unwrap();
-    chromium(
-        &page,
-        &dir.path().join("profile"),
-        &format!("--screenshot={}", png.display()),
-    );
-    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+    let png = screenshot(&page, dir.path(), "compare");
     eprintln!("{said}screenshot: {}", png.display());
 }
 
@@ -348,13 +334,20 @@ fn the_checks_across_variants_chart_puts_each_variants_rate_on_its_interval() {
         "{said}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser/across.png");
+    let png = screenshot(&page, dir.path(), "across");
+    eprintln!("{said}screenshot: {}", png.display());
+}
+
+/// Renders `page` headless into target/tmp/browser/NAME.png (kept as the test's output) and
+/// checks that a PNG came out.
+fn screenshot(page: &Path, dir: &Path, name: &str) -> std::path::PathBuf {
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("browser/{name}.png"));
     std::fs::create_dir_all(png.parent().unwrap()).unwrap();
     chromium(
-        &page,
-        &dir.path().join("profile"),
+        page,
+        &dir.join("profile"),
         &format!("--screenshot={}", png.display()),
     );
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
-    eprintln!("{said}screenshot: {}", png.display());
+    png
 }
