@@ -56,6 +56,10 @@ pub fn base(
     let dir = kernel::cache_root().join("initramfs");
     let path = dir.join(format!("{key}.cpio"));
     if path.is_file() {
+        // Mark it used, so pruning keeps the archives in use.
+        if let Ok(f) = std::fs::File::options().append(true).open(&path) {
+            let _ = f.set_modified(std::time::SystemTime::now());
+        }
         return Ok((path, key));
     }
     std::fs::create_dir_all(&dir)?;
@@ -63,7 +67,35 @@ pub fn base(
     let tmp = super::disks::unique_tmp(&path);
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, &path)?;
+    prune(&dir, KEEP_ARCHIVES, KEEP_YOUNGER_THAN);
     Ok((path, key))
+}
+
+/// Archives kept however old: three kernels times a few harness builds.
+const KEEP_ARCHIVES: usize = 12;
+/// Archives used this recently are kept however many there are (another run may be booting one).
+const KEEP_YOUNGER_THAN: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes cached archives beyond the `keep` most recently used, sparing any used within
+/// `min_age`. Every harness rebuild makes a new archive per kernel (~13 MiB each); without this
+/// the cache grew to 5 GiB in a week of development. Best effort: errors are ignored.
+fn prune(dir: &std::path::Path, keep: usize, min_age: std::time::Duration) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = rd
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "cpio"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    found.sort_by(|a, b| b.0.cmp(&a.0));
+    let now = std::time::SystemTime::now();
+    for (mtime, p) in found.into_iter().skip(keep) {
+        let age = now.duration_since(mtime).unwrap_or_default();
+        if age >= min_age {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// 24 hex digits of the SHA-256 over every file's path, mode, length and bytes.
@@ -147,6 +179,31 @@ mod tests {
         assert!(e
             .iter()
             .any(|x| matches!(x, Entry::CharDev { path, .. } if path == "dev/console")));
+    }
+
+    #[test]
+    fn prune_keeps_the_recent_and_the_young() {
+        let d = tempfile::tempdir().unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        let now = std::time::SystemTime::now();
+        for i in 0..5u64 {
+            let p = d.path().join(format!("{i}.cpio"));
+            let f = std::fs::File::create(&p).unwrap();
+            // 0 and 1 are minutes old; 2, 3, 4 are 2, 3 and 4 hours old.
+            let age = if i < 2 { 60 * i } else { 3600 * i };
+            f.set_modified(now - std::time::Duration::from_secs(age)).unwrap();
+        }
+        std::fs::write(d.path().join("other.img"), b"x").unwrap();
+        prune(d.path(), 1, hour);
+        let mut left: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["0.cpio", "1.cpio", "other.img"]);
+        prune(d.path(), 0, std::time::Duration::ZERO);
+        assert!(!d.path().join("0.cpio").exists());
+        assert!(d.path().join("other.img").exists());
     }
 
     #[test]
