@@ -191,7 +191,8 @@ mod tests {
             let f = std::fs::File::create(&p).unwrap();
             // 0 and 1 are minutes old; 2, 3, 4 are 2, 3 and 4 hours old.
             let age = if i < 2 { 60 * i } else { 3600 * i };
-            f.set_modified(now - std::time::Duration::from_secs(age)).unwrap();
+            f.set_modified(now - std::time::Duration::from_secs(age))
+                .unwrap();
         }
         std::fs::write(d.path().join("other.img"), b"x").unwrap();
         prune(d.path(), 1, hour);
