@@ -284,6 +284,54 @@ fn compare_html_overlays_both_sides_where_the_axes_say() {
 }
 
 #[test]
+fn compare_html_overlays_each_sides_median_and_band_from_three_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for side in ["a", "b"] {
+        derive_runs(&dir.path().join(side));
+    }
+    let page = dir.path().join("compare.html");
+    let o = cgharness()
+        .arg("compare")
+        .args([dir.path().join("a"), dir.path().join("b")])
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dom = chromium(&page, &dir.path().join("profile"), "--dump-dom");
+    assert!(
+        dom.contains("pod: memory, A median of 4 runs and B median of 4 runs"),
+        "{dom:.800}"
+    );
+    let dom_file = dir.path().join("dom.html");
+    std::fs::write(&dom_file, &dom).unwrap();
+    let runs: Vec<_> = (0..DERIVED.len())
+        .map(|k| dir.path().join(format!("a/anon-oom/runs/run-{k}.json")))
+        .collect();
+    let o = Command::new("/usr/bin/python3")
+        .arg(repo("tests/browser/check_report.py"))
+        .arg("--compare-band")
+        .arg(&dom_file)
+        .arg("pod")
+        .arg("anon-oom default pod")
+        .args(&runs)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success() && said.starts_with("ok:"),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let png = screenshot(&page, dir.path(), "compare-band");
+    eprintln!("{said}screenshot: {}", png.display());
+}
+
+#[test]
 fn the_index_links_every_report_and_loads() {
     let dir = tempfile::tempdir().unwrap();
     copy_fixture(dir.path());

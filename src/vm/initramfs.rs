@@ -88,7 +88,7 @@ fn prune(dir: &std::path::Path, keep: usize, min_age: std::time::Duration) {
         .filter(|e| e.path().extension().is_some_and(|x| x == "cpio"))
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
     let now = std::time::SystemTime::now();
     for (mtime, p) in found.into_iter().skip(keep) {
         let age = now.duration_since(mtime).unwrap_or_default();

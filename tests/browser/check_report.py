@@ -15,6 +15,11 @@ that the shaded polygon of the same colour runs along the min and max and holds 
 every run's kill marker, the memory.max line, and that each run's own memory chart is still
 on the page with its own series and points.
 
+check_report.py --compare-band DOM CGROUP WHAT RUN_JSON...: compare.html where each side has
+the same three or more runs: the chart WHAT must show, per side, the median of memory.current
+and anon over their min–max range exactly as --band computes them (A's two lines, then B's),
+both sides' memory.max lines and every run's kill once per side.
+
 check_report.py --across DOM REPORT_JSON: the "Checks across variants" charts of a report of
 several variants. From report.json it counts each variant's k/n of every check from the
 per-run outcomes, computes the 95% Wilson interval itself, and checks per chart: one filled
@@ -287,6 +292,29 @@ def main_band():
           "each run's own memory chart")
 
 
+def main_compare_band():
+    dom, cg, what, paths = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+    runs = [json.load(open(p)) for p in paths]
+    p = Figures()
+    p.feed(open(dom).read())
+    f = one_figure(p, what)
+    want, step = expected_bands(runs, cg)
+    want = {k: v for k, v in want.items() if k in ("memory.current", "anon")}
+    if f["attrs"].get("data-bands") != str(2 * len(want)):
+        fail(f"data-bands {f['attrs'].get('data-bands')}, want {2 * len(want)} (A's and B's {sorted(want)})")
+    y_of, x_of = axes(f)
+    for i, label in enumerate(list(want) * 2):
+        check_band_line(f, ORDER[i], want[label], y_of, x_of)
+    kills = check_band_kills(f, runs + runs, x_of)
+    limit = next(int(v) for c in runs[0]["plan"]["cgroups"] if c["name"] == cg for k, v in c["writes"] if k == "memory.max")
+    limit_lines = [pts for s, pts in f["polylines"] if s in ("#C80000", "#E68C00") and len(pts) == 2 and pts[0][1] == pts[1][1] and pts[1][0] - pts[0][0] > 100]
+    if len(limit_lines) != 2 or any(abs(l[0][1] - y_of(limit / 1048576)) > 1.5 for l in limit_lines):
+        fail(f"A's and B's memory.max {limit} B should be lines at y={y_of(limit / 1048576):.1f}: found {limit_lines}")
+    print(f"ok: compare chart of {len(runs)} + {len(runs)} runs, grid {step * 1e3:.0f} ms: A and B "
+          + "; ".join(f"{k} median of {len(v)} points inside min–max" for k, v in want.items())
+          + f"; {len(kills)} kills; two memory.max lines")
+
+
 RATE = "#1F77B4"
 OBSERVED = ["#FF7F0E", "#2CA02C", "#9467BD", "#8C564B"]
 
@@ -389,6 +417,8 @@ def main_across():
 
 if sys.argv[1] == "--band":
     main_band()
+elif sys.argv[1] == "--compare-band":
+    main_compare_band()
 elif sys.argv[1] == "--across":
     main_across()
 else:
