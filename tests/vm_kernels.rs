@@ -13,7 +13,7 @@ use common::*;
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn doctor_in_each_guest_can_run_scenarios() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("doctor_in_each_guest_can_run_scenarios");
     let o = vm(out.path(), &[], &["doctor", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let dirs = release_dirs(out.path());
@@ -68,7 +68,7 @@ fn guest_kernel_tests_pass_on_each_kernel() {
     .iter()
     .map(|src| src.matches("#[ignore = \"runs inside the VM").count())
     .sum::<usize>();
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("guest_kernel_tests_pass_on_each_kernel");
     let include = tests.display().to_string();
     let o = vm(
         out.path(),
@@ -99,7 +99,7 @@ fn guest_kernel_tests_pass_on_each_kernel() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn a_timeout_kills_qemu_and_exits_4() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("a_timeout_kills_qemu_and_exits_4");
     let o = vm_6_12(out.path(), &["--timeout", "1500ms"], &["workload", "idle"])
         .output()
         .unwrap();
@@ -115,7 +115,7 @@ fn a_timeout_kills_qemu_and_exits_4() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn a_kernel_that_dies_before_init_is_retried_then_exits_4_or_125() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("a_kernel_that_dies_before_init_is_retried_then_exits_4_or_125");
     let run = |bisect: bool| {
         let mut c = Command::new(cgharness_bin());
         c.args([
@@ -156,7 +156,7 @@ fn a_kernel_that_dies_before_init_is_retried_then_exits_4_or_125() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn guest_exit_codes_pass_through() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("guest_exit_codes_pass_through");
     let o = vm_6_12(out.path(), &[], &["doctor", "--no-such-flag"])
         .output()
         .unwrap();
@@ -171,7 +171,7 @@ fn guest_exit_codes_pass_through() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn included_dynamic_programs_run_with_their_libraries() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("included_dynamic_programs_run_with_their_libraries");
     let host = Command::new("md5sum")
         .arg(cgharness_bin())
         .output()
@@ -199,7 +199,7 @@ fn included_dynamic_programs_run_with_their_libraries() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn ctrl_c_kills_the_vm_and_leaves_no_qemu() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("ctrl_c_kills_the_vm_and_leaves_no_qemu");
     let child = vm_6_12(out.path(), &["--timeout", "2m"], &["workload", "idle"])
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -267,7 +267,7 @@ fn a_bzimage_path_with_a_modules_dir_boots() {
     for e in std::fs::read_dir(k.join("modules")).unwrap().flatten() {
         std::fs::copy(e.path(), mods.join(e.file_name())).unwrap();
     }
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("a_bzimage_path_with_a_modules_dir_boots");
     let o = Command::new(cgharness_bin())
         .args(["vm", "--quiet", "--kernel"])
         .arg(&image)

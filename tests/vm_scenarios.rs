@@ -9,8 +9,8 @@ use std::process::Command;
 
 /// Runs `tests/scenarios/NAME.toml` with `--out r` in one 6.12 VM; the VM's output is in
 /// the returned directory.
-fn run_on_6_12(name: &str, extra: &[&str]) -> (tempfile::TempDir, std::process::Output) {
-    let out = tempfile::tempdir().unwrap();
+fn run_on_6_12(name: &str, extra: &[&str]) -> (KeptDir, std::process::Output) {
+    let out = KeptDir::new(&format!("run_on_6_12-{name}"));
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/scenarios/{name}.toml"));
     let o = vm_6_12(
         out.path(),
@@ -31,7 +31,7 @@ fn report(dir: &Path) -> serde_json::Value {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn the_catalogue_passes_at_scale_1_16_on_each_kernel() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("the_catalogue_passes_at_scale_1_16_on_each_kernel");
     let o = vm(
         out.path(),
         &[],
@@ -183,7 +183,7 @@ fn spike_marks_bound_a_phase_and_start_a_workload() {
 #[test]
 #[ignore = "boots VMs; run by scripts/test"]
 fn waits_actions_and_a_global_oom_on_each_kernel() {
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("waits_actions_and_a_global_oom_on_each_kernel");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
     let (file, never) = (dir.join("actions.toml"), dir.join("wait-timeout.toml"));
     let global = dir.join("global-oom.toml");
@@ -249,7 +249,7 @@ fn global_reclaim_order_on_each_kernel() {
     let file =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/global-reclaim-order.toml");
     let mib96 = 96.0 * 1048576.0;
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("global_reclaim_order_on_each_kernel");
     let guest = [
         "run",
         file.to_str().unwrap(),

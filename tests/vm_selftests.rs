@@ -50,7 +50,7 @@ fn the_selftests_as_scenarios_agree_with_the_selftest_binary() {
         .iter()
         .map(|t| repo(&format!("tests/selftests/{t}.toml")))
         .collect();
-    let out = tempfile::tempdir().unwrap();
+    let out = KeptDir::new("the_selftests_as_scenarios_agree_with_the_selftest_binary");
     let mut c = std::process::Command::new(cgharness_bin());
     c.arg("vm").arg("--out").arg(out.path()).args([
         "--quiet",
@@ -96,7 +96,7 @@ fn the_selftests_as_scenarios_agree_with_the_selftest_binary() {
         oom_group_record_is_right(d);
     }
     if !wrong.is_empty() {
-        let kept = out.keep();
+        let kept = out.path();
         panic!(
             "{wrong:#?}\nthe VM's output is kept in {}\n{}",
             kept.display(),

@@ -44,6 +44,7 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
     // In our VM the harness runs at −1000 (vm::guest); a workload must not inherit that.
     let default_adj = crate::vm::guest::in_vm().then_some(0);
     if let Some(adj) = w.oom_score_adj.or(default_adj) {
+        adj_in_child(&mut cmd, adj);
         cmd.arg(format!("--oom-score-adj={adj}"));
     }
     cmd.args(&w.argv)
@@ -75,6 +76,28 @@ pub fn start(exe: &Path, w: &WorkloadPlan, cg: &Cgroup, log: &Path) -> anyhow::R
         log: log.to_path_buf(),
         background: w.background,
     })
+}
+
+/// Sets the child's oom_score_adj between fork and exec, before anything else the child does.
+/// The workload sets it again itself (and reports a failure to lower it), but only after exec
+/// and its own start-up: in our VM the harness runs at −1000, and a child starting while the
+/// node is short would otherwise fault pages in at −1000 — with only −1000 tasks left the
+/// kernel panics instead of killing (seen on 7.2 in global-reclaim-order). Errors are left to
+/// the workload's own write.
+fn adj_in_child(cmd: &mut Command, adj: i32) {
+    let value = adj.to_string().into_bytes();
+    // SAFETY: open/write/close are async-signal-safe; the path and value were made before fork.
+    unsafe {
+        cmd.pre_exec(move || {
+            let path = c"/proc/self/oom_score_adj";
+            let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+            if fd >= 0 {
+                libc::write(fd, value.as_ptr().cast(), value.len());
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
 }
 
 /// Makes `wfd` the child's fd [`PROGRESS_FD`], inherited across exec.

@@ -121,3 +121,23 @@ pub fn k8s_explain_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> serde_json::Va
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// A test's VM output directory that outlives the test, so a failure can be read afterwards
+/// (console logs, records): `target/tmp/vm-tests/NAME`, emptied when the test starts.
+pub struct KeptDir(PathBuf);
+
+impl KeptDir {
+    pub fn new(name: &str) -> KeptDir {
+        let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("vm-tests")
+            .join(name);
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        eprintln!("output kept in {}", d.display());
+        KeptDir(d)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
