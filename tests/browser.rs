@@ -20,6 +20,7 @@
 
 mod common;
 use common::{cgharness, ok_stdout, repo};
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 
@@ -205,6 +206,34 @@ fn derive_runs(to: &Path) {
     analyze_into(&dir);
 }
 
+/// The run records [`derive_runs`] wrote in `scenario_dir`, in order.
+fn derived_paths(scenario_dir: &Path) -> Vec<OsString> {
+    (0..DERIVED.len())
+        .map(|k| scenario_dir.join(format!("runs/run-{k}.json")).into())
+        .collect()
+}
+
+/// Runs tests/browser/check_report.py MODE DOM ARGS… on `dom` (saved in `dir`), fails the
+/// test unless it says ok, and returns what it said.
+fn py_check(dir: &Path, dom: &str, mode: &str, args: &[OsString]) -> String {
+    let dom_file = dir.join("dom.html");
+    std::fs::write(&dom_file, dom).unwrap();
+    let o = Command::new("/usr/bin/python3")
+        .arg(repo("tests/browser/check_report.py"))
+        .arg(mode)
+        .arg(&dom_file)
+        .args(args)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        o.status.success() && said.starts_with("ok:"),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    said
+}
+
 /// `cgharness analyze DIR --json` written to DIR/report.json (exit 1, an expectation that
 /// failed, is an answer too).
 fn analyze_into(dir: &Path) {
@@ -234,25 +263,9 @@ fn the_band_chart_draws_the_median_over_runs_inside_their_range() {
         "{html:.800}"
     );
     let dom = chromium(&page, &dir.path().join("profile"), "--dump-dom");
-    let dom_file = dir.path().join("dom.html");
-    std::fs::write(&dom_file, &dom).unwrap();
-    let runs: Vec<_> = (0..DERIVED.len())
-        .map(|k| dir.path().join(format!("anon-oom/runs/run-{k}.json")))
-        .collect();
-    let o = Command::new("/usr/bin/python3")
-        .arg(repo("tests/browser/check_report.py"))
-        .arg("--band")
-        .arg(&dom_file)
-        .arg("pod")
-        .args(&runs)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success() && said.starts_with("ok:"),
-        "{said}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let mut args: Vec<OsString> = vec!["pod".into()];
+    args.extend(derived_paths(&dir.path().join("anon-oom")));
+    let said = py_check(dir.path(), &dom, "--band", &args);
     let png = screenshot(&page, dir.path(), "band");
     eprintln!("{said}screenshot: {}", png.display());
 }
@@ -307,26 +320,9 @@ fn compare_html_overlays_each_sides_median_and_band_from_three_runs() {
         dom.contains("pod: memory, A median of 4 runs and B median of 4 runs"),
         "{dom:.800}"
     );
-    let dom_file = dir.path().join("dom.html");
-    std::fs::write(&dom_file, &dom).unwrap();
-    let runs: Vec<_> = (0..DERIVED.len())
-        .map(|k| dir.path().join(format!("a/anon-oom/runs/run-{k}.json")))
-        .collect();
-    let o = Command::new("/usr/bin/python3")
-        .arg(repo("tests/browser/check_report.py"))
-        .arg("--compare-band")
-        .arg(&dom_file)
-        .arg("pod")
-        .arg("anon-oom default pod")
-        .args(&runs)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success() && said.starts_with("ok:"),
-        "{said}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let mut args: Vec<OsString> = vec!["pod".into(), "anon-oom default pod".into()];
+    args.extend(derived_paths(&dir.path().join("a/anon-oom")));
+    let said = py_check(dir.path(), &dom, "--compare-band", &args);
     let png = screenshot(&page, dir.path(), "compare-band");
     eprintln!("{said}screenshot: {}", png.display());
 }
@@ -367,21 +363,13 @@ fn the_checks_across_variants_chart_puts_each_variants_rate_on_its_interval() {
         dom.contains("Checks across variants") && dom.contains("data-variants=\"12\""),
         "{dom:.800}"
     );
-    let dom_file = dir.path().join("dom.html");
-    std::fs::write(&dom_file, &dom).unwrap();
-    let o = Command::new("/usr/bin/python3")
-        .arg(repo("tests/browser/check_report.py"))
-        .arg("--across")
-        .arg(&dom_file)
-        .arg(sweep.join("report.json"))
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(
-        o.status.success() && said.starts_with("ok:") && said.contains("12 points of 12"),
-        "{said}{}",
-        String::from_utf8_lossy(&o.stderr)
+    let said = py_check(
+        dir.path(),
+        &dom,
+        "--across",
+        &[sweep.join("report.json").into()],
     );
+    assert!(said.contains("12 points of 12"), "{said}");
     let png = screenshot(&page, dir.path(), "across");
     eprintln!("{said}screenshot: {}", png.display());
 }

@@ -239,56 +239,6 @@ fn waits_actions_and_a_global_oom_on_each_kernel() {
     }
 }
 
-/// Seed 000 F on each kernel, both variants in one boot, MemoryQoS first (the file's order):
-/// a node-wide shortage leaves the high-priority pod's cold cache with memory.min and takes
-/// it without. (On 7.2 a later run of the same boot could lose the protection:
-/// docs/kernel-notes.md; so the protected variant is the boot's first run.)
-#[test]
-#[ignore = "boots VMs; run by scripts/test"]
-fn global_reclaim_order_on_each_kernel() {
-    let file =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/global-reclaim-order.toml");
-    let mib96 = 96.0 * 1048576.0;
-    let out = KeptDir::new("global_reclaim_order_on_each_kernel");
-    let guest = [
-        "run",
-        file.to_str().unwrap(),
-        "--scale",
-        "1/16",
-        "--out",
-        "r",
-    ];
-    let o = vm(out.path(), &[], &guest);
-    let dirs = release_dirs(out.path());
-    assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
-    for d in &dirs {
-        let console = std::fs::read_to_string(d.join("console.log")).unwrap_or_default();
-        let r = report(&d.join("r"));
-        assert_eq!(r["passed"], true, "{}:\n{console}", d.display());
-        let rec = record_json(&d.join("r/record.json"));
-        let order: Vec<&str> = rec["runs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["plan"]["variant"].as_str().unwrap())
-            .collect();
-        assert_eq!(order, ["qos=true", "qos=false"], "{}", d.display());
-        for (only, keeps) in [("qos=true", true), ("qos=false", false)] {
-            let v = r["variants"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|v| v["variant"] == only)
-                .unwrap();
-            let file = v["stats"]["cgroup.hi-app.end.memory_stat.file"]["median"]
-                .as_f64()
-                .unwrap();
-            assert_eq!(file >= 0.9 * mib96, keeps, "{only} {}: {file}", d.display());
-        }
-    }
-    assert!(o.status.success(), "{}", text(&o.stderr));
-}
-
 /// global-oom.toml's run in `d` (a release directory): exactly one kill line, naming the
 /// workload's pid — never the harness (−1000 in the VM) or init.
 fn assert_only_the_workload_died(d: &Path) {

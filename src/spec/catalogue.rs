@@ -61,6 +61,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../workloads/node-oom-victim-order.toml"),
     ),
     (
+        "global-reclaim-order",
+        include_str!("../../workloads/global-reclaim-order.toml"),
+    ),
+    (
         "thp-swap-accounting",
         include_str!("../../workloads/thp-swap-accounting.toml"),
     ),

@@ -19,6 +19,20 @@ fn every_builtin_scenario_parses_and_is_named_after_its_file() {
 }
 
 #[test]
+fn every_file_in_workloads_is_in_the_catalogue() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|f| f.strip_suffix(".toml").map(str::to_string))
+        .collect();
+    files.sort();
+    let mut names: Vec<String> = catalogue::BUILTIN.iter().map(|b| b.0.to_string()).collect();
+    names.sort();
+    assert_eq!(files, names);
+}
+
+#[test]
 fn unknown_keys_are_errors_with_line_and_suggestion() {
     let text =
         "name = \"x\"\ndescription = \"d\"\n\n[[cgroup]]\nname = \"pod\"\nmemory_maxx = \"1G\"\n";
