@@ -116,6 +116,18 @@ fn a_misspelt_scenario_name_exits_2_with_a_suggestion() {
 }
 
 #[test]
+fn all_mixes_with_other_names_and_each_is_checked_before_anything_runs() {
+    cgharness()
+        .args(["run", "all", "page-cache-trash"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("page-cache-trash: no such scenario")
+                .and(predicate::str::contains("all:").not()),
+        );
+}
+
+#[test]
 fn a_misspelt_key_exits_2_naming_file_line_and_fix() {
     cgharness()
         .arg("run")

@@ -48,7 +48,7 @@ fn the_catalogue_passes_at_scale_1_16_on_each_kernel() {
     .lines()
     .filter_map(|l| l.split_whitespace().next().map(str::to_string))
     .collect();
-    assert_eq!(names.len(), 16);
+    assert_eq!(names.len(), 17);
     let dirs = release_dirs(out.path());
     assert_eq!(dirs.len(), kernels().len(), "{}", text(&o.stderr));
     for d in &dirs {

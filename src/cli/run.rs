@@ -164,11 +164,15 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     if crate::vm::guest::in_vm() {
         crate::vm::guest::protect_from_oom();
     }
-    let names: Vec<String> = if a.scenarios == ["all"] {
-        catalogue::BUILTIN.iter().map(|b| b.0.to_string()).collect()
-    } else {
-        a.scenarios.clone()
-    };
+    // `all` is the whole catalogue wherever it stands among the names.
+    let names: Vec<String> = a
+        .scenarios
+        .iter()
+        .flat_map(|s| match s.as_str() {
+            "all" => catalogue::BUILTIN.iter().map(|b| b.0.to_string()).collect(),
+            _ => vec![s.clone()],
+        })
+        .collect();
     for n in &names {
         catalogue::lookup(n).map_err(spec_error)?;
     }
