@@ -270,20 +270,26 @@ fn the_band_chart_draws_the_median_over_runs_inside_their_range() {
     eprintln!("{said}screenshot: {}", png.display());
 }
 
+/// `cgharness compare DIR/a DIR/b --html DIR/compare.html`: the page and the command's output.
+fn compare_html(dir: &Path) -> (std::path::PathBuf, std::process::Output) {
+    let page = dir.join("compare.html");
+    let o = cgharness()
+        .arg("compare")
+        .args([dir.join("a"), dir.join("b")])
+        .arg("--html")
+        .arg(&page)
+        .output()
+        .unwrap();
+    (page, o)
+}
+
 #[test]
 fn compare_html_overlays_both_sides_where_the_axes_say() {
     let dir = tempfile::tempdir().unwrap();
     for side in ["a", "b"] {
         copy_fixture(&dir.path().join(side));
     }
-    let page = dir.path().join("compare.html");
-    let o = cgharness()
-        .arg("compare")
-        .args([dir.path().join("a"), dir.path().join("b")])
-        .arg("--html")
-        .arg(&page)
-        .output()
-        .unwrap();
+    let (page, o) = compare_html(dir.path());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let dom = chromium(&page, &dir.path().join("profile"), "--dump-dom");
     assert!(
@@ -302,14 +308,7 @@ fn compare_html_overlays_each_sides_median_and_band_from_three_runs() {
     for side in ["a", "b"] {
         derive_runs(&dir.path().join(side));
     }
-    let page = dir.path().join("compare.html");
-    let o = cgharness()
-        .arg("compare")
-        .args([dir.path().join("a"), dir.path().join("b")])
-        .arg("--html")
-        .arg(&page)
-        .output()
-        .unwrap();
+    let (page, o) = compare_html(dir.path());
     assert!(
         o.status.code().is_some_and(|c| c <= 1),
         "{}",
