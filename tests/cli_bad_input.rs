@@ -356,3 +356,41 @@ fn a_plan_of_billions_of_runs_is_refused_instead_of_eating_memory() {
         "at most 10000",
     );
 }
+
+#[test]
+fn an_output_directory_that_cannot_be_made_is_exit_2_naming_it_and_out() {
+    let c = corpus();
+    let file_in_the_way = format!("{}/sub", c.text.display());
+    case(
+        &["run", "anon-oom", "--out", &file_in_the_way],
+        &c.host,
+        "--out",
+    );
+    case(
+        &["run", "anon-oom", "--out", &file_in_the_way],
+        &c.host,
+        "is not a directory",
+    );
+    case(
+        &[
+            "vm",
+            "--kernel",
+            "/nonexistent",
+            "--out",
+            &file_in_the_way,
+            "--",
+            "run",
+            "x",
+        ],
+        &c.host,
+        "is not a directory",
+    );
+    // Nothing was created on the way.
+    assert!(
+        !c.host.join("state").exists()
+            || std::fs::read_dir(c.host.join("state"))
+                .unwrap()
+                .next()
+                .is_none()
+    );
+}

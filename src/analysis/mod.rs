@@ -15,6 +15,7 @@ mod evictor;
 mod pods;
 pub mod scope;
 pub mod stats;
+pub mod unread;
 mod workloads;
 
 use crate::record::kmsg::{oom_kills, parse_kmsg, OomKill};
@@ -45,6 +46,10 @@ pub struct RunAnalysis {
     /// Values it cannot answer because it ended early, with why (empty in older analyses).
     #[serde(default)]
     pub gaps: Vec<early::Gap>,
+    /// Sources the run could not read, with why (the record's `unread`): checks that need
+    /// only their values are not evaluated (empty in older analyses).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub unread: std::collections::BTreeMap<String, String>,
 }
 
 /// A run's samples and marks, parsed once.
@@ -168,6 +173,21 @@ fn final_values(values: &mut Values, rec: &RunRecord) {
     }
 }
 
+/// `kmsg.*`: the kernel log's OOM kill and victim counts.
+fn kmsg_values(values: &mut Values, kills: &[OomKill]) {
+    values.insert(
+        "kmsg.oom_kills".into(),
+        Val::Num(crate::record::kmsg::kill_count(kills) as f64),
+    );
+    values.insert(
+        "kmsg.oom_victims".into(),
+        Val::Num(crate::record::kmsg::victim_count(kills) as f64),
+    );
+    if let Some(n) = crate::record::kmsg::first_event_victims(kills) {
+        values.insert("kmsg.first_oom_victims".into(), Val::Num(n as f64));
+    }
+}
+
 /// Analyses one run.
 pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     let plan = rec
@@ -191,16 +211,9 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
     final_values(&mut values, rec);
     let records: Vec<_> = rec.kmsg.iter().filter_map(|l| parse_kmsg(&l.raw)).collect();
     let kills = oom_kills(&records);
-    values.insert(
-        "kmsg.oom_kills".into(),
-        Val::Num(crate::record::kmsg::kill_count(&kills) as f64),
-    );
-    values.insert(
-        "kmsg.oom_victims".into(),
-        Val::Num(crate::record::kmsg::victim_count(&kills) as f64),
-    );
-    if let Some(n) = crate::record::kmsg::first_event_victims(&kills) {
-        values.insert("kmsg.first_oom_victims".into(), Val::Num(n as f64));
+    // Without the kernel log its counts are unknown, not zero.
+    if !rec.unread.contains_key(unread::KMSG) {
+        kmsg_values(&mut values, &kills);
     }
     workloads::values(&mut values, rec, &kills);
     pods::values(&mut values, &plan, rec);
@@ -224,6 +237,7 @@ pub fn analyse_run(record: &RawRecord, rec: &RunRecord) -> RunAnalysis {
         values,
         kills,
         error: rec.error.clone().or_else(|| rec.stopped.clone()),
+        unread: rec.unread.clone(),
     }
 }
 
@@ -235,3 +249,6 @@ mod early_tests;
 
 #[cfg(test)]
 mod report_tests;
+
+#[cfg(test)]
+mod unread_tests;

@@ -82,12 +82,22 @@ pub struct CheckResult {
     /// Runs that passed of those that could answer, with its 95% interval.
     #[serde(default)]
     pub count: Option<crate::stats::Count>,
+    /// Why the check was not evaluated: no run could read a source its values need (the
+    /// kernel log without privilege), with the fix. Such a check neither fails nor passes
+    /// the variant. None in reports of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_evaluated: Option<String>,
 }
 
 impl CheckResult {
     /// Whether it held, by the scenario's rule.
     pub fn held(&self) -> Option<bool> {
         self.verdict.or(self.outcome.pass)
+    }
+
+    /// Whether it counts toward the verdict (it was evaluated).
+    pub fn counts(&self) -> bool {
+        self.not_evaluated.is_none()
     }
 }
 
@@ -129,7 +139,12 @@ pub struct VariantResult {
 impl VariantResult {
     /// Whether every check passed and every run finished.
     pub fn passed(&self) -> bool {
-        self.errors.is_empty() && self.checks.iter().all(|c| c.held() == Some(true))
+        self.errors.is_empty()
+            && self
+                .checks
+                .iter()
+                .filter(|c| c.counts())
+                .all(|c| c.held() == Some(true))
     }
 
     /// The value at `path` on the medians.
@@ -153,9 +168,19 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// Whether every variant passed.
+    /// Whether every variant passed (and the verdict rests on at least one evaluated check
+    /// where the scenario has checks).
     pub fn passed(&self) -> bool {
-        !self.variants.is_empty() && self.variants.iter().all(VariantResult::passed)
+        !self.variants.is_empty()
+            && self.variants.iter().all(VariantResult::passed)
+            && !self.observed_nothing()
+    }
+
+    /// Whether the scenario has checks and not one of them could be evaluated here (every
+    /// one needs a source the runs could not read): its verdict rests on nothing observed.
+    pub fn observed_nothing(&self) -> bool {
+        let mut checks = self.variants.iter().flat_map(|v| &v.checks).peekable();
+        checks.peek().is_some() && checks.all(|c| !c.counts())
     }
 }
 
@@ -194,6 +219,21 @@ fn summarise(
 
 fn lookup(values: &Values) -> impl Fn(&str) -> Option<Val> + '_ {
     move |p| values.get(p).cloned()
+}
+
+/// Why no run could answer `check` when every run lacks only values from sources it could
+/// not read (the kernel log without privilege); None when any run answered it or lacks a
+/// value for another reason.
+fn unobservable(check: &crate::spec::expr::Check, mine: &[&RunAnalysis]) -> Option<String> {
+    let mut why = None;
+    for r in mine {
+        let o = check.eval(&lookup(&r.values));
+        if o.pass.is_some() {
+            return None;
+        }
+        why = Some(super::unread::explain(&r.unread, &o.missing)?);
+    }
+    why
 }
 
 /// A check in each run: its outcome, and where the run could not answer it only because it
@@ -238,6 +278,7 @@ fn evaluate(
                 note: c.note.clone(),
                 verdict: rule.judge(outcome.pass, &per_run, early),
                 count: (answered > 0).then(|| crate::stats::Count::new(passed, answered)),
+                not_evaluated: unobservable(&check, mine),
                 outcome,
                 per_run,
                 ended_early,

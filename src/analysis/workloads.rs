@@ -48,6 +48,47 @@ fn oom_events_rose(rec: &RunRecord, cgroup: &str) -> bool {
     matches!((start, end), (Some(a), Some(b)) if b > a) || evented
 }
 
+/// Whether memory.events `oom` (a memory cgroup reached its limit and could not reclaim:
+/// `mem_cgroup_oom` counts it, the global OOM killer never does) rose in `cgroup` or a run
+/// cgroup above it during the run.
+fn memcg_oom_rose(rec: &RunRecord, cgroup: &str) -> bool {
+    let oom = |set: &crate::record::raw::SampleSet, cg: &str| {
+        set.cgroups
+            .get(cg)
+            .and_then(|s| s.parse().memory_events?.oom)
+    };
+    let mut cg = cgroup;
+    loop {
+        let first = rec.marks.first().and_then(|m| oom(&m.set, cg));
+        let last = rec.marks.last().and_then(|m| oom(&m.set, cg));
+        let evented = rec.events.iter().any(|e| {
+            e.cgroup == cg && e.values.get("oom").copied().unwrap_or(0) > first.unwrap_or(0)
+        });
+        if matches!((first, last), (Some(a), Some(b)) if b > a) || evented {
+            return true;
+        }
+        match cg.rsplit_once('/') {
+            Some((up, _)) => cg = up,
+            None => return false,
+        }
+    }
+}
+
+/// Without the kernel log, the one kill-line fact memory.events gives as surely: a kill of
+/// this workload while a memory cgroup at or above it was out of memory is a memory cgroup
+/// kill (`oom_kill.constraint` = CONSTRAINT_MEMCG, `oom_kill.constraint_from` says so).
+/// Anything else stays missing.
+fn inferred_constraint(out: &mut Values, p: &str, rec: &RunRecord, cgroup: &str) {
+    if memcg_oom_rose(rec, cgroup) {
+        text(out, format!("{p}oom_kill.constraint"), "CONSTRAINT_MEMCG");
+        text(
+            out,
+            format!("{p}oom_kill.constraint_from"),
+            "memory.events (no kernel log): oom rose in a cgroup at or above the victim's",
+        );
+    }
+}
+
 /// `oom`, `harness`, `signal`, `none` or `not-started`.
 pub fn killed_by(rec: &RunRecord, w: &WorkloadRecord, kill: Option<&OomKill>) -> &'static str {
     match (w.pid, w.signal) {
@@ -215,6 +256,8 @@ pub fn values(out: &mut Values, rec: &RunRecord, kills: &[OomKill]) {
         time_values(out, &p, rec, w);
         if let Some(k) = kill {
             kill_values(out, &p, k, rec, &w.cgroup);
+        } else if by == "oom" && rec.unread.contains_key(super::unread::KMSG) {
+            inferred_constraint(out, &p, rec, &w.cgroup);
         }
         if let Some(pr) = &w.last_proc {
             let figures = [

@@ -9,6 +9,7 @@ mod compare;
 mod doctor;
 mod k8s;
 mod kernel;
+mod out_dir;
 mod probe;
 mod run;
 mod run_out;

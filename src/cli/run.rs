@@ -177,6 +177,11 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
         catalogue::lookup(n).map_err(spec_error)?;
     }
     let several = names.len() > 1;
+    // Output paths are the user's input: refused (exit 2) before anything is created.
+    match &a.out {
+        Some(o) => super::out_dir::check_all([(o.as_path(), true)])?,
+        None => super::out_dir::check_all([(Path::new("results/runs"), false)])?,
+    }
     let mut session: Option<Arc<Session>> = None;
     let mut outcomes: Vec<(String, Exit)> = Vec::new();
     let mut ended: Vec<super::ci_out::Ended> = Vec::new();
@@ -294,7 +299,8 @@ fn run_one(
             plan.scenario
         ))
     });
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::create_dir_all(&out)
+        .map_err(|e| super::out_dir::refuse(&out, &e.to_string(), a.out.is_some()))?;
     let mut placement_rec = run::placement_record(&plan, &sess, &pf, facts.root);
     placement_rec.warnings.extend(skipped);
     for w in &placement_rec.warnings {

@@ -59,6 +59,17 @@ pub(super) fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow:
         }
         .into());
     }
+    if analysis.observed_nothing() && !no_expect {
+        return Err(Failure {
+            exit: Exit::HostCannot,
+            message: format!(
+                "{}: not one check could be evaluated here, so the run judges nothing (each check's reason and fix are in the report above; what the run saw is saved in {})",
+                rep.scenario,
+                out.display()
+            ),
+        }
+        .into());
+    }
     Ok(if rep.passed || no_expect {
         Exit::Ok
     } else {

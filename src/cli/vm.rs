@@ -97,6 +97,7 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results/vm").join(timestamp()));
+    super::out_dir::check_all([(out.as_path(), a.out.is_some())])?;
     let (mut args, carried) =
         crate::vm::plan::carry_named_files(&a.args, &|p| std::path::Path::new(p).is_file());
     let combine = a.boots > 1 && super::boots::is_run(a.exec, &args);

@@ -40,6 +40,7 @@ fn variant(
             ended_early: vec![None],
             verdict: Some(pass),
             count: None,
+            not_evaluated: None,
         }],
         observations: Vec::new(),
         errors: Vec::new(),

@@ -29,6 +29,7 @@ fn check(text: &str, per_run: &[Option<bool>]) -> CheckResult {
         ended_early: vec![None; per_run.len()],
         verdict: None,
         count: (answered > 0).then(|| Count::new(passed, answered)),
+        not_evaluated: None,
     }
 }
 

@@ -34,7 +34,7 @@ pub fn esc(s: &str) -> String {
 const STYLE: &str = "body{font-family:sans-serif;max-width:1600px;margin:1em auto;padding:0 1em;color:#222}\
 h1{font-size:1.5em}h2{margin-top:2em;border-bottom:1px solid #ccc}h3{margin:1.2em 0 .3em}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}\
-.pass{color:#080}.fail{color:#b00}.charts{display:flex;flex-wrap:wrap;gap:.5em}\
+.pass{color:#080}.fail{color:#b00}.skip{color:#777}.charts{display:flex;flex-wrap:wrap;gap:.5em}\
 figure{margin:0}code{font-size:.9em}.note{color:#555}.across td.n{white-space:nowrap}";
 
 pub(crate) fn head(out: &mut String, title: &str) {
@@ -48,8 +48,9 @@ pub(crate) fn head(out: &mut String, title: &str) {
 fn checks(out: &mut String, v: &VariantResult) {
     out.push_str("<table class=\"checks\"><tr><th></th><th>expectation (✓/✗ by the verdict rule)</th><th>observed (medians)</th><th>runs held, each run</th></tr>\n");
     for c in &v.checks {
-        let (mark, class) = match c.held() {
-            Some(true) => ("✓", "pass"),
+        let (mark, class) = match (c.counts(), c.held()) {
+            (false, _) => ("–", "skip"),
+            (true, Some(true)) => ("✓", "pass"),
             _ => ("✗", "fail"),
         };
         let marks: String = c
@@ -68,8 +69,15 @@ fn checks(out: &mut String, v: &VariantResult) {
         };
         let note = c
             .note
-            .as_deref()
-            .map(|n| format!("<div class=\"note\">{}</div>", esc(n)));
+            .iter()
+            .map(|n| n.to_string())
+            .chain(
+                c.not_evaluated
+                    .iter()
+                    .map(|w| format!("not evaluated: {w}")),
+            )
+            .map(|n| format!("<div class=\"note\">{}</div>", esc(&n)))
+            .reduce(|a, b| a + &b);
         let _ = writeln!(
             out,
             "<tr class=\"{class}\"><td>{mark}</td><td><code>{}</code>{}</td><td>{}</td><td>{runs}</td></tr>",

@@ -204,6 +204,11 @@ pub struct RunRecord {
     pub kmsg: Vec<KmsgLine>,
     /// kmsg time + this = CLOCK_MONOTONIC, ns (from a marker line); None if uncalibrated.
     pub kmsg_offset_ns: Option<i64>,
+    /// Sources the run could not read, with why (`kmsg` → `/dev/kmsg: Operation not
+    /// permitted`): values from them are missing, not zero, and checks that need them are not
+    /// evaluated. Empty in older records.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unread: BTreeMap<String, String>,
     /// Files read once at the end, per cgroup: `hugetlb.2MB.events.max`, `memory.peak`, ….
     pub finals: BTreeMap<String, BTreeMap<String, u64>>,
     /// Why the run did not finish normally (an infrastructure failure: exit 4).

@@ -62,13 +62,14 @@ pub fn xml_escape(s: &str) -> String {
 fn counts(s: &Suite) -> (usize, usize, usize, usize) {
     match &s.status {
         Status::Ran(r) => r.variants.iter().fold((0, 0, 0, 0), |acc, v| {
-            let failed = v.checks.iter().filter(|c| c.held() != Some(true)).count();
+            let failed = v.checks.iter().filter(|c| failed(c)).count();
+            let skipped = v.checks.iter().filter(|c| !c.counts()).count();
             let errors = usize::from(!v.errors.is_empty());
             (
                 acc.0 + v.checks.len() + errors,
                 acc.1 + failed,
                 acc.2 + errors,
-                acc.3,
+                acc.3 + skipped,
             )
         }),
         Status::Skipped(_) => (1, 0, 0, 1),
@@ -82,6 +83,11 @@ fn suite_name(s: &Suite) -> String {
     } else {
         format!("{} on {}", s.scenario, s.kernel)
     }
+}
+
+/// Whether a check counts as failed: evaluated, and did not hold.
+fn failed(c: &CheckResult) -> bool {
+    c.counts() && c.held() != Some(true)
 }
 
 /// The failure message of a check that did not hold: its observed values, what was missing
@@ -105,8 +111,16 @@ fn variant_cases(out: &mut String, scenario: &str, v: &VariantResult) {
             "    <testcase classname=\"{class}\" name=\"{}\"",
             xml_escape(&c.text)
         );
-        if c.held() == Some(true) {
+        if c.held() == Some(true) && c.counts() {
             out.push_str("/>\n");
+            continue;
+        }
+        if let Some(why) = &c.not_evaluated {
+            let _ = writeln!(
+                out,
+                ">\n      <skipped message=\"not evaluated: {}\"/>\n    </testcase>",
+                xml_escape(why)
+            );
             continue;
         }
         let _ = writeln!(
@@ -233,7 +247,7 @@ pub fn summary(suites: &[Suite]) -> String {
 
 fn failed_checks(out: &mut String, r: &Report) {
     for v in &r.variants {
-        for c in v.checks.iter().filter(|c| c.held() != Some(true)) {
+        for c in v.checks.iter().filter(|c| failed(c)) {
             let _ = writeln!(
                 out,
                 "- **{}** on {} ({}): `{}` — {}",

@@ -140,6 +140,10 @@ pub fn observed(c: &crate::analysis::CheckResult) -> String {
 
 fn verdicts(out: &mut String, v: &VariantResult) {
     for c in &v.checks {
+        if let Some(why) = &c.not_evaluated {
+            let _ = writeln!(out, "  – {}   (not evaluated: {why})", c.text);
+            continue;
+        }
         let mark = if c.held() == Some(true) { "✓" } else { "✗" };
         let runs = match &c.count {
             Some(n) if c.per_run.len() > 1 => {
@@ -267,11 +271,22 @@ pub fn render(r: &Report) -> String {
         .iter()
         .flat_map(|v| &v.errors)
         .any(|e| e.starts_with("interrupted by"));
-    let verdict = match (r.passed, interrupted) {
-        (true, _) => "PASS",
-        (false, true) => "INTERRUPTED (partial results)",
-        (false, false) => "FAIL",
+    let checks = r.variants.iter().flat_map(|v| &v.checks);
+    let unevaluated = checks.clone().filter(|c| !c.counts()).count();
+    let nothing = unevaluated > 0 && unevaluated == checks.count();
+    let verdict = match (r.passed, interrupted, nothing) {
+        (_, _, true) => "NOT EVALUATED (no check could be observed here)",
+        (true, _, _) => "PASS",
+        (false, true, _) => "INTERRUPTED (partial results)",
+        (false, false, _) => "FAIL",
     };
-    let _ = writeln!(out, "\n{verdict}: {}", r.scenario);
+    let _ = write!(out, "\n{verdict}: {}", r.scenario);
+    if unevaluated > 0 && !nothing {
+        let _ = write!(
+            out,
+            " ({unevaluated} check(s) not evaluated: they need a source this run could not read, and do not count)"
+        );
+    }
+    out.push('\n');
     out
 }

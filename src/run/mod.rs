@@ -309,7 +309,14 @@ fn record_run(
     let sampler = Sampler::open(&cgroups, Path::new("/proc"))?;
     let watcher = Watcher::new(&cgroups).ok();
     let kmsg_path = Path::new("/dev/kmsg");
-    let mut kmsg = Kmsg::open(kmsg_path).ok();
+    let mut kmsg = match Kmsg::open(kmsg_path) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            rec.unread
+                .insert("kmsg".into(), format!("{}: {e}", kmsg_path.display()));
+            None
+        }
+    };
     if let Some(k) = kmsg.as_mut() {
         let (offset, lines) = k.calibrate(kmsg_path, &run_id);
         rec.kmsg_offset_ns = offset;

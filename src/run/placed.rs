@@ -43,7 +43,7 @@ pub fn placement_record(
     }
     let mut degraded = Vec::new();
     if !root {
-        degraded.push("not root: /dev/kmsg is unreadable (kernel.dmesg_restrict), so OOM kills come from memory.events alone, without the kernel's kill line".into());
+        degraded.push("not root: /dev/kmsg is unreadable (kernel.dmesg_restrict), so OOM kills come from memory.events and the workloads' own exits, without the kernel's kill line: a memcg kill's constraint is inferred from memory.events `oom`, and checks that need the line's other figures are not evaluated (they neither fail nor pass the run)".into());
     }
     PlacementRecord {
         why: crate::placement::explain(&session.mode),
