@@ -39,15 +39,19 @@ fn placement_check(v: &mut crate::doctor::Verdict, mount: &Path, root: bool, in_
     if !root && delegated {
         if let Some(c) = v.checks.iter_mut().find(|c| c.name == "access") {
             c.status = Status::Warn;
-            c.detail = "not root: runs go into a delegated subtree; no kernel log (OOM kills from memory.events alone), no negative oom_score_adj".into();
+            c.detail = "not root: runs go into a delegated subtree; no kernel log (OOM kills from memory.events and the workloads' exits; checks that need the kill line are not evaluated), no negative oom_score_adj".into();
             c.fix = "sudo for the kernel log and negative oom_score_adj".into();
         }
         v.can_run_scenarios = !v.checks.iter().any(|c| c.status == Status::Fail);
     }
+    let detail = match &pf.delegation {
+        Some(how) => format!("{} — {how}", explain(&mode)),
+        None => explain(&mode),
+    };
     v.checks.push(Check {
         name: "placement".into(),
         status: Status::Ok,
-        detail: explain(&mode),
+        detail,
         fix: String::new(),
     });
     if let Some(c) = delegated_controllers_check(&mode, mount) {

@@ -271,7 +271,7 @@ fn run_one(
     let mount = PathBuf::from(facts.cgroup2_mount.clone().unwrap_or_default());
     let pf = placement::read_facts(&mount, a.parent.as_deref(), in_vm);
     let mode = placement::decide(&pf, a.parent.as_deref()).map_err(|e| usage(e.to_string()))?;
-    check_before_run(a, &plan, &facts, &mode, in_vm)?;
+    check_before_run(a, &plan, &facts, &pf, &mode, in_vm)?;
     let interval_ms = match &a.interval {
         Some(t) => crate::size::parse_duration(t)
             .map_err(|e| usage(format!("--interval: {e}")))?
@@ -372,10 +372,11 @@ fn check_before_run(
     a: &RunArgs,
     plan: &plan::Plan,
     facts: &crate::host::HostFacts,
+    pf: &PlacementFacts,
     mode: &Mode,
     in_vm: bool,
 ) -> anyhow::Result<()> {
-    run::check_host(plan, facts, mode)?;
+    run::check_host(plan, facts, &placement::delegation::access(pf, mode))?;
     if run::check_node_pressure(plan, facts.mem_total_bytes, in_vm, a.allow_node_oom)? {
         // Only where the machine itself runs short is the harness's own memory at stake.
         crate::vm::guest::lock_in_memory();

@@ -12,6 +12,8 @@
 //! I/O. Acting on the decision is [`tree`] (cgroupfs) and [`systemd`] (D-Bus).
 
 pub mod ancestors;
+pub mod caps;
+pub mod delegation;
 pub mod reaper;
 pub mod session;
 pub mod systemd;
@@ -40,6 +42,14 @@ pub struct PlacementFacts {
     pub delegated_ancestor: Option<PathBuf>,
     /// For `--parent`: the nearest cgroup at or above it that is marked delegated.
     pub parent_delegated_ancestor: Option<PathBuf>,
+    /// How the delegation of `delegated_ancestor` was found (an xattr, the user manager's
+    /// `Delegate=`), for `doctor` and refusals.
+    #[serde(default)]
+    pub delegation: Option<String>,
+    /// For `--parent`: why this (non-root) process may not create cgroups there (a file it
+    /// cannot write); None when it may, or for root.
+    #[serde(default)]
+    pub parent_unwritable: Option<String>,
 }
 
 /// How runs are placed.
@@ -84,6 +94,13 @@ pub struct PlacementRecord {
     pub scope_unit: Option<String>,
     /// The unit that scope is bound to.
     pub bound_to: Option<String>,
+    /// The caller's unit whose limits the transient scope carries (a non-delegated service's
+    /// `MemoryMax=`…); None without a transient scope or in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_unit: Option<String>,
+    /// Each of the caller unit's limits as its cgroup file and the scope's showed it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried: Vec<caps::Carried>,
     /// Settings of the parent and everything above it, innermost first.
     pub ancestors: Vec<ancestors::Ancestor>,
     /// cgroup2 mount options (`nsdelegate,memory_recursiveprot`).
@@ -107,7 +124,7 @@ pub enum Refusal {
         mount: PathBuf,
     },
     /// `--parent` on a systemd host is not in a delegated subtree.
-    #[error("--parent {0} is not in a subtree systemd delegated (no trusted.delegate or user.delegate xattr on it or above it): systemd owns it, and a run there would fight systemd over its cgroups. Leave --parent out (cgharness then runs in its own delegated scope), or give a cgroup of a unit with Delegate=yes")]
+    #[error("--parent {0} is not in a subtree systemd delegated (checked: no trusted.delegate or user.delegate xattr on it or above it, and the unit this process runs in has no Delegate=yes in its manager): systemd owns it, and a run there would fight systemd over its cgroups. Leave --parent out (cgharness then runs in its own delegated scope), or give a cgroup of a unit with Delegate=yes")]
     NotDelegated(PathBuf),
 }
 
@@ -172,7 +189,7 @@ pub fn marked_delegated(cg: &Path) -> bool {
         .any(|name| read_xattr(cg, name).as_deref() == Some(b"1".as_slice()))
 }
 
-fn read_xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
+pub(crate) fn read_xattr(path: &Path, name: &str) -> Option<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     let p = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
     let n = std::ffi::CString::new(name).ok()?;
@@ -216,20 +233,29 @@ pub fn read_facts(mount: &Path, parent: Option<&Path>, in_vm: bool) -> Placement
         .ok()
         .and_then(|t| parse_proc_cgroup(&t))
         .map(|rel| mount.join(rel.strip_prefix("/").unwrap_or(&rel)));
-    let delegated_ancestor = own_cgroup
+    let systemd = Path::new("/run/systemd/system").is_dir();
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    let marked = own_cgroup
         .as_deref()
         .and_then(|cg| nearest_delegated(mount, cg, &marked_delegated))
         .filter(|b| !is_manager_root(b, &|p| p.is_dir()));
-    let parent_delegated_ancestor =
-        parent.and_then(|p| nearest_delegated(mount, p, &|c| c.exists() && marked_delegated(c)));
+    let (delegated_ancestor, delegation) = delegation::own(mount, marked, systemd && !in_vm, euid);
+    let parent_delegated_ancestor = parent.and_then(|p| {
+        nearest_delegated(mount, p, &|c| c.exists() && marked_delegated(c))
+            .or_else(|| delegated_ancestor.clone().filter(|d| p.starts_with(d)))
+    });
     PlacementFacts {
         mount: mount.to_path_buf(),
         own_cgroup,
-        systemd: Path::new("/run/systemd/system").is_dir(),
+        systemd,
         in_vm,
-        // SAFETY: geteuid cannot fail.
-        euid: unsafe { libc::geteuid() },
+        euid,
         delegated_ancestor,
         parent_delegated_ancestor,
+        delegation,
+        parent_unwritable: parent
+            .filter(|_| euid != 0)
+            .and_then(|p| delegation::parent_unwritable(mount, p)),
     }
 }

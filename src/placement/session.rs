@@ -6,11 +6,14 @@
 use super::reaper::{Reaper, ReaperState};
 use super::systemd::{self, Scope};
 use super::tree::{self, TreeError};
-use super::{Mode, PlacementFacts};
+use super::{caps, Mode, PlacementFacts};
 use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
+
+/// The caller's unit and each of its limits as the transient scope carries it.
+pub type CallerCaps = (String, Vec<caps::Carried>);
 
 /// The placement of this harness process, with its reaper.
 pub struct Session {
@@ -18,6 +21,9 @@ pub struct Session {
     pub mode: Mode,
     /// The transient scope systemd created for us, if any.
     pub scope: Option<Scope>,
+    /// The caller's unit whose limits the transient scope carries, and each limit as the
+    /// scope's cgroup files showed it (None when no scope was made or systemd knew no unit).
+    pub caps: Option<CallerCaps>,
     /// The highest cgroup the harness may write.
     pub top: PathBuf,
     state: Mutex<ReaperState>,
@@ -29,6 +35,7 @@ impl Session {
     /// is missing below the top, moving processes into leaves), then starts the reaper.
     pub fn establish(facts: &PlacementFacts, mode: Mode, exe: &Path) -> anyhow::Result<Session> {
         let mut scope = None;
+        let mut caps = None;
         let (top, parent, restore) = match &mode {
             Mode::OwnParent { parent } => (facts.mount.clone(), parent.clone(), false),
             Mode::GivenParent { parent } => (
@@ -41,13 +48,10 @@ impl Session {
             ),
             Mode::Delegated { boundary } => (boundary.clone(), boundary.clone(), true),
             Mode::TransientScope { user } => {
-                let s =
-                    systemd::start_scope(*user, !alone_in_a_scope(facts), Duration::from_secs(10))
-                        .context("asking systemd for a delegated scope")?;
-                let cg = facts
-                    .mount
-                    .join(s.cgroup.strip_prefix("/").unwrap_or(&s.cgroup));
+                let (s, c) = scope_with_caps(facts, *user)?;
+                let cg = under(&facts.mount, &s.cgroup);
                 scope = Some(s);
+                caps = c;
                 (cg.clone(), cg, true)
             }
         };
@@ -68,6 +72,7 @@ impl Session {
         let s = Session {
             mode,
             scope,
+            caps,
             top,
             state: Mutex::new(state),
             reaper: Mutex::new(reaper),
@@ -135,6 +140,56 @@ impl Session {
         }
         tree::release(&state.undo, true)
     }
+}
+
+/// A cgroup path systemd gave (`/system.slice/x.scope`) under the mount.
+fn under(mount: &Path, cg: &Path) -> PathBuf {
+    mount.join(cg.strip_prefix("/").unwrap_or(cg))
+}
+
+/// Asks systemd for the delegated transient scope carrying the caller unit's limits, then
+/// reads the scope's cgroup files back: a limit of the caller's that the scope does not show
+/// is refused (exit 3, before any run cgroup exists) rather than run outside of.
+fn scope_with_caps(
+    facts: &PlacementFacts,
+    user: bool,
+) -> anyhow::Result<(Scope, Option<CallerCaps>)> {
+    let caller = systemd::caller_unit_limits();
+    let limits = caller
+        .as_ref()
+        .map(|c| c.limits.clone())
+        .unwrap_or_default();
+    let s = systemd::start_scope(
+        user,
+        !alone_in_a_scope(facts),
+        &limits,
+        Duration::from_secs(10),
+    )
+    .map_err(|e| match &caller {
+        Some(c) if !c.limits.is_empty() => crate::exit::host_cannot(format!(
+            "asking systemd for a delegated scope carrying the limits of {} failed ({e}); give that unit `Delegate=yes`, so runs go inside it",
+            c.id
+        )),
+        _ => anyhow::Error::new(e).context("asking systemd for a delegated scope"),
+    })?;
+    let Some(c) = caller else {
+        return Ok((s, None));
+    };
+    let dirs = [
+        under(&facts.mount, &c.cgroup),
+        under(&facts.mount, &s.cgroup),
+    ];
+    let read = |side: usize, file: &str| {
+        std::fs::read_to_string(dirs[side].join(file))
+            .ok()
+            .map(|t| t.trim().to_string())
+    };
+    let carried = caps::compare(&read);
+    let missed: Vec<&caps::Carried> = carried.iter().filter(|x| !x.held()).collect();
+    if !missed.is_empty() {
+        return Err(crate::exit::host_cannot(caps::refusal(&c.id, &missed)));
+    }
+    Ok((s, Some((c.id, carried))))
 }
 
 /// Whether this process is the only one in its cgroup and that cgroup is a scope (which

@@ -5,8 +5,11 @@
 //! `Delegate=yes`, `BindsTo=`/`After=` the unit `GetUnitByPID(self)` names and `Slice=` that
 //! unit's slice, so stopping the caller (a CI job's service, a login session) stops the scope
 //! and every process in it. The call returns a job; the scope is used only once that job is
-//! gone and the unit is active. This file talks D-Bus and nothing else.
+//! gone and the unit is active. The caller unit's resource limits are read here and carried
+//! onto the scope ([`super::caps`]); a user manager's `Delegate=` is read here too. This file
+//! talks D-Bus and nothing else.
 
+use super::caps::{is_unset, Prop, PropValue, PROPS};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use zbus::blocking::{Connection, Proxy};
@@ -106,22 +109,107 @@ fn caller_unit(conn: &Connection, mgr: &Proxy) -> Option<(String, String)> {
     let id = unit_prop(conn, &path, "Id").ok()?;
     // Slice is a property of services, scopes and sockets; read it through the unit's own
     // interface name, derived from its suffix.
-    let kind = match id.rsplit('.').next()? {
-        "service" => "org.freedesktop.systemd1.Service",
-        "scope" => "org.freedesktop.systemd1.Scope",
-        "socket" => "org.freedesktop.systemd1.Socket",
-        _ => return Some((id, String::new())),
+    let Some(kind) = kind_interface(&id).filter(|k| !k.ends_with("Slice")) else {
+        return Some((id, String::new()));
     };
     let p = proxy(conn, path.as_str(), kind).ok()?;
     let slice = p.get_property::<String>("Slice").unwrap_or_default();
     Some((id, slice))
 }
 
+/// The unit the system manager says this process runs in, with its cgroup and the limits it
+/// sets (see [`super::caps`]), or None when systemd knows no unit for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerUnit {
+    /// Unit name (`ci-job.service`).
+    pub id: String,
+    /// Its cgroup, relative to the mount.
+    pub cgroup: PathBuf,
+    /// Its limits that are set, by systemd property name.
+    pub limits: Vec<(&'static str, PropValue)>,
+}
+
+/// The D-Bus interface of a unit's kind (resource-control properties live there).
+fn kind_interface(id: &str) -> Option<&'static str> {
+    match id.rsplit('.').next()? {
+        "service" => Some("org.freedesktop.systemd1.Service"),
+        "scope" => Some("org.freedesktop.systemd1.Scope"),
+        "socket" => Some("org.freedesktop.systemd1.Socket"),
+        "slice" => Some("org.freedesktop.systemd1.Slice"),
+        _ => None,
+    }
+}
+
+fn read_limit(p: &Proxy, prop: &Prop) -> Option<PropValue> {
+    match prop.sig {
+        "t" => p.get_property::<u64>(prop.name).ok().map(PropValue::U64),
+        "ay" => p
+            .get_property::<Vec<u8>>(prop.name)
+            .ok()
+            .map(PropValue::Mask),
+        _ => p
+            .get_property::<Vec<(String, u64)>>(prop.name)
+            .ok()
+            .map(PropValue::Devices),
+    }
+}
+
+/// The caller's unit in the system manager and the limits it sets (read over the system
+/// bus, which any user may read). None when there is no system bus or no unit.
+pub fn caller_unit_limits() -> Option<CallerUnit> {
+    let conn = connect(false).ok()?;
+    let mgr = proxy(&conn, MANAGER_PATH, MANAGER).ok()?;
+    let path: OwnedObjectPath = mgr.call("GetUnitByPID", &(std::process::id())).ok()?;
+    let id = unit_prop(&conn, &path, "Id").ok()?;
+    let p = proxy(&conn, path.as_str(), kind_interface(&id)?).ok()?;
+    let cgroup: String = p.get_property("ControlGroup").ok()?;
+    let limits = PROPS
+        .iter()
+        .filter_map(|prop| {
+            let v = read_limit(&p, prop)?;
+            (!is_unset(prop, &v)).then_some((prop.name, v))
+        })
+        .collect();
+    Some(CallerUnit {
+        id,
+        cgroup: PathBuf::from(cgroup),
+        limits,
+    })
+}
+
+/// Whether the unit this process runs in, as `user`'s manager (or the system's) knows it,
+/// has `Delegate=yes`; returns its name and cgroup (relative to the mount). systemd's user
+/// manager (Debian 13's 257 included) marks delegated cgroups with no xattr, so this is how a
+/// process in `systemd-run --user --scope -p Delegate=yes` learns it was delegated.
+pub fn own_unit_delegated(user: bool) -> Option<(String, PathBuf)> {
+    let conn = connect(user).ok()?;
+    let mgr = proxy(&conn, MANAGER_PATH, MANAGER).ok()?;
+    let path: OwnedObjectPath = mgr.call("GetUnitByPID", &(std::process::id())).ok()?;
+    let id = unit_prop(&conn, &path, "Id").ok()?;
+    let p = proxy(&conn, path.as_str(), kind_interface(&id)?).ok()?;
+    let delegate: bool = p.get_property("Delegate").ok()?;
+    let cgroup: String = p.get_property("ControlGroup").ok()?;
+    (delegate && !cgroup.is_empty()).then(|| (id, PathBuf::from(cgroup)))
+}
+
+fn to_value(v: &PropValue) -> Value<'static> {
+    match v {
+        PropValue::U64(x) => Value::from(*x),
+        PropValue::Mask(m) => Value::from(m.clone()),
+        PropValue::Devices(d) => Value::from(d.clone()),
+    }
+}
+
 /// Asks systemd for `cgharness-<pid>.scope` holding this process, delegated, bound to the
 /// caller's unit when `bind` (not when this process is alone in a scope: the scope would end
-/// as soon as the process left it, and take the new one with it), and waits until it is
-/// active. `user` talks to the user's manager.
-pub fn start_scope(user: bool, bind: bool, timeout: Duration) -> Result<Scope, SystemdError> {
+/// as soon as the process left it, and take the new one with it), carrying `limits` (the
+/// caller unit's), and waits until it is active. `user` talks to the user's manager.
+pub fn start_scope(
+    user: bool,
+    bind: bool,
+    limits: &[(&'static str, PropValue)],
+    timeout: Duration,
+) -> Result<Scope, SystemdError> {
     let conn = connect(user)?;
     let mgr = proxy(&conn, MANAGER_PATH, MANAGER).map_err(bus("manager proxy"))?;
     let pid = std::process::id();
@@ -136,6 +224,7 @@ pub fn start_scope(user: bool, bind: bool, timeout: Duration) -> Result<Scope, S
         ("Delegate", Value::from(true)),
         ("CollectMode", Value::from("inactive-or-failed")),
     ];
+    props.extend(limits.iter().map(|(name, v)| (*name, to_value(v))));
     if let Some((id, slice)) = &caller {
         props.push(("BindsTo", Value::from(vec![id.clone()])));
         props.push(("After", Value::from(vec![id.clone()])));

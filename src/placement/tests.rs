@@ -16,6 +16,8 @@ fn facts() -> PlacementFacts {
         euid: 0,
         delegated_ancestor: None,
         parent_delegated_ancestor: None,
+        delegation: None,
+        parent_unwritable: None,
     }
 }
 
@@ -239,4 +241,95 @@ fn a_user_manager_s_own_tree_is_not_a_delegation_to_the_harness() {
         Path::new("/sys/fs/cgroup/system.slice/ci.service"),
         &none
     ));
+}
+
+#[test]
+fn a_non_root_parent_is_judged_by_what_the_caller_may_write() {
+    use super::delegation::access;
+    let parent = PathBuf::from(
+        "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/run-r1.scope",
+    );
+    let given = Mode::GivenParent {
+        parent: parent.clone(),
+    };
+    let user = PlacementFacts {
+        euid: 1000,
+        parent_delegated_ancestor: Some(parent.clone()),
+        delegation: Some(
+            "your user manager runs this process in run-r1.scope with Delegate=yes".into(),
+        ),
+        ..facts()
+    };
+    assert_eq!(access(&user, &given), Ok(()));
+    let locked = PlacementFacts {
+        parent_unwritable: Some(format!(
+            "{}/cgroup.procs is not writable by uid 1000",
+            parent.display()
+        )),
+        ..user.clone()
+    };
+    let why = access(&locked, &given).unwrap_err();
+    assert!(why.contains("cgroup.procs is not writable"), "{why}");
+    assert!(why.contains("Delegate=yes"), "{why}");
+    // Root may write anywhere it is placed; a delegated unit or a scope is the caller's.
+    assert_eq!(
+        access(
+            &PlacementFacts {
+                euid: 0,
+                ..locked.clone()
+            },
+            &given
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        access(&locked, &Mode::TransientScope { user: true }),
+        Ok(())
+    );
+    let own = Mode::OwnParent {
+        parent: PathBuf::from("/sys/fs/cgroup/cgharness"),
+    };
+    assert!(access(&locked, &own).unwrap_err().contains("needs root"));
+}
+
+#[test]
+fn a_parent_inside_the_user_manager_s_delegated_scope_is_delegated() {
+    // The user manager marks no xattr: the delegated ancestor comes from its Delegate=yes.
+    let scope = PathBuf::from(
+        "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/run-r1.scope",
+    );
+    let f = PlacementFacts {
+        euid: 1000,
+        delegated_ancestor: Some(scope.clone()),
+        parent_delegated_ancestor: Some(scope.clone()),
+        ..facts()
+    };
+    assert_eq!(
+        decide(&f, Some(&scope)),
+        Ok(Mode::GivenParent {
+            parent: scope.clone()
+        })
+    );
+    assert_eq!(decide(&f, None), Ok(Mode::Delegated { boundary: scope }));
+}
+
+#[test]
+fn parent_write_access_is_read_from_the_files_systemd_chowns() {
+    // As root every file is writable; an absent --parent is judged by the nearest existing
+    // cgroup above it.
+    let t = tempfile::tempdir().unwrap();
+    let cg = t.path().join("delegated");
+    std::fs::create_dir(&cg).unwrap();
+    std::fs::write(cg.join("cgroup.procs"), "").unwrap();
+    std::fs::write(cg.join("cgroup.subtree_control"), "").unwrap();
+    let got = super::delegation::parent_unwritable(t.path(), &cg.join("runs/deeper"));
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        assert_eq!(got, None);
+        std::fs::remove_file(cg.join("cgroup.procs")).unwrap();
+        let missing = super::delegation::parent_unwritable(t.path(), &cg).unwrap();
+        assert!(missing.contains("cgroup.procs"), "{missing}");
+    } else {
+        assert_eq!(got, None, "the test's own temp dir is writable");
+    }
 }

@@ -259,6 +259,18 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(out, "verdict: {}", r.rule);
     if let Some(p) = &r.placement {
         let _ = writeln!(out, "placement: {}", p.why);
+        if let (Some(unit), false) = (&p.caller_unit, p.carried.is_empty()) {
+            let each: Vec<String> = p
+                .carried
+                .iter()
+                .map(|c| format!("{} {}", c.file, c.caller))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  limits of {unit} carried onto the scope (read back from its cgroup): {}",
+                each.join(", ")
+            );
+        }
         for line in p.warnings.iter().chain(&p.degraded) {
             let _ = writeln!(out, "  note: {line}");
         }

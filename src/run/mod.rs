@@ -18,7 +18,7 @@ use crate::cgroupfs::Cgroup;
 use crate::exit::host_cannot;
 use crate::host::{ControllerState, HostFacts};
 use crate::placement::session::Session;
-use crate::placement::{Mode, PlacementRecord};
+use crate::placement::PlacementRecord;
 use crate::plan::{Plan, RunPlan};
 use crate::record::raw::{RawRecord, RunRecord, SCHEMA_VERSION};
 use crate::record::sampler::Sampler;
@@ -82,7 +82,11 @@ pub fn check_node_pressure(
 
 /// Everything the host must have for `plan` under placement `mode`; exit 3 naming what is
 /// missing.
-pub fn check_host(plan: &Plan, facts: &HostFacts, mode: &Mode) -> anyhow::Result<()> {
+pub fn check_host(
+    plan: &Plan,
+    facts: &HostFacts,
+    access: &Result<(), String>,
+) -> anyhow::Result<()> {
     let vm_hint = "run it in a VM: `cgharness vm --kernel debian:6.12 -- run …`";
     if facts.cgroup2_mount.is_none() {
         return Err(host_cannot(format!(
@@ -98,12 +102,7 @@ pub fn check_host(plan: &Plan, facts: &HostFacts, mode: &Mode) -> anyhow::Result
             _ => return Err(host_cannot(format!("this kernel has no {c} controller in cgroup v2; {vm_hint}"))),
         }
     }
-    let delegated = matches!(mode, Mode::Delegated { .. } | Mode::TransientScope { .. });
-    if !facts.root && !delegated {
-        return Err(host_cannot(
-            "creating cgroups here needs root: run with sudo, or in a subtree systemd delegated to you (`systemd-run --user --scope -p Delegate=yes cgharness run …`)",
-        ));
-    }
+    access.clone().map_err(host_cannot)?;
     if !facts.root {
         if let Some(w) = plan
             .runs

@@ -51,6 +51,12 @@ pub fn placement_record(
         parent,
         scope_unit: session.scope.as_ref().map(|s| s.unit.clone()),
         bound_to: session.scope.as_ref().and_then(|s| s.bound_to.clone()),
+        caller_unit: session.caps.as_ref().map(|c| c.0.clone()),
+        carried: session
+            .caps
+            .as_ref()
+            .map(|c| c.1.clone())
+            .unwrap_or_default(),
         ancestors,
         cgroup2_options: super::cgroup2_options(),
         degraded,
