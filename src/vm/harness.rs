@@ -75,6 +75,11 @@ pub fn in_cargo_target(exe: &Path, is_tag: &dyn Fn(&Path) -> bool) -> bool {
         .any(|d| is_tag(&d.join("CACHEDIR.TAG")))
 }
 
+/// Whether `p` is the cache-directory tag cargo writes at the top of a target directory.
+fn is_cargo_tag(p: &Path) -> bool {
+    std::fs::read(p).is_ok_and(|b| b.starts_with(b"Signature: 8a477f597d28d172789f06886806bc55"))
+}
+
 /// The guest's init: the binary and the files it needs beside it in the initramfs.
 #[derive(Debug, Clone)]
 pub struct GuestInit {
@@ -122,10 +127,7 @@ fn gather(exe: &Path) -> anyhow::Result<Found> {
         env: std::env::var_os("CGHARNESS_GUEST_BIN").map(PathBuf::from),
         exe_static: is_static_elf(&head),
         beside,
-        exe_in_cargo_target: in_cargo_target(exe, &|p| {
-            std::fs::read(p)
-                .is_ok_and(|b| b.starts_with(b"Signature: 8a477f597d28d172789f06886806bc55"))
-        }),
+        exe_in_cargo_target: in_cargo_target(exe, &is_cargo_tag),
         source_tree: tree
             .join("Cargo.toml")
             .is_file()
@@ -366,6 +368,13 @@ mod tests {
             Path::new("/w/target/a/b/c/d/cgharness"),
             &tag
         ));
+    }
+
+    #[test]
+    fn this_test_binary_is_in_a_cargo_target_dir_and_the_system_shell_is_not() {
+        let exe = std::env::current_exe().unwrap();
+        assert!(in_cargo_target(&exe, &is_cargo_tag), "{}", exe.display());
+        assert!(!in_cargo_target(Path::new("/bin/sh"), &is_cargo_tag));
     }
 
     #[test]
