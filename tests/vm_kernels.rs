@@ -301,7 +301,15 @@ fn an_installed_binary_runs_vm_without_its_source_tree() {
     let t = std::time::Instant::now();
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
     let o = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["install", "--quiet", "--locked", "--debug", "--path"])
+        // --offline: this build has every crate already; the index is not asked.
+        .args([
+            "install",
+            "--quiet",
+            "--offline",
+            "--locked",
+            "--debug",
+            "--path",
+        ])
         .arg(env!("CARGO_MANIFEST_DIR"))
         .arg("--root")
         .arg(root.path())
