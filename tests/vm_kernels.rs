@@ -4,7 +4,7 @@
 //! `--ignored`. The static cgharness and the static guest tests come from scripts/build-static
 //! and scripts/build-guest-tests (or CGHARNESS_STATIC_BIN / CGHARNESS_GUEST_TESTS).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
@@ -288,4 +288,104 @@ fn a_bzimage_path_with_a_modules_dir_boots() {
         k.file_name().unwrap().to_string_lossy()
     );
     assert_eq!(rec["kernel"]["modules"].as_array().unwrap().len(), 6);
+}
+
+/// What `cargo install --path .` gives (a dynamically linked debug build here, reusing this
+/// test build's artifacts), run from outside the source tree with its Cargo.toml hidden when
+/// the test can (root: a private mount namespace binds /dev/null over it), boots debian:6.12
+/// and passes anon-oom with itself as the guest's init, its loader and libraries carried in.
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn an_installed_binary_runs_vm_without_its_source_tree() {
+    let root = tempfile::tempdir().unwrap();
+    let t = std::time::Instant::now();
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let o = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        // --offline: this build has every crate already; the index is not asked.
+        .args([
+            "install",
+            "--quiet",
+            "--offline",
+            "--locked",
+            "--debug",
+            "--path",
+        ])
+        .arg(env!("CARGO_MANIFEST_DIR"))
+        .arg("--root")
+        .arg(root.path())
+        .env("CARGO_TARGET_DIR", target)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "cargo install: {}", text(&o.stderr));
+    eprintln!("cargo install --debug: {:.1} s", t.elapsed().as_secs_f64());
+    let bin = root.path().join("bin/cgharness");
+    let interp = installed_interpreter(&bin);
+    let out = KeptDir::new("an_installed_binary_runs_vm_without_its_source_tree");
+    let cwd = tempfile::tempdir().unwrap();
+    let mut c = hide_source_tree();
+    c.arg(&bin)
+        .args(["vm", "--quiet", "--kernel", "debian:6.12", "--out"])
+        .arg(out.path())
+        .args(["--", "run", "anon-oom", "--scale", "1/16"])
+        .current_dir(cwd.path())
+        .env_remove("CARGO")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CGHARNESS_GUEST_BIN");
+    let t = std::time::Instant::now();
+    let o = c.output().unwrap();
+    let err = text(&o.stderr);
+    eprintln!(
+        "vm from the installed binary: {:.1} s\n{err}",
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let said = format!(
+        "guest init: {} (dynamically linked: with its loader {interp}",
+        bin.display()
+    );
+    assert!(
+        err.contains(&said),
+        "the installed binary is the init: {err}"
+    );
+    assert!(!err.contains("building a static"), "{err}");
+    let console = std::fs::read_to_string(release_dirs(out.path())[0].join("console.log")).unwrap();
+    assert!(console.contains("PASS: anon-oom"), "{console}");
+}
+
+/// The program interpreter the installed binary names (it must have one: a dynamic build).
+fn installed_interpreter(bin: &Path) -> String {
+    let o = Command::new("readelf").arg("-l").arg(bin).output().unwrap();
+    let t = text(&o.stdout);
+    let i = t
+        .find("Requesting program interpreter: ")
+        .expect("cargo install gives a dynamically linked binary");
+    t[i..]
+        .trim_start_matches("Requesting program interpreter: ")
+        .split(']')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// A command prefix that runs the rest with this checkout's Cargo.toml hidden (root and
+/// util-linux's unshare: a private mount namespace binds /dev/null over it), else plainly.
+fn hide_source_tree() -> Command {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    // SAFETY: geteuid cannot fail.
+    let can = unsafe { libc::geteuid() } == 0
+        && Command::new("unshare").arg("--version").output().is_ok();
+    if !can {
+        eprintln!(
+            "not hiding {}: needs root and unshare; the log line decides",
+            manifest.display()
+        );
+        let mut c = Command::new("env");
+        c.arg("--");
+        return c;
+    }
+    let mut c = Command::new("unshare");
+    c.args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+        .arg("mount --bind /dev/null \"$0\" && test ! -f \"$0\" && exec \"$@\"")
+        .arg(manifest);
+    c
 }

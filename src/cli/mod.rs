@@ -6,9 +6,11 @@ mod boots;
 mod ci_out;
 mod clean;
 mod compare;
+mod completions;
 mod doctor;
 mod k8s;
 mod kernel;
+mod man;
 mod out_dir;
 mod probe;
 mod run;
@@ -39,6 +41,8 @@ Examples:
   cgharness compare results/<time>/6.1.0-56-cloud-amd64 results/<time>/6.12.117+deb12-cloud-amd64
   sudo cgharness clean                               remove subtrees of dead runs
   cgharness bench --size 1G                          our workloads vs stress-ng, cat, dd, md5sum
+  cgharness completions bash > ~/.local/share/bash-completion/completions/cgharness
+  cgharness man | man -l -                           the manual (--out DIR: a page per subcommand)
 
 Exit codes: 0 ok, 1 expectation failed, 2 usage/input error, 3 host cannot run it,
 4 infrastructure failure (VM crashed or timed out; 125 with --bisect).";
@@ -95,6 +99,10 @@ pub enum Command {
     /// Kubernetes: what the kubelet writes for pods on a node (QoS, oom_score_adj, cgroups).
     #[command(subcommand)]
     K8s(k8s::K8sCmd),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout, or write one page per subcommand with --out DIR.
+    Man(man::ManArgs),
     /// The recorder's pieces alone, for scripts/bench-recorder.
     #[command(subcommand, hide = true)]
     Probe(probe::ProbeCmd),
@@ -119,8 +127,22 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Command::Compare(a) => compare::run(a),
         Command::Report(a) => ci_out::run(a),
         Command::K8s(k) => k8s::run(k),
+        Command::Completions(a) => completions::run(a),
+        Command::Man(a) => man::run(a),
         Command::Probe(p) => probe::run(p),
         Command::Reap => crate::placement::reaper::run_reaper().map(|()| Exit::Ok),
+    }
+}
+
+/// Writes generated text to stdout; a reader that closed the pipe early (`| head`) is no error.
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("writing to stdout"))
+        }
+        _ => Ok(()),
     }
 }
 

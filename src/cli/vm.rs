@@ -7,11 +7,16 @@ use crate::vm::{run_kernel, VmRequest};
 use std::path::PathBuf;
 
 const VM_HELP: &str = "\
-The guest runs this same cgharness (a static build) as its init, with cgroup2 mounted at
-/sys/fs/cgroup, swap on a virtio disk, an ext4 data disk at /data, and its working directory
-/out (on the data disk when there is one: the guest's root is memory). What the command
-writes under /out comes back into --out/<kernel-release>/, with the
-guest console (console.log) and vm.json (kernel package and sha256, qemu, accel, boot timing).
+The guest runs cgharness as its init, with cgroup2 mounted at /sys/fs/cgroup, swap on a
+virtio disk, an ext4 data disk at /data, and its working directory /out (on the data disk when
+there is one: the guest's root is memory). What the command writes under /out comes back into
+--out/<kernel-release>/, with the guest console (console.log) and vm.json (kernel package and
+sha256, qemu, accel, boot timing).
+
+The init is, in order: $CGHARNESS_GUEST_BIN; this cgharness if statically linked; a static
+cgharness-guest beside it (scripts/build-static); for a build inside a cargo target directory
+with its source tree at hand, a static release build made with cargo; otherwise this cgharness
+with its dynamic loader and shared libraries (an installed `cargo install --path .` binary).
 
 Examples:
   cgharness vm --kernel debian:6.12 -- doctor

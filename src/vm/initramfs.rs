@@ -1,5 +1,5 @@
-//! The guest's initramfs: a base archive (static cgharness as `/init`, `/dev/console`, the
-//! kernel's modules, included files) cached by content hash, plus a small per-run archive
+//! The guest's initramfs: a base archive (cgharness as `/init`, `/dev/console`, the kernel's
+//! modules, carried files: a dynamic init's loader and libraries, `--include`d files) cached by content hash, plus a small per-run archive
 //! with the plan, appended (the kernel unpacks concatenated newc archives in order).
 
 use super::cpio::{self, Entry};
@@ -49,7 +49,7 @@ pub fn base(
     }
     for c in carried {
         let data = std::fs::read(&c.src)
-            .with_context(|| format!("reading --include {}", c.src.display()))?;
+            .with_context(|| format!("reading {} for the guest", c.src.display()))?;
         files.push((c.dest.trim_start_matches('/').to_string(), c.mode, data));
     }
     let key = content_key(&files);

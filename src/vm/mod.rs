@@ -7,6 +7,7 @@ mod boot;
 pub mod channel;
 pub mod cpio;
 pub mod disks;
+pub mod dynlink;
 pub mod guest;
 pub mod harness;
 pub mod initramfs;
@@ -97,13 +98,16 @@ pub fn run_kernel(
     let qemu = crate::host::which("qemu-system-x86_64").ok_or_else(|| {
         crate::exit::host_cannot("qemu-system-x86_64 not found: apt-get install qemu-system-x86")
     })?;
-    let harness_path = harness::static_binary()?;
-    let harness = std::fs::read(&harness_path)
-        .with_context(|| format!("reading {}", harness_path.display()))?;
-    let mut carried = Vec::new();
+    let init = harness::guest_init()?;
+    let harness =
+        std::fs::read(&init.path).with_context(|| format!("reading {}", init.path.display()))?;
+    let mut carried = init.carried;
     for p in &req.include {
         carried.extend(harness::carry(p)?);
     }
+    // An --include'd program's loader may be the init's own: one copy per guest path.
+    let mut seen = std::collections::BTreeSet::new();
+    carried.retain(|c| seen.insert(c.dest.clone()));
     let (base, _key) = initramfs::base(&harness, &k, &carried)?;
     let plan = plan::GuestPlan {
         argv: plan::guest_argv(req.exec, &req.args),
