@@ -26,6 +26,7 @@ fn variant(
             .iter()
             .map(|(k, t)| (k.to_string(), t.to_string()))
             .collect(),
+        text_counts: Default::default(),
         checks: vec![CheckResult {
             text: "cgroup.pod.peak.memory_current <= param.limit".into(),
             note: None,
