@@ -17,6 +17,7 @@ pub enum Rule {
     Margin,
     /// A's own noise: the A/A interval was not within ±margin, so the interval must contain 0
     /// and be no wider than the A/A one.
+    #[serde(rename = "a_a_noise")]
     AaNoise,
 }
 
