@@ -75,8 +75,10 @@ pub fn u_counts(n1: usize, n2: usize) -> Vec<f64> {
     f.pop().unwrap_or_default()
 }
 
+/// P(Z > z), from the survival function itself: 1 − cdf(z) loses every digit past z ≈ 6
+/// (26 + 26 separated runs: p ≈ 6.5e-10 came out 5e-8 off).
 fn normal_sf(z: f64) -> f64 {
-    Normal::new(0.0, 1.0).map_or(f64::NAN, |n| 1.0 - n.cdf(z))
+    Normal::new(0.0, 1.0).map_or(f64::NAN, |n| n.sf(z))
 }
 
 /// The Mann–Whitney U test of `a` against `b`; None if either is empty.
