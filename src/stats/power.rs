@@ -2,7 +2,8 @@
 //! the smallest two-sided Mann–Whitney p two samples can give ([`p_min`]), the smallest
 //! Benjamini–Hochberg q one moved value can reach in a family of m values ([`best_q`]:
 //! m × p_min, since the step-up adjustment multiplies the smallest p by m / 1), and the runs a
-//! side a family needs for that q to fall below the false-discovery rate ([`runs_needed`]).
+//! side a family needs for that q to fall below the false-discovery rate ([`runs_needed`];
+//! its inverse, the most values n runs can judge: [`max_values`]).
 //! `compare` states these per family; `vm --boots` and a run planner can quote them. Pure,
 //! no I/O, no sampling.
 
@@ -62,6 +63,21 @@ pub fn runs_needed(m: usize, fdr: f64) -> usize {
         .unwrap_or(usize::MAX)
 }
 
+/// The most values a family can hold for one moved value, beyond every run of the other
+/// side, to reach q < `fdr` at `n` runs a side: the largest m with m × p_min(n, n) < fdr
+/// (5 runs: 6; 6 runs: 23; 7: 85). The inverse of [`runs_needed`].
+pub fn max_values(n: usize, fdr: f64) -> usize {
+    let p = p_min(n, n);
+    if fdr.is_nan() || fdr <= 0.0 {
+        return 0;
+    }
+    let m = (fdr / p).ceil() as usize;
+    (m.saturating_sub(1)..=m)
+        .rev()
+        .find(|&m| m as f64 * p < fdr)
+        .unwrap_or(0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +119,23 @@ mod tests {
         assert_eq!(runs_needed(3, f64::NAN), usize::MAX);
         assert_eq!(best_q(0, 5, 5), 1.0);
         assert_eq!(best_q(1000, 3, 3), 1.0);
+    }
+
+    #[test]
+    fn max_values_inverts_runs_needed() {
+        assert_eq!(
+            [4, 5, 6, 7, 8].map(|n| max_values(n, 0.05)),
+            [1, 6, 23, 85, 321]
+        );
+        for n in 2..=12 {
+            let m = max_values(n, 0.05);
+            if m > 0 {
+                assert!(runs_needed(m, 0.05) <= n, "{n}");
+            }
+            assert!(runs_needed(m + 1, 0.05) > n, "{n}");
+        }
+        assert_eq!(max_values(3, 0.05), 0, "3 + 3 runs judge nothing");
+        assert_eq!(max_values(5, 0.0), 0);
     }
 
     #[test]
