@@ -154,31 +154,35 @@ fn write_side(dir: &std::path::Path, name: &str, r: &serde_json::Value) -> PathB
     dir.join(name)
 }
 
+const RSS: &str = "workload.hog.oom_kill.anon_rss_bytes";
+
+/// 10 runs: anon_rss_bytes from (10 + `shift`) MiB up, the limit and oom_score_adj constant,
+/// the rest varying as on the other side, and 40 more values the same on both sides.
+fn ten_runs(shift: f64) -> serde_json::Value {
+    const MIB: f64 = 1048576.0;
+    let mut r = with_runs(10, |k, m, i| match k {
+        RSS => (10.0 + shift + i as f64) * MIB,
+        "param.limit" | "workload.hog.oom_kill.oom_score_adj" => m,
+        _ => same(m, i),
+    });
+    let stats = r["variants"][0]["stats"].as_object_mut().unwrap();
+    for j in 0..40 {
+        let xs: Vec<f64> = (0..10).map(|i| (50 + i) as f64 * MIB).collect();
+        let s = serde_json::json!({"n": 10, "mean": 54.5 * MIB, "stddev": 0.0,
+            "median": 54.5 * MIB, "min": xs[0], "max": xs[9], "values": xs});
+        stats.insert(format!("cgroup.c{j}.peak.memory_current"), s);
+    }
+    r
+}
+
 #[test]
 fn at_ten_runs_a_side_a_checked_value_is_judged_in_its_primary_family() {
     // anon_rss_bytes (read by two checks) 5.5 MiB higher in B with some overlap (exact
     // p ≈ 0.0015); 64 other values whose runs are the same on both sides (p = 1).
-    const MIB: f64 = 1048576.0;
-    let rss = "workload.hog.oom_kill.anon_rss_bytes";
-    let side = |shift: f64| {
-        let mut r = with_runs(10, |k, m, i| match k {
-            k if k == rss => (10.0 + shift + i as f64) * MIB,
-            "param.limit" | "workload.hog.oom_kill.oom_score_adj" => m,
-            _ => same(m, i),
-        });
-        let stats = r["variants"][0]["stats"].as_object_mut().unwrap();
-        for j in 0..40 {
-            let xs: Vec<f64> = (0..10).map(|i| (50 + i) as f64 * MIB).collect();
-            let s = serde_json::json!({"n": 10, "mean": 54.5 * MIB, "stddev": 0.0,
-                "median": 54.5 * MIB, "min": xs[0], "max": xs[9], "values": xs});
-            stats.insert(format!("cgroup.c{j}.peak.memory_current"), s);
-        }
-        r
-    };
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (
-        write_side(dir.path(), "a", &side(0.0)),
-        write_side(dir.path(), "b", &side(5.5)),
+        write_side(dir.path(), "a", &ten_runs(0.0)),
+        write_side(dir.path(), "b", &ten_runs(5.5)),
     );
     let json = dir.path().join("diff.json");
     let text = ok_stdout(
@@ -201,7 +205,7 @@ fn at_ten_runs_a_side_a_checked_value_is_judged_in_its_primary_family() {
     let moved = &s["variants"][0]["changed"][0];
     assert_eq!(
         (moved["key"].as_str(), moved["family"].as_str()),
-        (Some(rss), Some("primary"))
+        (Some(RSS), Some("primary"))
     );
     let p = moved["test"]["p"].as_f64().unwrap();
     assert!(moved["q"].as_f64().unwrap() < 0.05);
@@ -247,15 +251,8 @@ fn at_five_runs_a_side_each_family_states_what_it_can_judge() {
 
 #[test]
 fn equivalence_lists_each_checked_value_and_what_only_a_s_noise_could_judge() {
-    let rss = "workload.hog.oom_kill.anon_rss_bytes";
     let a = with_runs(10, |_, m, i| same(m, i));
-    let b = with_runs(10, |k, m, i| {
-        if k == rss {
-            same(m * 1.2, i)
-        } else {
-            same(m, i)
-        }
-    });
+    let b = with_runs(10, |k, m, i| same(if k == RSS { m * 1.2 } else { m }, i));
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (
         write_side(dir.path(), "a", &a),
@@ -290,11 +287,9 @@ fn equivalence_lists_each_checked_value_and_what_only_a_s_noise_could_judge() {
         .filter(|v| v["equivalent"] == false)
         .map(|v| v["key"].as_str().unwrap())
         .collect();
-    assert_eq!(not, [rss], "only the moved value");
-    let passes = values
-        .iter()
-        .find(|v| v["key"] == "workload.hog.passes")
-        .unwrap();
+    assert_eq!(not, [RSS], "only the moved value");
+    let passes = values.iter().find(|v| v["key"] == "workload.hog.passes");
+    let passes = passes.unwrap();
     assert_eq!(passes["rule"], "a_a_noise");
     assert_eq!(passes["margin_from"], "noise_floor");
     assert!(passes["a_a_split"]["high"].as_f64().unwrap() > 1.0);

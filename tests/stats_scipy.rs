@@ -186,11 +186,11 @@ fn python(script: &str, input: &serde_json::Value) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
-#[test]
-fn hodges_lehmann_interval_and_p_min_agree_with_scipy() {
+/// Pairs of 3 to 30 runs a side, without ties (exact k) and with them or past 50 runs
+/// (the normal k).
+fn shift_pairs() -> Vec<(Vec<f64>, Vec<f64>)> {
     let mut seed = 0x2545f4914f6cdd1du64;
-    let mut pairs = Vec::new();
-    for (n1, n2, shift, step) in [
+    [
         (3, 3, 10.0, 0.01),
         (4, 4, 5.0, 0.01),
         (5, 5, 0.0, 0.01),
@@ -202,55 +202,58 @@ fn hodges_lehmann_interval_and_p_min_agree_with_scipy() {
         (5, 5, 0.0, 20.0),
         (10, 12, 10.0, 10.0),
         (30, 30, 3.0, 0.01),
-    ] {
+    ]
+    .into_iter()
+    .map(|(n1, n2, shift, step)| {
         let a = sample(&mut seed, n1, 0.0, step);
-        let b = sample(&mut seed, n2, shift, step);
-        pairs.push((a, b));
-    }
+        (a, sample(&mut seed, n2, shift, step))
+    })
+    .collect()
+}
+
+/// Run counts whose p_min is checked, past the exact test's 50 runs too.
+const SIZES: [(usize, usize); 9] = [
+    (3, 3),
+    (4, 4),
+    (5, 5),
+    (6, 6),
+    (7, 5),
+    (10, 10),
+    (25, 25),
+    (26, 26),
+    (40, 30),
+];
+
+#[test]
+fn hodges_lehmann_interval_and_p_min_agree_with_scipy() {
+    let pairs = shift_pairs();
     let ours: Vec<Shift> = pairs
         .iter()
         .map(|(a, b)| hodges_lehmann(a, b).unwrap())
         .collect();
     assert!(ours.iter().filter(|s| s.exact).count() >= 7);
     assert!(ours.iter().filter(|s| !s.exact).count() >= 3);
-    let sizes = [
-        (3, 3),
-        (4, 4),
-        (5, 5),
-        (6, 6),
-        (7, 5),
-        (10, 10),
-        (25, 25),
-        (26, 26),
-        (40, 30),
-    ];
     let input = serde_json::json!({
         "pairs": pairs.iter().zip(&ours).map(|((a, b), s)| serde_json::json!({"a": a, "b": b, "exact": s.exact})).collect::<Vec<_>>(),
-        "sizes": sizes,
+        "sizes": SIZES,
         "ms": MS,
     });
     let theirs = python(PY_SHIFT, &input);
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1.0);
     for (i, s) in ours.iter().enumerate() {
         let t = |j: usize| theirs["shift"][i][j].as_f64().unwrap();
-        let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1.0);
         assert!(close(s.shift, t(0)), "case {i}: estimate {s:?} vs {}", t(0));
         assert_eq!(s.k as f64, t(1), "case {i}: k {s:?}");
         assert!(close(s.low, t(2)) && close(s.high, t(3)), "case {i}: {s:?}");
-        assert!(
-            close(s.coverage, t(4)),
-            "case {i}: coverage {s:?} vs {}",
-            t(4)
-        );
+        assert!(close(s.coverage, t(4)), "case {i}: {s:?} vs {}", t(4));
     }
-    for (i, (n1, n2)) in sizes.iter().enumerate() {
+    for (i, (n1, n2)) in SIZES.iter().enumerate() {
         let theirs = theirs["p_min"][i].as_f64().unwrap();
         let ours = reachable_p(*n1, *n2);
-        assert!(
-            (ours - theirs).abs() <= 1e-9 * theirs,
-            "{n1} + {n2}: {ours} vs scipy {theirs}"
-        );
+        let said = format!("{n1} + {n2}: {ours} vs scipy {theirs}");
+        assert!((ours - theirs).abs() <= 1e-9 * theirs, "{said}");
         if n1 + n2 <= 50 {
-            assert!((p_min(*n1, *n2) - theirs).abs() <= 1e-12 * theirs);
+            assert!((p_min(*n1, *n2) - theirs).abs() <= 1e-12 * theirs, "{said}");
         }
     }
     // runs_needed: the first equal n whose exact p for separated samples, times m, is < 0.05.
