@@ -147,7 +147,10 @@ fn compare_check_sees_a_run_that_ended_early_as_a_regression() {
     let c = compare(
         side(&good),
         side(&three_boots(good.clone())),
-        Options { threshold: 0.1 },
+        Options {
+            threshold: 0.1,
+            equivalence: false,
+        },
     );
     assert_eq!(c.scenarios[0].passed, [true, false]);
 }

@@ -123,6 +123,10 @@ pub struct VariantResult {
     pub stats: BTreeMap<String, Stats>,
     /// Text values (`mixed: a | b` when repetitions disagree).
     pub texts: BTreeMap<String, String>,
+    /// Per text value, how many runs gave each distinct text (what `compare --equivalence`
+    /// compares); empty in reports of older versions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub text_counts: BTreeMap<String, BTreeMap<String, u32>>,
     /// Expectations.
     pub checks: Vec<CheckResult>,
     /// Observations.
@@ -184,10 +188,14 @@ impl Analysis {
     }
 }
 
-fn summarise(
-    variant: &str,
-    runs: &[&RunAnalysis],
-) -> (BTreeMap<String, Stats>, BTreeMap<String, String>) {
+/// Numbers, texts and each text's counts of one variant's runs.
+type Summary = (
+    BTreeMap<String, Stats>,
+    BTreeMap<String, String>,
+    BTreeMap<String, BTreeMap<String, u32>>,
+);
+
+fn summarise(variant: &str, runs: &[&RunAnalysis]) -> Summary {
     let mut nums: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut texts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in runs.iter().filter(|r| r.variant == variant) {
@@ -202,6 +210,14 @@ fn summarise(
         .into_iter()
         .filter_map(|(k, v)| Some((k, stats(v)?)))
         .collect();
+    let counts = texts
+        .iter()
+        .map(|(k, v)| {
+            let mut c: BTreeMap<String, u32> = BTreeMap::new();
+            v.iter().for_each(|t| *c.entry(t.clone()).or_default() += 1);
+            (k.clone(), c)
+        })
+        .collect();
     let texts = texts
         .into_iter()
         .map(|(k, mut v)| {
@@ -214,7 +230,7 @@ fn summarise(
             (k, t)
         })
         .collect();
-    (stats, texts)
+    (stats, texts, counts)
 }
 
 fn lookup(values: &Values) -> impl Fn(&str) -> Option<Val> + '_ {
@@ -314,7 +330,7 @@ pub fn analyse(record: &RawRecord) -> Analysis {
     let mut variants = Vec::new();
     for label in labels {
         let mine: Vec<&RunAnalysis> = runs.iter().filter(|r| r.variant == label).collect();
-        let (stats, texts) = summarise(&label, &mine);
+        let (stats, texts, text_counts) = summarise(&label, &mine);
         let plan = record
             .runs
             .iter()
@@ -325,6 +341,7 @@ pub fn analyse(record: &RawRecord) -> Analysis {
             repetitions: mine.len(),
             stats,
             texts,
+            text_counts,
             checks: Vec::new(),
             observations: Vec::new(),
             errors: mine.iter().filter_map(|r| r.error.clone()).collect(),
@@ -352,6 +369,24 @@ pub fn analyse(record: &RawRecord) -> Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_text_keeps_how_many_runs_gave_it() {
+        let run = |t: &str| RunAnalysis {
+            variant: "v".into(),
+            repetition: 0,
+            boot: None,
+            values: [("w.killed_by".to_string(), Val::Str(t.into()))].into(),
+            kills: Vec::new(),
+            error: None,
+            gaps: Vec::new(),
+        };
+        let runs = [run("oom"), run("none"), run("oom")];
+        let (_, texts, counts) = summarise("v", &runs.iter().collect::<Vec<_>>());
+        assert!(texts["w.killed_by"].starts_with("mixed: "));
+        let want: BTreeMap<String, u32> = [("none".into(), 1), ("oom".into(), 2)].into();
+        assert_eq!(counts["w.killed_by"], want);
+    }
 
     #[test]
     fn stats_of_values() {

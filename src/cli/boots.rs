@@ -8,6 +8,26 @@ use crate::record::raw::RawRecord;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// `vm --boots`' long help: what it does, and how many values `compare` can judge per
+/// family at a number of runs a side (stats::power, so the figures follow compare's test).
+pub fn help() -> String {
+    use crate::compare::judge::{FDR, MIN_RUNS};
+    use crate::stats::power::max_values;
+    let each: Vec<String> = (MIN_RUNS..MIN_RUNS + 4)
+        .map(|n| format!("{n} runs: ≤ {} values", max_values(n, FDR)))
+        .collect();
+    format!(
+        "Run the command on N fresh boots of each kernel, into <out>/<release>/boot-K/. For \
+         `run`, the runs go in random order on each boot and each scenario's records are then \
+         merged into <out>/<release>/<scenario>/report.json, judged on medians over all boots.\n\n\
+         Runs a side (boots × --repeat) decide what `compare` can judge: one moved value reaches \
+         q < {FDR} in a family of m values only when m × 2/C(2n, n) < {FDR}, so {} \
+         (a scenario's primary family is the values its checks and observations read; compare \
+         prints what each family needs).",
+        each.join("; ")
+    )
+}
+
 /// Whether the guest command is cgharness `run`.
 pub fn is_run(exec: bool, args: &[String]) -> bool {
     !exec && args.first().map(String::as_str) == Some("run")
@@ -95,6 +115,15 @@ mod tests {
 
     fn words(s: &str) -> Vec<String> {
         s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn the_help_says_how_many_values_each_run_count_can_judge() {
+        let h = help();
+        assert!(
+            h.contains("5 runs: ≤ 6 values; 6 runs: ≤ 23 values; 7 runs: ≤ 85 values; 8 runs: ≤ 321 values ("),
+            "{h}"
+        );
     }
 
     #[test]

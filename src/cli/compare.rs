@@ -14,18 +14,33 @@ the most boots is used. Variants are matched by label, checks and observations b
 A value has moved when its medians differ by more than --threshold of the larger one, by at
 least a noise floor in its unit (1 MiB for sizes, 256 for page and event counts and I/O ops,
 10 ms, 1 for memory.events, kills and cgroup.stat) and, with at least 5 runs on each side, a
-two-sided Mann–Whitney U test gives q < 0.05 after Benjamini–Hochberg over every value tested
-(the line shows q and the Hodges–Lehmann shift with its interval). With fewer runs no test can
-reach 5%: a value beyond the threshold and outside the other side's range is listed as
-\"n < 5, not judged\". Text values are listed when they differ (the pids
-in run cgroup names aside). Counters that only one kernel reports are listed once at the top.
+two-sided Mann–Whitney U test gives q < 0.05 after Benjamini–Hochberg within its family (the
+line shows the family, q and the Hodges–Lehmann shift with its 95% interval). Each scenario
+has two families, adjusted apart: primary, the values its [[expect]] checks and [[observe]]
+entries read, and exploratory, every other value (reported apart: a lead, not a finding).
+Values that are the same number in every run of both sides are left out. With fewer runs no
+test can reach 5%: a value beyond the threshold and outside the other side's range is listed
+as \"n < 5, not judged\". Text values are listed when they differ (the pids in run cgroup
+names aside). Counters that only one kernel reports are listed once at the top.
+
+Each family states its power: the smallest q one moved value can reach, m × 2/C(n1+n2, n1)
+for m values and n1 + n2 runs, and the runs a side it needs to reach 0.05, e.g.
+  primary family: 9 values, 5+5 runs: best reachable q 0.071 — cannot judge; needs 6 runs a side
+
+--equivalence asks the other question, \"did B change nothing?\": for every number with 5 runs
+a side, the 95% interval of the Hodges–Lehmann shift B − A must lie within ±margin, the margin
+being the largest of the tolerance of a check that reads the value (else 10% of A's median)
+and its noise floor. Where an A/A split of A's runs (odd against even ranks) is itself not
+within the margin, B must instead hold 0 and be no wider than the A/A interval; such values
+are listed apart. Text values must give each text in the same share of runs (k/n).
 
 Examples:
   cgharness compare results/20261124T031822Z/6.1.0-56-cloud-amd64 \\
                     results/20261124T031822Z/6.12.117+deb12-cloud-amd64
   cgharness compare before/anon-swap after/anon-swap --all
   cgharness compare A B --json diff.json --check    exit 1 if a scenario that passed in A fails in B
-  cgharness compare A B --html compare.html          open it in a browser";
+  cgharness compare A B --html compare.html          open it in a browser
+  cgharness compare before/ after/ --equivalence     did the change leave every value alone?";
 
 /// Options of `compare`.
 #[derive(Debug, clap::Args)]
@@ -59,6 +74,9 @@ pub struct CompareArgs {
     /// variant and cgroup (from the record.json beside each report), then these tables.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// Also judge whether B changed nothing: each value's shift interval within its margin.
+    #[arg(long)]
+    pub equivalence: bool,
 }
 
 /// The record.json beside each compared report, where there is one.
@@ -73,14 +91,8 @@ fn records(c: &compare::Comparison) -> crate::html::compare::Records {
         .collect()
 }
 
-/// Runs `compare`.
-pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
-    if !(a.threshold.is_finite() && a.threshold >= 0.0) {
-        return Err(usage(format!(
-            "--threshold {}: give a percentage ≥ 0, e.g. --threshold 10",
-            a.threshold
-        )));
-    }
+/// Refuses an output file whose directory does not exist, before anything is read.
+fn outputs(a: &CompareArgs) -> anyhow::Result<()> {
     for (flag, path) in [("--json", &a.json), ("--html", &a.html)] {
         let Some(p) = path.as_deref() else { continue };
         let dir = p.parent().unwrap_or(std::path::Path::new(""));
@@ -92,12 +104,25 @@ pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Runs `compare`.
+pub fn run(a: CompareArgs) -> anyhow::Result<Exit> {
+    if !(a.threshold.is_finite() && a.threshold >= 0.0) {
+        return Err(usage(format!(
+            "--threshold {}: give a percentage ≥ 0, e.g. --threshold 10",
+            a.threshold
+        )));
+    }
+    outputs(&a)?;
     let (sa, sb) = (load::side(&a.a)?, load::side(&a.b)?);
     let c = compare::compare(
         sa,
         sb,
         Options {
             threshold: a.threshold / 100.0,
+            equivalence: a.equivalence,
         },
     );
     if c.scenarios.is_empty() {

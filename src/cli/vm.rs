@@ -79,7 +79,12 @@ pub struct VmArgs {
     /// Run the command on N fresh boots of each kernel, into <out>/<release>/boot-K/. For
     /// `run`, the runs go in random order on each boot and each scenario's records are then
     /// merged into <out>/<release>/<scenario>/report.json, judged on medians over all boots.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..=100),
+        long_help = super::boots::help()
+    )]
     pub boots: u32,
     /// The guest command: cgharness arguments (or, with --exec, a program and its arguments).
     #[arg(last = true, required = true)]

@@ -1,10 +1,17 @@
 //! Whether a value moved, statistically. With at least [`MIN_RUNS`] runs on each side every
-//! value both sides have is tested (Mann–Whitney U, two-sided; stats::rank), the p-values of
-//! the whole comparison are adjusted together (Benjamini–Hochberg), and a value moved when its
-//! q is below [`FDR`] *and* it is beyond the threshold and its noise floor. With fewer runs no
-//! test can reach 5% (3 + 3 runs: p ≥ 0.1), so a value beyond the threshold and outside the
-//! other side's range is listed as "n < 5: not judged". Pure.
+//! value both sides have is tested (Mann–Whitney U, two-sided; stats::rank). The p-values are
+//! adjusted (Benjamini–Hochberg) per scenario and *family*: the primary family — the values
+//! the scenario's checks and observations read — apart from the exploratory one — every other
+//! value (`family`). A value moved when its q within its family is below [`FDR`] *and* it is
+//! beyond the threshold and its noise floor. A value whose every run on both sides is the
+//! same number (a parameter, a limit) cannot move and is left out of the families; that
+//! filter looks only at the pooled runs, so under the null it says nothing about their ranks
+//! and the adjustment keeps its rate (independent filtering: Bourgon, Gentleman & Huber,
+//! PNAS 2010). With fewer runs no test can reach 5% (3 + 3 runs: p ≥ 0.1), so a value
+//! beyond the threshold and outside the other side's range is listed as "n < 5: not judged".
+//! Pure.
 
+use super::family::{power, Families, Family};
 use super::{moved, noise_floor, Options, ScenarioDiff, ValueDiff};
 use crate::analysis::Stats;
 use crate::spec::expr::Val;
@@ -14,10 +21,10 @@ use std::collections::BTreeMap;
 /// Runs a side needs for a value to be judged.
 pub const MIN_RUNS: usize = 5;
 
-/// The false-discovery rate kept over a comparison.
+/// The false-discovery rate kept within each family.
 pub const FDR: f64 = 0.05;
 
-/// A value tested in one variant (kept until the whole comparison is adjusted).
+/// A number both sides of one variant have (kept until its scenario's families are adjusted).
 #[derive(Debug, Clone)]
 pub struct Tested {
     /// Value path.
@@ -26,10 +33,14 @@ pub struct Tested {
     pub medians: [f64; 2],
     /// Runs of A and B.
     pub n: [usize; 2],
-    /// The test.
-    pub test: RankTest,
+    /// The test (None: under [`MIN_RUNS`] runs a side, or constant).
+    pub test: Option<RankTest>,
     /// Beyond the threshold and the noise floor.
     pub beyond: bool,
+    /// Every run on both sides gave the same number.
+    pub constant: bool,
+    /// Its family.
+    pub family: Family,
 }
 
 /// Beyond the threshold of the larger median and the key's noise floor.
@@ -38,16 +49,22 @@ fn beyond(key: &str, a: &Stats, b: &Stats, threshold: f64) -> bool {
     d > threshold * a.median.abs().max(b.median.abs()) && d >= noise_floor(key)
 }
 
-/// The values of one variant: those tested (both sides ≥ MIN_RUNS runs) and those beyond
-/// the threshold but not judged (fewer runs), the latter largest move first.
+/// Whether every run of both sides gave the same number.
+fn constant(a: &Stats, b: &Stats) -> bool {
+    a.min == a.max && b.min == b.max && a.min == b.min
+}
+
+/// The numbers of one variant both sides have (tested where both sides have MIN_RUNS runs
+/// and they are not constant), and those beyond the threshold but not judged (fewer runs),
+/// the latter largest move first; then how many numbers both sides have.
 pub fn split(
     a: &BTreeMap<String, Stats>,
     b: &BTreeMap<String, Stats>,
     o: Options,
+    primary: &[String],
 ) -> (Vec<Tested>, Vec<ValueDiff>, usize) {
     let mut tested = Vec::new();
     let mut unjudged: Vec<(f64, ValueDiff)> = Vec::new();
-    let mut both = 0;
     for (k, sa) in a {
         let Some(sb) = b.get(k) else { continue };
         if k.strip_prefix("phase.run.")
@@ -55,57 +72,84 @@ pub fn split(
         {
             continue;
         }
-        both += 1;
         let n = [sa.n, sb.n];
-        if sa.values.len() >= MIN_RUNS && sb.values.len() >= MIN_RUNS {
-            if let Some(test) = mann_whitney(&sa.values, &sb.values) {
-                let beyond = beyond(k, sa, sb, o.threshold);
-                let medians = [sa.median, sb.median];
-                tested.push(Tested {
-                    key: k.clone(),
-                    medians,
-                    n,
-                    test,
-                    beyond,
-                });
-            }
-        } else if moved(k, sa, sb, o.threshold) {
+        let family = Family::of(k, primary);
+        let constant = constant(sa, sb);
+        let enough = sa.values.len() >= MIN_RUNS && sb.values.len() >= MIN_RUNS;
+        let test = (enough && !constant)
+            .then(|| mann_whitney(&sa.values, &sb.values))
+            .flatten();
+        if !enough && moved(k, sa, sb, o.threshold) {
             let rel = (sb.median - sa.median).abs() / sa.median.abs().max(sb.median.abs());
             let mut v = ValueDiff::new(k, Some(Val::Num(sa.median)), Some(Val::Num(sb.median)));
             v.n = Some(n);
+            v.family = Some(family);
             unjudged.push((rel, v));
         }
+        tested.push(Tested {
+            key: k.clone(),
+            medians: [sa.median, sb.median],
+            n,
+            test,
+            beyond: beyond(k, sa, sb, o.threshold),
+            constant,
+            family,
+        });
     }
     unjudged.sort_by(|x, y| y.0.total_cmp(&x.0));
+    let both = tested.len();
     (tested, unjudged.into_iter().map(|x| x.1).collect(), both)
 }
 
-/// Adjusts every tested value of the comparison together and moves those with q < FDR that
-/// are beyond the threshold into their variant's `changed`, ahead of the unjudged ones.
-pub fn adjust(scenarios: &mut [ScenarioDiff]) {
-    let p: Vec<f64> = scenarios
+/// Adjusts each family of a scenario apart, moves the values with q < FDR that are beyond
+/// the threshold into their variant's `changed` (primary first, each family's largest move
+/// first, ahead of the unjudged ones), and states each family's power.
+pub fn adjust(s: &mut ScenarioDiff) {
+    let mut q: Vec<Vec<Option<f64>>> = s
+        .variants
         .iter()
-        .flat_map(|s| &s.variants)
-        .flat_map(|v| v.tested.iter().map(|t| t.test.p))
+        .map(|v| vec![None; v.tested.len()])
         .collect();
-    let q = benjamini_hochberg(&p);
-    let mut i = 0;
-    for v in scenarios.iter_mut().flat_map(|s| s.variants.iter_mut()) {
-        let mut moved: Vec<(f64, ValueDiff)> = Vec::new();
-        for t in &v.tested {
-            let qi = q[i];
-            i += 1;
+    for family in [Family::Primary, Family::Exploratory] {
+        let mut at = Vec::new();
+        let mut p = Vec::new();
+        for (i, v) in s.variants.iter().enumerate() {
+            for (j, t) in v.tested.iter().enumerate() {
+                if let Some(test) = t.test.filter(|_| t.family == family) {
+                    at.push((i, j));
+                    p.push(test.p);
+                }
+            }
+        }
+        for ((i, j), qi) in at.into_iter().zip(benjamini_hochberg(&p)) {
+            q[i][j] = Some(qi);
+        }
+    }
+    let mut moved = [0, 0];
+    for (v, q) in s.variants.iter_mut().zip(&q) {
+        let mut found: Vec<(Family, f64, ValueDiff)> = Vec::new();
+        for (t, qi) in v.tested.iter().zip(q) {
+            let (Some(test), Some(qi)) = (t.test, *qi) else {
+                continue;
+            };
             if t.beyond && qi < FDR {
                 let [a, b] = t.medians;
                 let mut d = ValueDiff::new(&t.key, Some(Val::Num(a)), Some(Val::Num(b)));
-                d.test = Some(t.test);
+                d.test = Some(test);
                 d.q = Some(qi);
                 d.n = Some(t.n);
-                moved.push(((b - a).abs() / a.abs().max(b.abs()), d));
+                d.family = Some(t.family);
+                moved[usize::from(t.family == Family::Exploratory)] += 1;
+                found.push((t.family, (b - a).abs() / a.abs().max(b.abs()), d));
             }
         }
-        moved.sort_by(|x, y| y.0.total_cmp(&x.0));
+        found.sort_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
         let rest = std::mem::take(&mut v.changed);
-        v.changed = moved.into_iter().map(|m| m.1).chain(rest).collect();
+        v.changed = found.into_iter().map(|m| m.2).chain(rest).collect();
     }
+    let all = || s.variants.iter().flat_map(|v| &v.tested);
+    s.families = Families {
+        primary: power(all().filter(|t| t.family == Family::Primary), moved[0]),
+        exploratory: power(all().filter(|t| t.family == Family::Exploratory), moved[1]),
+    };
 }

@@ -1,22 +1,31 @@
 //! Two sets of reports side by side (`cgharness compare A B`): per scenario and variant the
 //! verdicts, each expectation's observed value, the observations, the values that moved by
-//! more than a threshold (and beyond the spread of the repetitions), and the kernel counters
+//! more than a threshold (and beyond the spread of the repetitions) — judged per scenario in
+//! a primary family (what its checks and observations read) and an exploratory one, each
+//! with its stated power — optionally each value's equivalence, and the kernel counters
 //! that only one side reports. Pure: reports in, a `Comparison` out; `load` finds the
 //! reports and `render` prints the result.
 
-mod judge;
+pub mod equiv;
+pub mod family;
+pub mod judge;
 pub mod load;
+mod noise;
 mod render;
+mod render_equiv;
 #[cfg(test)]
 mod tests;
 
-use crate::analysis::{Stats, VariantResult};
+use crate::analysis::VariantResult;
 use crate::host::HostFacts;
 use crate::report::Report;
 use crate::spec::expr::Val;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+pub use family::{Families, Family, FamilyPower};
+pub use noise::{moved, noise_floor};
+use noise::{path_shape, shape};
 pub use render::render;
 
 /// Version of the comparison layout (`compare --json`).
@@ -44,6 +53,8 @@ pub struct Side {
 pub struct Options {
     /// A value changed when |b − a| exceeds this fraction of the larger one (0.1 = 10%).
     pub threshold: f64,
+    /// Also judge each value's equivalence (`--equivalence`).
+    pub equivalence: bool,
 }
 
 /// The whole comparison.
@@ -59,6 +70,10 @@ pub struct Comparison {
     pub b: Side,
     /// The threshold, percent.
     pub threshold_pct: f64,
+    /// The false-discovery rate kept within each family.
+    pub fdr: f64,
+    /// Whether each value's equivalence was judged (`--equivalence`).
+    pub equivalence: bool,
     /// Scenarios in both.
     pub scenarios: Vec<ScenarioDiff>,
     /// Scenarios only in A.
@@ -80,6 +95,8 @@ pub struct ScenarioDiff {
     pub scale: [f64; 2],
     /// Boots merged in A and B.
     pub boots: [u32; 2],
+    /// Its primary and exploratory families: size, runs and what they can judge.
+    pub families: Families,
     /// Variants in both.
     pub variants: Vec<VariantDiff>,
     /// Variant labels only in A, then only in B.
@@ -100,14 +117,20 @@ pub struct VariantDiff {
     /// Every observation's value on each side.
     pub observations: Vec<ValueDiff>,
     /// Numbers that moved: with ≥ 5 runs a side those the rank test and the threshold both
-    /// call moved (q < 0.05), then with fewer runs those beyond the threshold and the
-    /// repetitions' range (not judged); largest first within each.
+    /// call moved (q < 0.05 within their family; primary ones first), then with fewer runs
+    /// those beyond the threshold and the repetitions' range (not judged); largest first
+    /// within each.
     pub changed: Vec<ValueDiff>,
-    /// How many values were rank-tested (both sides ≥ 5 runs).
+    /// How many values were rank-tested (both sides ≥ 5 runs, not constant).
     pub tested_count: usize,
-    /// The tested values until the whole comparison is adjusted.
+    /// The value paths its checks and observations read (its primary family), sorted.
+    pub primary_keys: Vec<String>,
+    /// Every number both sides have, until the scenario's families are adjusted.
     #[serde(skip)]
     pub tested: Vec<judge::Tested>,
+    /// Each value's equivalence (`--equivalence`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalence: Option<equiv::VariantEquivalence>,
     /// Text values that differ.
     pub texts: Vec<ValueDiff>,
     /// How many numbers both sides have.
@@ -144,9 +167,12 @@ pub struct ValueDiff {
     /// The rank test (both sides ≥ 5 runs); None: not judged.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test: Option<crate::stats::rank::RankTest>,
-    /// Its Benjamini–Hochberg q over every value tested in the comparison.
+    /// Its Benjamini–Hochberg q within its family (primary or exploratory) of its scenario.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<f64>,
+    /// The family it is judged in (for moved values).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family: Option<Family>,
 }
 
 impl ValueDiff {
@@ -163,6 +189,7 @@ impl ValueDiff {
             n: None,
             test: None,
             q: None,
+            family: None,
         }
     }
 }
@@ -176,12 +203,11 @@ pub fn compare(a: Side, b: Side, o: Options) -> Comparison {
             .cloned()
             .collect()
     };
-    let mut scenarios: Vec<ScenarioDiff> = a
+    let scenarios: Vec<ScenarioDiff> = a
         .reports
         .iter()
         .filter_map(|(n, ra)| Some(scenario(n, ra, b.reports.get(n)?, o)))
         .collect();
-    judge::adjust(&mut scenarios);
     let (ca, cb) = (counters(&a), counters(&b));
     let only = |x: &BTreeSet<String>, y: &BTreeSet<String>| x.difference(y).cloned().collect();
     Comparison {
@@ -191,6 +217,8 @@ pub fn compare(a: Side, b: Side, o: Options) -> Comparison {
         only_a: names(&a, &b),
         only_b: names(&b, &a),
         threshold_pct: o.threshold * 100.0,
+        fdr: judge::FDR,
+        equivalence: o.equivalence,
         scenarios,
         a,
         b,
@@ -213,14 +241,17 @@ fn scenario(name: &str, a: &Report, b: &Report, o: Options) -> ScenarioDiff {
             Some(variant(va, vb, o))
         })
         .collect();
-    ScenarioDiff {
+    let mut s = ScenarioDiff {
         name: name.to_string(),
         passed: [a.passed, b.passed],
         scale: [a.scale, b.scale],
         boots: [a.boots, b.boots],
+        families: Families::default(),
         variants,
         unmatched_variants: [labels(a, b), labels(b, a)],
-    }
+    };
+    judge::adjust(&mut s);
+    s
 }
 
 /// What a check saw: its left-hand value, or for a combined check (`and`, `or`, `not`) each
@@ -269,7 +300,9 @@ fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
         .filter(|(k, t)| b.texts.get(*k).is_some_and(|u| shape(u) != shape(t)))
         .map(|(k, t)| ValueDiff::new(k, Some(Val::Str(t.clone())), b.value(k)))
         .collect();
-    let (tested, changed, compared) = judge::split(&a.stats, &b.stats, o);
+    let primary_keys = family::primary_keys(a, b);
+    let (tested, changed, compared) = judge::split(&a.stats, &b.stats, o, &primary_keys);
+    let equivalence = o.equivalence.then(|| equiv::variant(a, b, &primary_keys));
     VariantDiff {
         variant: a.variant.clone(),
         repetitions: [a.repetitions, b.repetitions],
@@ -277,75 +310,13 @@ fn variant(a: &VariantResult, b: &VariantResult, o: Options) -> VariantDiff {
         checks,
         observations,
         changed,
-        tested_count: tested.len(),
+        tested_count: tested.iter().filter(|t| t.test.is_some()).count(),
+        primary_keys,
         tested,
+        equivalence,
         texts,
         compared,
     }
-}
-
-/// Whether the move from `a` to `b` counts: beyond the threshold, at least the key's noise
-/// floor and, when both sides have several repetitions, beyond their spread (the ranges do
-/// not overlap).
-pub fn moved(key: &str, a: &Stats, b: &Stats, threshold: f64) -> bool {
-    let d = (b.median - a.median).abs();
-    let beyond = d > threshold * a.median.abs().max(b.median.abs());
-    let apart = a.n < 2 || b.n < 2 || b.min > a.max || b.max < a.min;
-    beyond && apart && d >= noise_floor(key)
-}
-
-/// The smallest move that counts for a value, in its own unit: 10 ms, 10 ms of µs, 256 for
-/// page and event counts (vmstat, memory.stat's pg*/thp_*/workingset_*/swp*, I/O ops),
-/// 1 MiB for sizes, and 1 for the rest (memory.events, kills, exit codes, cgroup.stat).
-pub fn noise_floor(key: &str) -> f64 {
-    const COUNTS: [&str; 6] = ["pg", "thp_", "workingset_", "swp", "zswp", "numa_"];
-    let last = key.rsplit('.').next().unwrap_or(key);
-    let stat = key.contains("memory_stat.");
-    let sized = ["bytes", "current", "charged"]
-        .iter()
-        .any(|w| last.contains(w));
-    if last.ends_with("_ms") || key.ends_with(".ms") {
-        10.0
-    } else if last.ends_with("usec") || last.ends_with("_us") {
-        10_000.0
-    } else if key.contains("vmstat.")
-        || last.ends_with("ios")
-        || (stat && COUNTS.iter().any(|p| last.starts_with(p)))
-    {
-        256.0
-    } else if stat || sized || last == "peak" || key.contains("meminfo.") || key.contains("param.")
-    {
-        1048576.0
-    } else {
-        1.0
-    }
-}
-
-/// A text value's shape for comparing: the distinct values of a `mixed: x | y` text, with
-/// every run of digits in a path replaced, so `/cgharness/anon-oom-88-0/pod` and
-/// `mixed: /cgharness/anon-oom-143-0/pod | /cgharness/anon-oom-145-0/pod` (pids in run names)
-/// compare equal while `"oom"` and `mixed: none | oom` do not.
-fn shape(t: &str) -> String {
-    let body = t.strip_prefix("mixed: ").unwrap_or(t);
-    let mut parts: Vec<String> = body.split(" | ").map(path_shape).collect();
-    parts.sort();
-    parts.dedup();
-    parts.join(" | ")
-}
-
-fn path_shape(t: &str) -> String {
-    if !t.starts_with('/') {
-        return t.to_string();
-    }
-    let mut out = String::new();
-    for c in t.chars() {
-        if !c.is_ascii_digit() {
-            out.push(c);
-        } else if !out.ends_with('#') {
-            out.push('#');
-        }
-    }
-    out
 }
 
 /// The counter names (from the last `memory_stat.`, `vmstat.`, `memory_events.`, `meminfo.`

@@ -1,7 +1,9 @@
-//! The terminal form of a comparison: a header naming both sides, then per scenario and
-//! variant the verdicts, checks, observations, moved values and one-sided counters, and a
-//! closing line that names every verdict that changed.
+//! The terminal form of a comparison: a header naming both sides, then per scenario each
+//! family's stated power and per variant the verdicts, checks, observations, moved values
+//! (each labelled with its family), equivalence (`render_equiv`) and one-sided counters, and
+//! closing lines that name every verdict that changed.
 
+use super::family::{Family, FamilyPower};
 use super::{CheckDiff, Comparison, ScenarioDiff, ValueDiff, VariantDiff};
 use crate::report::names_a_count;
 use crate::size::format_bytes;
@@ -16,9 +18,11 @@ pub fn render(c: &Comparison, top: Option<usize>) -> String {
     let _ = writeln!(
         out,
         "moved: |B − A| > {}% of the larger median and over the noise floor, and with ≥ 5 \
-         runs a side a Mann–Whitney U test at a Benjamini–Hochberg q < 0.05 over every value \
-         tested (fewer runs: outside the other side's range, listed as n < 5: not judged)",
-        c.threshold_pct
+         runs a side a Mann–Whitney U test at a Benjamini–Hochberg q < {} within its \
+         scenario's family: primary (the values its checks and observations read) or \
+         exploratory (every other value, adjusted and reported apart); fewer runs: outside \
+         the other side's range, listed as n < 5: not judged",
+        c.threshold_pct, c.fdr
     );
     for (side, names) in ["A", "B"].iter().zip(&c.counters_only) {
         if !names.is_empty() {
@@ -34,6 +38,15 @@ pub fn render(c: &Comparison, top: Option<usize>) -> String {
             let _ = writeln!(out, "only in {side}: {}", names.join(", "));
         }
     }
+    if c.equivalence {
+        super::render_equiv::closing(&mut out, c);
+    }
+    flipped(&mut out, c);
+    out
+}
+
+/// `3 scenarios in both; verdict changed in 1: s PASS → FAIL`.
+fn flipped(out: &mut String, c: &Comparison) {
     let flipped: Vec<String> = c
         .scenarios
         .iter()
@@ -58,7 +71,6 @@ pub fn render(c: &Comparison, top: Option<usize>) -> String {
             format!(": {}", flipped.join(", "))
         }
     );
-    out
 }
 
 fn verdict(p: bool) -> &'static str {
@@ -89,6 +101,8 @@ fn scenario(out: &mut String, s: &ScenarioDiff, top: Option<usize>) {
         s.boots[0],
         s.boots[1]
     );
+    power(out, Family::Primary, &s.families.primary);
+    power(out, Family::Exploratory, &s.families.exploratory);
     for v in &s.variants {
         variant(out, v, top);
     }
@@ -119,32 +133,114 @@ fn variant(out: &mut String, v: &VariantDiff, top: Option<usize>) {
         let _ = writeln!(out, "    text {}  {}", t.key, pair(t));
     }
     let shown = top.unwrap_or(usize::MAX).min(v.changed.len());
+    moved_line(out, v, shown);
+    for m in &v.changed[..shown] {
+        let _ = writeln!(out, "      {:<56} {}{}", m.key, pair(m), judgement(m));
+    }
+    if let Some(e) = &v.equivalence {
+        super::render_equiv::variant(out, e, top);
+    }
+}
+
+/// `moved: 1 of 3 primary and 2 of 120 exploratory values tested …; … not judged (n < 5):
+/// 0 of 0`: moved of tested per family, then beyond the threshold of those with fewer runs
+/// (that vary).
+fn moved_line(out: &mut String, v: &VariantDiff, shown: usize) {
     let judged = v.changed.iter().filter(|m| m.test.is_some()).count();
+    let count = |f: Family, moved: bool| {
+        if moved {
+            let m = v.changed.iter().filter(|m| m.test.is_some());
+            m.filter(|m| m.family == Some(f)).count()
+        } else {
+            let t = v.tested.iter().filter(|t| t.test.is_some());
+            t.filter(|t| t.family == f).count()
+        }
+    };
+    let few = v
+        .tested
+        .iter()
+        .filter(|t| t.test.is_none() && !t.constant)
+        .count();
     let _ = writeln!(
         out,
-        "    moved: {judged} of {} values tested (≥ 5 runs a side); beyond the threshold, not judged (n < 5): {} of {}{}",
-        v.tested_count,
+        "    moved: {} of {} primary and {} of {} exploratory values tested (≥ 5 runs a side); beyond the threshold, not judged (n < 5): {} of {few}{}",
+        count(Family::Primary, true),
+        count(Family::Primary, false),
+        count(Family::Exploratory, true),
+        count(Family::Exploratory, false),
         v.changed.len() - judged,
-        v.compared - v.tested_count,
         if shown < v.changed.len() {
             format!(" (the {shown} largest; --all lists every one)")
         } else {
             String::new()
         }
     );
-    for m in &v.changed[..shown] {
-        let _ = writeln!(out, "      {:<56} {}{}", m.key, pair(m), judgement(m));
+}
+
+/// A q or p with two significant digits (`0.071`), or in e-notation below 0.001.
+pub(super) fn prob(q: f64) -> String {
+    if q >= 1.0 {
+        "1".into()
+    } else if q >= 0.001 {
+        let digits = (1.0 - q.log10().floor()) as usize;
+        format!("{q:.digits$}")
+    } else {
+        format!("{q:.1e}")
     }
 }
 
-/// `  q=0.003, shift +12.0 MiB [8.0 MiB, 15.0 MiB]` or `  n < 5: not judged`.
+/// `  primary family: 9 values, 5+5 runs: best reachable q 0.071 — cannot judge; needs 6
+/// runs a side`.
+fn power(out: &mut String, f: Family, p: &FamilyPower) {
+    let label = match f {
+        Family::Primary => "primary family",
+        Family::Exploratory => "exploratory family (reported apart)",
+    };
+    let constant = match p.constant_left_out {
+        0 => String::new(),
+        k => format!(" ({k} constant left out)"),
+    };
+    if p.values == 0 {
+        let what = if p.constant_left_out == 0 {
+            "no number both sides have"
+        } else {
+            "no number that varies"
+        };
+        let _ = writeln!(out, "  {label}: {what}{constant}");
+        return;
+    }
+    let m = if p.tested > 0 { p.tested } else { p.values };
+    let [n1, n2] = p.runs_per_side;
+    let verdict = if p.can_judge {
+        format!("can judge; {} moved", p.moved)
+    } else {
+        let why = if p.tested == 0 {
+            " (not tested under 5 runs a side)"
+        } else {
+            ""
+        };
+        format!(
+            "cannot judge{why}; needs {} runs a side",
+            p.runs_needed_per_side
+        )
+    };
+    let _ = writeln!(
+        out,
+        "  {label}: {m} value{}{constant}, {n1}+{n2} runs: best reachable q {} — {verdict}",
+        if m == 1 { "" } else { "s" },
+        prob(p.best_q)
+    );
+}
+
+/// `  primary q=0.003, shift +12.0 MiB [8.0 MiB, 15.0 MiB]` or `  n < 5: not judged`.
 fn judgement(m: &ValueDiff) -> String {
     match (&m.test, m.q) {
         (Some(t), Some(q)) => {
             let v = |x: f64| value(&Some(Val::Num(x)), &m.key);
             let sign = if t.shift >= 0.0 { "+" } else { "" };
+            let family = m.family.map_or("", Family::name);
             format!(
-                "  q={q:.2e}, shift {sign}{} [{}, {}]",
+                "  {family} q={q:.2e}, shift {sign}{} [{}, {}]",
                 v(t.shift),
                 v(t.low),
                 v(t.high)
@@ -189,7 +285,8 @@ fn pair(d: &ValueDiff) -> String {
     format!("{} → {}{pct}", value(&d.a, &d.key), value(&d.b, &d.key))
 }
 
-fn value(v: &Option<Val>, key: &str) -> String {
+/// A value in its unit: sizes in binary units, counts as they are.
+pub(super) fn value(v: &Option<Val>, key: &str) -> String {
     // vmstat and pg* counters are pages and events too.
     let plain = names_a_count(key) || key.contains("vmstat.") || key.contains("pg");
     match v {

@@ -4,6 +4,7 @@
 use super::*;
 use crate::analysis::stats::stats;
 use crate::analysis::CheckResult;
+use crate::analysis::Stats;
 use crate::spec::expr::Outcome;
 
 const MIB: f64 = 1048576.0;
@@ -26,6 +27,7 @@ fn variant(
             .iter()
             .map(|(k, t)| (k.to_string(), t.to_string()))
             .collect(),
+        text_counts: Default::default(),
         checks: vec![CheckResult {
             text: "cgroup.pod.peak.memory_current <= param.limit".into(),
             note: None,
@@ -83,7 +85,10 @@ fn side(kernel: &str, reports: Vec<Report>) -> Side {
     }
 }
 
-const TEN: Options = Options { threshold: 0.1 };
+const TEN: Options = Options {
+    threshold: 0.1,
+    equivalence: false,
+};
 
 #[test]
 fn a_value_moves_past_the_threshold_the_spread_and_its_floor() {
@@ -234,7 +239,7 @@ fn both_sides_are_laid_side_by_side() {
         "{shown}"
     );
     assert!(
-        shown.contains("moved: 0 of 0 values tested (≥ 5 runs a side); beyond the threshold, not judged (n < 5): 2 of 2 (the 1 largest"),
+        shown.contains("moved: 0 of 0 primary and 0 of 0 exploratory values tested (≥ 5 runs a side); beyond the threshold, not judged (n < 5): 2 of 2 (the 1 largest"),
         "{shown}"
     );
     assert!(
@@ -344,7 +349,7 @@ fn with_five_runs_a_side_a_move_needs_the_rank_test_too() {
             ("cgroup.b.peak.memory_current", &noisy_b),
         ],
     );
-    let c = compare(a, b, Options { threshold: 0.1 });
+    let c = compare(a, b, TEN);
     let v = &c.scenarios[0].variants[0];
     assert_eq!(v.tested_count, 2);
     assert_eq!(v.changed.len(), 1, "{:?}", v.changed);
@@ -360,8 +365,18 @@ fn with_five_runs_a_side_a_move_needs_the_rank_test_too() {
         "{t:?}"
     );
     let shown = render(&c, None);
-    assert!(shown.contains("moved: 1 of 2 values tested"), "{shown}");
-    assert!(shown.contains("q=1.59e-2, shift +10.0 MiB ["), "{shown}");
+    assert!(
+        shown.contains("moved: 0 of 0 primary and 1 of 2 exploratory values tested"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("exploratory q=1.59e-2, shift +10.0 MiB ["),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("exploratory family (reported apart): 2 values, 5+5 runs: best reachable q 0.016 — can judge; 1 moved"),
+        "{shown}"
+    );
 }
 
 #[test]
@@ -370,7 +385,17 @@ fn the_same_runs_on_both_sides_move_nothing() {
     let ys: Vec<f64> = xs.iter().rev().map(|x| x + 0.3 * MIB).collect();
     let a = side_of("A", &[("cgroup.a.peak.memory_current", &xs)]);
     let b = side_of("B", &[("cgroup.a.peak.memory_current", &ys)]);
-    let c = compare(a, b, Options { threshold: 0.0 });
+    let c = compare(
+        a,
+        b,
+        Options {
+            threshold: 0.0,
+            equivalence: false,
+        },
+    );
     let v = &c.scenarios[0].variants[0];
     assert_eq!((v.tested_count, v.changed.len()), (1, 0));
 }
+
+#[path = "family_tests.rs"]
+mod family_tests;

@@ -47,6 +47,7 @@ fn variant(label: &str, checks: Vec<CheckResult>, observations: Vec<Observation>
         repetitions: checks.first().map_or(0, |c| c.per_run.len()),
         stats: Default::default(),
         texts: Default::default(),
+        text_counts: Default::default(),
         checks,
         observations,
         errors: Vec::new(),

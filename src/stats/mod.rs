@@ -1,8 +1,13 @@
 //! Counting with honesty about how sure it is, in one place for every module that judges
 //! repetitions: k of n with a Wilson score interval, and the verdict rule a scenario declares
-//! (every run must pass, at least K of N, or the median run). Pure.
+//! (every run must pass, at least K of N, or the median run); rank tests and the FDR (`rank`),
+//! the shift between two sets of runs with its interval (`shift`), equivalence (`equiv`) and
+//! what a family of tests can judge at a number of runs (`power`). Pure.
 
+pub mod equiv;
+pub mod power;
 pub mod rank;
+pub mod shift;
 
 use serde::{Deserialize, Serialize};
 
