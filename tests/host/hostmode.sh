@@ -13,6 +13,12 @@
 #   pods        `sudo cgharness run guaranteed-fix`: passes, its kubepods tree inside the run's
 #               own scope, a Guaranteed container at -997, nothing left; a node-pressure
 #               scenario refused (exit 3, naming --allow-node-oom)
+#   cap         a service with MemoryMax=100M and no Delegate=: the runs' transient scope
+#               carries the cap (read back from its cgroup), the kernel kills at it
+#   nonroot     a non-root --parent in a user manager's delegated scope and in a User=
+#               Delegate=yes service; doctor names the delegation; limit-kill without the
+#               kernel log passes with the kill line's figures not evaluated; an unwritable
+#               --out is exit 2
 #   audit       the cgroup tree and every cgroup.subtree_control are as they were before
 set -u
 . /payload/lib.sh
@@ -114,6 +120,60 @@ check kill9-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
 grep -q cgharness-page-cache-thrash "$out/kill9-files-before.txt"
 check kill9-had-a-data-file $? "$(cat "$out/kill9-files-before.txt")"
 systemctl reset-failed cgh-k9 2>/dev/null
+
+# --- a capped service that delegates nothing: its MemoryMax= holds for the runs -------------
+echo "== cap ($(elapsed))"
+systemd-run --quiet --wait --pipe --unit=cgh-cap -p MemoryMax=100M -p WorkingDirectory=/var/tmp \
+  $bin run limit-kill --scale 1/16 --out /payload/out/cap --data-dir /var/tmp > "$out/cap.log" 2>&1
+rc=$?
+systemctl reset-failed cgh-cap 2>/dev/null
+rec=/payload/out/cap/record.json
+grep -Eq '"caller_unit": *"cgh-cap.service"' $rec 2>/dev/null \
+  && tr -d ' \n' < $rec | grep -q '"file":"memory.max","caller":"104857600","scope":"104857600"'
+check cap-carried-to-scope $? "exit $rc: $(tr -d ' \n' < $rec 2>/dev/null | grep -o '"carried":\[[^]]*\]' | head -c 300)"
+# The kernel's own word: the OOM was the scope's (the carried 100M), the victim held ≤ 100M.
+kill=$(grep -o 'oom-kill:[^"]*' $rec 2>/dev/null | head -1)
+rss=$(grep -o 'anon-rss:[0-9]*kB' $rec 2>/dev/null | head -1 | tr -dc 0-9)
+grep -q 'oom_memcg=/system.slice/cgharness-[0-9]*.scope' <<<"$kill" && [ -n "$rss" ] && [ "$rss" -le 102400 ]
+check cap-held-by-the-kernel $? "anon-rss ${rss:-?} kB; $kill"
+grep -q 'below the 200 MiB this scenario sets' "$out/cap.log"
+check cap-warned $? "$(grep -m1 'memory.max of' "$out/cap.log")"
+settle
+left=$(leftovers)
+check cap-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
+
+# --- non-root: --parent in a subtree delegated by the user manager and by a User= service ---
+echo "== nonroot ($(elapsed))"
+mkdir -p /payload/out/nr && chown tester /payload/out/nr
+# The process's own cgroup, expanded by the sh that runs inside the unit (escaped once more
+# for the shell su starts).
+own='/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)'
+own_su='/sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup)'
+su -l tester -c "cd /var/tmp && systemd-run --user --quiet --scope -p Delegate=yes sh -c \"exec $bin run anon-oom --scale 1/16 --quiet --out /payload/out/nr/scope --data-dir /var/tmp --parent $own_su\"" > "$out/nr-scope.log" 2>&1
+rc=$?
+grep -Eq '"mode": *"given_parent"' /payload/out/nr/scope/record.json 2>/dev/null
+check nonroot-parent-in-user-scope "$([ $rc = 0 ] && grep -Eq '"mode": *"given_parent"' /payload/out/nr/scope/record.json; echo $?)" "exit $rc: $(tail -2 "$out/nr-scope.log" | tr '\n' ' ')"
+su -l tester -c "systemd-run --user --quiet --scope -p Delegate=yes $bin doctor" > "$out/nr-doctor.log" 2>&1
+grep -q 'Delegate=yes' "$out/nr-doctor.log" && grep -q 'user@1000.service/app.slice/run-' "$out/nr-doctor.log"
+check nonroot-doctor-names-delegation $? "$(grep -m1 placement "$out/nr-doctor.log")"
+systemd-run --quiet --wait --pipe --unit=cgh-user-svc -p User=tester -p Delegate=yes -p WorkingDirectory=/var/tmp \
+  sh -c "exec $bin run anon-oom --scale 1/16 --quiet --out /payload/out/nr/svc --data-dir /var/tmp --parent $own" > "$out/nr-svc.log" 2>&1
+rc=$?
+systemctl reset-failed cgh-user-svc 2>/dev/null
+check nonroot-parent-in-user-service "$([ $rc = 0 ]; echo $?)" "exit $rc: $(tail -2 "$out/nr-svc.log" | tr '\n' ' ')"
+# limit-kill without the kernel log: the kill is seen, the kill line's figures are not
+# evaluated (no FAIL), the constraint comes from memory.events.
+su -l tester -c "cd /var/tmp && $bin run limit-kill --scale 1/16 --out /payload/out/nr/lk --data-dir /var/tmp" > "$out/nr-lk.log" 2>&1
+rc=$?
+check nonroot-limit-kill-passes "$([ $rc = 0 ] && ! grep -q '✗' "$out/nr-lk.log"; echo $?)" "exit $rc: $(grep -E 'PASS|FAIL|NOT EVAL' "$out/nr-lk.log" | tail -1)"
+grep -q 'not evaluated: needs the kernel log' "$out/nr-lk.log" && grep -q 'CONSTRAINT_MEMCG' "$out/nr-lk.log"
+check nonroot-limit-kill-says-why $? "$(grep -m1 'not evaluated' "$out/nr-lk.log")"
+su -l tester -c "cd /var/tmp && $bin run anon-oom --scale 1/16 --out /root/nope" > "$out/nr-out.log" 2>&1
+rc=$?
+check nonroot-unwritable-out "$([ $rc = 2 ] && grep -q -- '--out' "$out/nr-out.log"; echo $?)" "exit $rc: $(head -c 300 "$out/nr-out.log")"
+settle
+left=$(leftovers)
+check nonroot-nothing-left "$([ -z "$left" ]; echo $?)" "$(echo $left)"
 
 # --- the audit ------------------------------------------------------------------------------
 echo "== audit ($(elapsed))"
