@@ -1,8 +1,9 @@
 //! Host mode on a real systemd host: boots a stock Debian 13 system in qemu
 //! (`scripts/systemd-guest`, an image built from Debian's archive and cached by content) and
 //! runs `tests/host/hostmode.sh` there with the static harness: `sudo` from a login session,
-//! a `Delegate=yes` service stopped mid-run, the harness SIGKILLed mid-run, and an audit of
-//! the cgroup tree before and after. `#[ignore]`d: scripts/test runs it with `--ignored`
+//! a `Delegate=yes` service stopped mid-run, the harness SIGKILLed mid-run, a capped service
+//! that delegates nothing (its cap carried onto the runs' scope), non-root runs in delegated
+//! subtrees and without the kernel log, and an audit of the cgroup tree before and after. `#[ignore]`d: scripts/test runs it with `--ignored`
 //! (CGHARNESS_STATIC_BIN names the static harness).
 
 use std::path::{Path, PathBuf};
@@ -72,6 +73,17 @@ fn the_harness_is_a_good_citizen_of_a_systemd_host() {
         "stop-system-running",
         "kill9-nothing-left",
         "kill9-had-a-data-file",
+        "cap-carried-to-scope",
+        "cap-held-by-the-kernel",
+        "cap-warned",
+        "cap-nothing-left",
+        "nonroot-parent-in-user-scope",
+        "nonroot-doctor-names-delegation",
+        "nonroot-parent-in-user-service",
+        "nonroot-limit-kill-passes",
+        "nonroot-limit-kill-says-why",
+        "nonroot-unwritable-out",
+        "nonroot-nothing-left",
         "audit-tree-unchanged",
         "system-running",
     ];

@@ -154,26 +154,34 @@ fn read_limit(p: &Proxy, prop: &Prop) -> Option<PropValue> {
     }
 }
 
-/// The caller's unit in the system manager and the limits it sets (read over the system
-/// bus, which any user may read). None when there is no system bus or no unit.
-pub fn caller_unit_limits() -> Option<CallerUnit> {
-    let conn = connect(false).ok()?;
+/// Looks up the unit `user`'s manager (or the system's) runs this process in and hands its
+/// name and a proxy on its kind's interface (where resource-control properties live) to `f`.
+fn with_own_unit<T>(user: bool, f: impl FnOnce(String, &Proxy) -> Option<T>) -> Option<T> {
+    let conn = connect(user).ok()?;
     let mgr = proxy(&conn, MANAGER_PATH, MANAGER).ok()?;
     let path: OwnedObjectPath = mgr.call("GetUnitByPID", &(std::process::id())).ok()?;
     let id = unit_prop(&conn, &path, "Id").ok()?;
     let p = proxy(&conn, path.as_str(), kind_interface(&id)?).ok()?;
-    let cgroup: String = p.get_property("ControlGroup").ok()?;
-    let limits = PROPS
-        .iter()
-        .filter_map(|prop| {
-            let v = read_limit(&p, prop)?;
-            (!is_unset(prop, &v)).then_some((prop.name, v))
+    f(id, &p)
+}
+
+/// The caller's unit in the system manager and the limits it sets (read over the system
+/// bus, which any user may read). None when there is no system bus or no unit.
+pub fn caller_unit_limits() -> Option<CallerUnit> {
+    with_own_unit(false, |id, p| {
+        let cgroup: String = p.get_property("ControlGroup").ok()?;
+        let limits = PROPS
+            .iter()
+            .filter_map(|prop| {
+                let v = read_limit(p, prop)?;
+                (!is_unset(prop, &v)).then_some((prop.name, v))
+            })
+            .collect();
+        Some(CallerUnit {
+            id,
+            cgroup: PathBuf::from(cgroup),
+            limits,
         })
-        .collect();
-    Some(CallerUnit {
-        id,
-        cgroup: PathBuf::from(cgroup),
-        limits,
     })
 }
 
@@ -182,14 +190,11 @@ pub fn caller_unit_limits() -> Option<CallerUnit> {
 /// manager (Debian 13's 257 included) marks delegated cgroups with no xattr, so this is how a
 /// process in `systemd-run --user --scope -p Delegate=yes` learns it was delegated.
 pub fn own_unit_delegated(user: bool) -> Option<(String, PathBuf)> {
-    let conn = connect(user).ok()?;
-    let mgr = proxy(&conn, MANAGER_PATH, MANAGER).ok()?;
-    let path: OwnedObjectPath = mgr.call("GetUnitByPID", &(std::process::id())).ok()?;
-    let id = unit_prop(&conn, &path, "Id").ok()?;
-    let p = proxy(&conn, path.as_str(), kind_interface(&id)?).ok()?;
-    let delegate: bool = p.get_property("Delegate").ok()?;
-    let cgroup: String = p.get_property("ControlGroup").ok()?;
-    (delegate && !cgroup.is_empty()).then(|| (id, PathBuf::from(cgroup)))
+    with_own_unit(user, |id, p| {
+        let delegate: bool = p.get_property("Delegate").ok()?;
+        let cgroup: String = p.get_property("ControlGroup").ok()?;
+        (delegate && !cgroup.is_empty()).then(|| (id, PathBuf::from(cgroup)))
+    })
 }
 
 fn to_value(v: &PropValue) -> Value<'static> {
