@@ -36,6 +36,10 @@ audit() {
 loginctl enable-linger tester
 systemd-run --quiet --wait -p Delegate=yes true
 su -l tester -c true
+# A non-root run talks to the user's manager over the user's D-Bus, which socket activation
+# starts on first use (dbus.service in the user manager's session.slice), as for any program
+# that uses it: start it before the picture too.
+su -l tester -c 'busctl --user --no-pager status >/dev/null 2>&1'
 sleep 1
 audit > "$out/audit-before.txt"
 echo "is-system-running: $(systemctl is-system-running)" | tee "$out/state-before.txt"
@@ -132,11 +136,11 @@ grep -Eq '"caller_unit": *"cgh-cap.service"' $rec 2>/dev/null \
   && tr -d ' \n' < $rec | grep -q '"file":"memory.max","caller":"104857600","scope":"104857600"'
 check cap-carried-to-scope $? "exit $rc: $(tr -d ' \n' < $rec 2>/dev/null | grep -o '"carried":\[[^]]*\]' | head -c 300)"
 # The kernel's own word: the OOM was the scope's (the carried 100M), the victim held ≤ 100M.
-kill=$(grep -o 'oom-kill:[^"]*' $rec 2>/dev/null | head -1)
-rss=$(grep -o 'anon-rss:[0-9]*kB' $rec 2>/dev/null | head -1 | tr -dc 0-9)
+kill=$(grep -o 'oom-kill:[^"]*' /payload/out/cap/runs/run-0.json 2>/dev/null | head -1)
+rss=$(grep -o 'anon-rss:[0-9]*kB' /payload/out/cap/runs/run-0.json 2>/dev/null | head -1 | tr -dc 0-9)
 grep -q 'oom_memcg=/system.slice/cgharness-[0-9]*.scope' <<<"$kill" && [ -n "$rss" ] && [ "$rss" -le 102400 ]
 check cap-held-by-the-kernel $? "anon-rss ${rss:-?} kB; $kill"
-grep -q 'below the 200 MiB this scenario sets' "$out/cap.log"
+grep -q 'is 100.0 MiB, below the 200.0 MiB this scenario sets' "$out/cap.log"
 check cap-warned $? "$(grep -m1 'memory.max of' "$out/cap.log")"
 settle
 left=$(leftovers)
