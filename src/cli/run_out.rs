@@ -157,3 +157,28 @@ pub(super) fn finish(record: &RawRecord, out: &Path, no_expect: bool) -> anyhow:
         Exit::ExpectationFailed
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_that_stopped_early_has_its_verdict_and_no_phases() {
+        let mut s = Spent::start();
+        s.timed_save(|| ());
+        let err: anyhow::Result<Exit> = Err(crate::exit::host_cannot("no swap"));
+        let t = s.line("workloads/my scenario.toml", &err);
+        assert_eq!(
+            (t.scenario.as_str(), t.verdict.as_str()),
+            ("my_scenario", "CANNOT")
+        );
+        assert_eq!((t.prepare_ms, t.save_ms, t.idle_ms), (None, None, None));
+        s.phases = Some([5, 70, 10]);
+        s.save_ms = Some(3);
+        s.t0 -= std::time::Duration::from_millis(100);
+        let t = s.line("anon-oom", &Ok(Exit::ExpectationFailed));
+        assert_eq!(t.verdict, "FAIL");
+        assert_eq!((t.run_ms, t.save_ms), (Some(70), Some(3)));
+        assert_eq!(t.idle_ms, Some(t.wall_ms - 88), "the rest of the wall time");
+    }
+}
