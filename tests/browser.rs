@@ -1,4 +1,4 @@
-//! report.html in a real browser: Debian's Chromium (installed by scripts/setup) loads a
+//! report.html in a real browser: Debian's Chromium (installed by scripts/setup --tests) loads a
 //! report.html written by `cgharness report` from a real anon-oom record (7.2, 1/16; in
 //! tests/fixtures/html/), headless and offline; tests/browser/check_report.py then reads the
 //! rendered DOM against the record: the memory chart draws one series per non-zero counter
@@ -38,7 +38,7 @@ fn copy_fixture(to: &Path) {
 fn chromium(page: &Path, profile: &Path, mode: &str) -> String {
     assert!(
         Path::new(CHROMIUM).exists(),
-        "{CHROMIUM} is missing: run scripts/setup (it installs chromium)"
+        "{CHROMIUM} is missing: run scripts/setup --tests (it installs chromium)"
     );
     let o = Command::new(CHROMIUM)
         .args([

@@ -1,7 +1,7 @@
 //! `report DIR`: junit.xml, summary.md and metrics.prom over a results tree (two real anon-oom
 //! reports, one of them edited to fail a check), read back by real consumers — Python's
 //! junitparser (Debian's python3-junitparser) and `promtool check metrics` (Debian's
-//! prometheus), both installed by scripts/setup.
+//! prometheus), both installed by scripts/setup --tests.
 
 mod common;
 use common::{cgharness, ok_stdout, repo};
@@ -40,7 +40,7 @@ for s in JUnitXml.fromfile(sys.argv[1]):
 fn tool(path: &str) -> &str {
     assert!(
         Path::new(path).exists(),
-        "{path} is missing: run scripts/setup (it installs prometheus and python3-junitparser)"
+        "{path} is missing: run scripts/setup --tests (it installs prometheus and python3-junitparser)"
     );
     path
 }

@@ -1,5 +1,5 @@
 //! The Mann–Whitney U test and Benjamini–Hochberg adjustment `compare` uses, against
-//! scipy (Debian's python3-scipy, installed by scripts/setup): the same samples — with and
+//! scipy (Debian's python3-scipy, installed by scripts/setup --tests): the same samples — with and
 //! without ties, 3 to 25 runs a side — must give the same U and two-sided p (exact without
 //! ties, the asymptotic form with tie and continuity corrections with them), and the same
 //! Benjamini–Hochberg q-values as numpy's step-up computation (scipy 1.10 has no
@@ -82,7 +82,7 @@ fn mann_whitney_and_bh_agree_with_scipy() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("/usr/bin/python3 with python3-scipy: run scripts/setup");
+        .expect("/usr/bin/python3 with python3-scipy: run scripts/setup --tests");
     use std::io::Write;
     child
         .stdin
@@ -173,7 +173,7 @@ fn python(script: &str, input: &serde_json::Value) -> serde_json::Value {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("/usr/bin/python3 with python3-scipy: run scripts/setup");
+        .expect("/usr/bin/python3 with python3-scipy: run scripts/setup --tests");
     use std::io::Write;
     child
         .stdin

@@ -269,3 +269,63 @@ fn assert_only_the_workload_died(d: &Path) {
         "a global kill: {kills:?}"
     );
 }
+
+#[test]
+#[ignore = "boots VMs; run by scripts/test"]
+fn a_run_in_the_vm_reports_each_scenario_and_where_its_time_went() {
+    let out = KeptDir::new("a_run_in_the_vm_reports_each_scenario_and_where_its_time_went");
+    let o = Command::new(cgharness_bin())
+        .args(["vm", "--kernel", "debian:6.12", "--out"])
+        .arg(out.path())
+        .args([
+            "--",
+            "run",
+            "anon-oom",
+            "limit-kill",
+            "--scale",
+            "1/16",
+            "--out",
+            ".",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&o.stdout), text(&o.stderr));
+    assert!(o.status.success(), "{stderr}");
+    for n in ["anon-oom", "limit-kill"] {
+        let progress = stderr
+            .lines()
+            .filter(|l| l.contains(&format!(": {n} PASS ")));
+        assert_eq!(progress.count(), 1, "one progress line for {n}: {stderr}");
+        assert!(stdout
+            .lines()
+            .any(|l| l.starts_with(n) && l.contains("PASS")));
+    }
+    assert!(
+        !stdout.contains("✓"),
+        "the reports stay in console.log: {stdout}"
+    );
+    assert!(
+        stderr.contains(": boot ") && stderr.contains(", cleanup "),
+        "{stderr}"
+    );
+    let rel = &release_dirs(out.path())[0];
+    let vm: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rel.join("vm.json")).unwrap()).unwrap();
+    let boot = vm["timing"]["boot_ms"].as_u64().unwrap();
+    assert!(boot > 0 && boot < vm["wall_ms"].as_u64().unwrap(), "{vm}");
+    for s in vm["timing"]["scenarios"].as_array().unwrap() {
+        let phases: u64 = ["prepare_ms", "run_ms", "cleanup_ms", "save_ms", "idle_ms"]
+            .iter()
+            .map(|k| s[k].as_u64().unwrap_or_else(|| panic!("{k} in {s}")))
+            .sum();
+        assert_eq!(phases, s["wall_ms"].as_u64().unwrap(), "{s}");
+        assert!(s["run_ms"].as_u64().unwrap() > 0, "{s}");
+    }
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rel.join("anon-oom/runs/run-0.json")).unwrap())
+            .unwrap();
+    assert!(
+        run["cleanup_ms"].is_u64() && run["prepare_ms"].is_u64(),
+        "{run}"
+    );
+}

@@ -14,10 +14,12 @@ mod man;
 mod out_dir;
 mod probe;
 mod run;
+mod run_check;
 mod run_out;
 mod scenario;
 mod show_pods;
 mod vm;
+mod vm_out;
 mod workload;
 
 use crate::exit::Exit;

@@ -10,9 +10,10 @@ use crate::plan::{self, Options};
 use crate::run::{self, setup, RunEnv};
 use crate::spec::{self, catalogue, params::parse_scale};
 use anyhow::Context;
-use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+pub use super::run_check::check_workload;
 
 /// Options of `run`.
 #[derive(Debug, clap::Args)]
@@ -101,54 +102,6 @@ fn pairs(flag: &str, items: &[String]) -> anyhow::Result<Vec<(String, String)>> 
                 .ok_or_else(|| usage(format!("{flag} {s:?}: expected NAME=VALUE")))
         })
         .collect()
-}
-
-/// Validates a workload command line with the real parser, and that a `command` workload's
-/// program exists here (found the way exec finds it), so a typo is refused at plan time
-/// instead of ending as "workload w: exit 2" with the cause in a log file.
-pub fn check_workload(argv: &[String]) -> Result<(), String> {
-    let full = ["cgharness", "workload"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(argv.iter().cloned());
-    super::Cli::try_parse_from(full).map_err(|e| {
-        e.to_string()
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .replace("error: ", "")
-    })?;
-    if argv.first().map(String::as_str) == Some("command") {
-        if let Some(prog) = argv.iter().skip_while(|a| *a != "--").nth(1) {
-            find_program(prog)?;
-        }
-    }
-    Ok(())
-}
-
-/// Where exec would find `prog`: a path must be an executable file; a bare name is searched
-/// in $PATH.
-fn find_program(prog: &str) -> Result<PathBuf, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let runnable = |p: &Path| {
-        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    if prog.contains('/') {
-        return if runnable(Path::new(prog)) {
-            Ok(PathBuf::from(prog))
-        } else {
-            Err(format!(
-                "program {prog} does not exist or is not executable here"
-            ))
-        };
-    }
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/local/bin:/usr/bin:/bin".into());
-    std::env::split_paths(&path)
-        .map(|d| d.join(prog))
-        .find(|p| runnable(p))
-        .ok_or_else(|| {
-            format!("program {prog} is not in PATH ({path}); give its full path, or in a VM carry it in with `vm --include`")
-        })
 }
 
 pub(super) fn spec_error(e: spec::SpecError) -> anyhow::Error {
@@ -255,12 +208,27 @@ fn session_for(
     Ok(s)
 }
 
+/// One scenario, announced to the host when in our VM (its verdict and where its time went).
 fn run_one(
     host_root: &Path,
     a: &RunArgs,
     name: &str,
     out: Option<PathBuf>,
     session: &mut Option<Arc<Session>>,
+) -> anyhow::Result<Exit> {
+    let mut spent = super::run_out::Spent::start();
+    let r = run_timed(host_root, a, name, out, session, &mut spent);
+    spent.announce(name, &r);
+    r
+}
+
+fn run_timed(
+    host_root: &Path,
+    a: &RunArgs,
+    name: &str,
+    out: Option<PathBuf>,
+    session: &mut Option<Arc<Session>>,
+    spent: &mut super::run_out::Spent,
 ) -> anyhow::Result<Exit> {
     let src = catalogue::lookup(name).map_err(spec_error)?;
     let spec = spec::parse(&src).map_err(spec_error)?;
@@ -322,9 +290,10 @@ fn run_one(
     let mut writer = crate::record::store::RecordWriter::new(&out);
     let cmdline: Vec<String> = std::env::args().collect();
     let record = run::execute(&plan, src, facts, &env, cmdline, placement_rec, &mut |r| {
-        writer.save(r)
+        spent.timed_save(|| writer.save(r))
     })?;
-    super::run_out::finish(&record, &out, a.no_expect)
+    spent.runs(&record);
+    spent.timed_save(|| super::run_out::finish(&record, &out, a.no_expect))
 }
 
 /// Enables the controllers only optional writes use (the kubelet's hugetlb) where this

@@ -1,5 +1,6 @@
 //! `cgharness vm`: parse options, run each kernel serially (or `--jobs N`), report per kernel.
 
+use super::vm_out::Ui;
 use crate::exit::{usage, Exit};
 use crate::size::{parse_duration, parse_memparse};
 use crate::vm::qemu::Accel;
@@ -11,7 +12,12 @@ The guest runs cgharness as its init, with cgroup2 mounted at /sys/fs/cgroup, sw
 virtio disk, an ext4 data disk at /data, and its working directory /out (on the data disk when
 there is one: the guest's root is memory). What the command writes under /out comes back into
 --out/<kernel-release>/, with the guest console (console.log) and vm.json (kernel package and
-sha256, qemu, accel, boot timing).
+sha256, qemu, accel, boot timing, and for `run` each scenario's time: prepare, run, cleanup,
+save, idle).
+
+With `run`, the terminal gets one line per scenario per kernel as it ends (verdict, seconds),
+each kernel's time budget and a final table; -v echoes the whole console, -q prints only the
+table.
 
 The init is, in order: $CGHARNESS_GUEST_BIN; this cgharness if statically linked; a static
 cgharness-guest beside it (scripts/build-static); for a build inside a cargo target directory
@@ -67,9 +73,13 @@ pub struct VmArgs {
     /// arguments, not cgharness arguments.
     #[arg(long)]
     pub exec: bool,
-    /// Do not echo the guest console.
-    #[arg(long, short)]
+    /// Print only the final table (with `run`) and errors; the console stays in console.log.
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Echo the whole guest console live (with `run`, the default is one line per scenario
+    /// per kernel and the final table; other commands' consoles are echoed anyway).
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Kernels to run at once. Default 1: two TCG guests on 2 host cores distort each other.
     #[arg(long, default_value_t = 1)]
     pub jobs: usize,
@@ -114,6 +124,7 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
     if combine {
         args = super::boots::shuffled_args(&args);
     }
+    let ui = Ui::new(a.quiet, super::boots::is_run(a.exec, &a.args));
     let base = VmRequest {
         kernel: String::new(),
         modules: a.modules.clone(),
@@ -132,9 +143,11 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
             .collect(),
         exec: a.exec,
         args,
-        echo: !a.quiet,
+        echo: a.verbose || (!a.quiet && !ui.run),
+        on_scenario: None,
         retries: a.retries,
     };
+    let timings = std::sync::Mutex::new(Vec::new());
     let memo = std::sync::Mutex::new(None);
     let n = a.kernels.len();
     let jobs = a.jobs.clamp(1, n.max(1));
@@ -152,6 +165,8 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
                     base: &base,
                     out: &out,
                     memo: &memo,
+                    ui: &ui,
+                    timings: &timings,
                 };
                 let r = boots_of(&job, (a.boots, combine));
                 if let Ok(mut v) = results.lock() {
@@ -161,7 +176,8 @@ pub fn run(a: VmArgs) -> anyhow::Result<Exit> {
         }
     });
     let (worst, failed) = settle(results.into_inner().unwrap_or_default(), n)?;
-    if super::boots::is_run(a.exec, &a.args) && out.is_dir() {
+    super::vm_out::print_table(&ui, timings);
+    if ui.run && out.is_dir() {
         if let Err(e) = super::ci_out::write_tree(&out, &failed) {
             eprintln!("warning: junit.xml, summary.md, metrics.prom: {e:#}");
         }
@@ -207,6 +223,8 @@ struct Job<'a> {
     base: &'a VmRequest,
     out: &'a std::path::Path,
     memo: &'a Memo,
+    ui: &'a Ui,
+    timings: &'a super::vm_out::Timings,
 }
 
 /// Runs kernel `i` of `n` on `boots` fresh boots (`<out>/<release>/boot-K/` when more than
@@ -224,7 +242,9 @@ fn boots_of(job: &Job, (boots, combine): (u32, bool)) -> anyhow::Result<Exit> {
         if crate::interrupt::requested() {
             return Ok(worst.worse(Exit::Infrastructure));
         }
-        eprintln!("[{}/{n}] {spec}: boot {b} of {boots}", i + 1);
+        if !job.ui.quiet {
+            eprintln!("[{}/{n}] {spec}: boot {b} of {boots}", i + 1);
+        }
         let (status, rel) = match one_kernel(job, Some(b)) {
             Ok(r) => r,
             Err(e) => {
@@ -256,18 +276,23 @@ fn one_kernel(job: &Job, boot: Option<u32>) -> anyhow::Result<(Exit, String)> {
         base,
         out,
         memo,
+        ui,
+        timings,
     } = *job;
     let req = VmRequest {
         kernel: spec.to_string(),
+        on_scenario: super::vm_out::progress_sink(ui, i, n, spec),
         ..base.clone()
     };
     let staging = out.join(format!(".staging-{i}"));
-    eprintln!(
-        "[{}/{n}] {spec}: booting ({} MiB, {} vCPUs)",
-        i + 1,
-        base.mem_bytes >> 20,
-        base.cpus
-    );
+    if !ui.quiet {
+        eprintln!(
+            "[{}/{n}] {spec}: booting ({} MiB, {} vCPUs)",
+            i + 1,
+            base.mem_bytes >> 20,
+            base.cpus
+        );
+    }
     let mut local = memo.lock().map(|m| *m).unwrap_or(None);
     let result = run_kernel(&req, &staging, &mut local);
     if let (Some(a), Ok(mut m)) = (local, memo.lock()) {
@@ -292,17 +317,33 @@ fn one_kernel(job: &Job, boot: Option<u32>) -> anyhow::Result<(Exit, String)> {
         std::fs::create_dir_all(parent)?;
     }
     std::fs::rename(&staging, &dest)?;
-    let boot_ms = rec.exit.command_start_uptime_ms.unwrap_or(0);
-    eprintln!(
-        "[{}/{n}] {spec} = {}: exit {} ({:?}, {:.1} s wall, command started at guest uptime {:.2} s) → {}",
-        i + 1,
-        rec.kernel.release,
-        status.code(false),
-        rec.accel,
-        rec.wall_ms as f64 / 1000.0,
-        boot_ms as f64 / 1000.0,
-        dest.display()
-    );
+    let label = match boot {
+        Some(b) => format!("{} boot-{b}", rec.kernel.release),
+        None => rec.kernel.release.clone(),
+    };
+    if !ui.quiet {
+        let boot_ms = rec.exit.command_start_uptime_ms.unwrap_or(0);
+        eprintln!(
+            "[{}/{n}] {spec} = {}: exit {} ({:?}, {:.1} s wall, command started at guest uptime {:.2} s) → {}",
+            i + 1,
+            rec.kernel.release,
+            status.code(false),
+            rec.accel,
+            rec.wall_ms as f64 / 1000.0,
+            boot_ms as f64 / 1000.0,
+            dest.display()
+        );
+        if ui.run {
+            eprintln!(
+                "[{}/{n}] {}",
+                i + 1,
+                crate::vm::timing::summary_line(&label, &rec.timing)
+            );
+        }
+    }
+    if let Ok(mut t) = timings.lock() {
+        t.push((i, label, rec.timing.clone()));
+    }
     Ok((status, rec.kernel.release))
 }
 

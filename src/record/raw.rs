@@ -248,6 +248,16 @@ pub struct RunRecord {
     /// Which boot of `vm --boots` it came from (set when records are merged).
     #[serde(default)]
     pub boot: Option<u32>,
+    /// Preparing the run, ms: scratch cgroups, files created, caches dropped, knobs set.
+    #[serde(default)]
+    pub prepare_ms: Option<u64>,
+    /// The run itself, ms: tree, recorders and workloads until the last one ended.
+    #[serde(default)]
+    pub run_ms: Option<u64>,
+    /// Cleaning up, ms: knobs restored, cgroups removed, files deleted, drop_caches and swap
+    /// cycling (in a VM), and the wait for dying cgroups.
+    #[serde(default)]
+    pub cleanup_ms: Option<u64>,
     /// Actions, in the order they began.
     #[serde(default)]
     pub actions: Vec<super::acts::ActionRecord>,

@@ -8,13 +8,13 @@ mod cleanup;
 pub mod evictor;
 mod evictor_anchor;
 mod evictor_psi;
+mod finals;
 mod one;
 mod placed;
 pub mod reclaim_until;
 pub mod setup;
 mod status;
 
-use crate::cgroupfs::Cgroup;
 use crate::exit::host_cannot;
 use crate::host::{ControllerState, HostFacts};
 use crate::placement::session::Session;
@@ -27,6 +27,7 @@ use crate::scratch::{owner_file_of, ScratchCgroup};
 use anyhow::Context;
 pub use cleanup::NEGLIGIBLE_DYING_BYTES;
 use cleanup::{dying_count, note_overlap, wait_dying_gone, DYING_WAIT_MS};
+use finals::{finals, keyed_values};
 pub use placed::placement_record;
 use std::path::{Path, PathBuf};
 
@@ -214,12 +215,17 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
     env.session
         .track(&parent.join(&run_id), &files, &owner_file);
     let controllers: Vec<&str> = plan.controllers.iter().map(String::as_str).collect();
+    let t0 = std::time::Instant::now();
     let scratch = ScratchCgroup::create(&parent, &run_id, &controllers, &env.state_dir, &files)
         .context("creating the run's cgroups");
+    let created_ms = t0.elapsed().as_millis() as u64;
     let result = match scratch {
         Ok(scratch) => prepare_and_record(plan, index, run, env, &mut rec, scratch),
         Err(e) => Err(e),
     };
+    if let Some(p) = rec.prepare_ms.as_mut() {
+        *p += created_ms;
+    }
     for f in &run.files {
         let _ = std::fs::remove_file(&f.path);
     }
@@ -249,6 +255,10 @@ fn one_run(plan: &Plan, index: usize, run: &RunPlan, env: &RunEnv) -> anyhow::Re
             DYING_WAIT_MS / 1000
         );
     }
+    // What prepare and the run did not take is cleanup (knobs, cgroups, files, caches, swap,
+    // dying cgroups).
+    let measured = rec.prepare_ms.unwrap_or(0) + rec.run_ms.unwrap_or(0);
+    rec.cleanup_ms = Some((t0.elapsed().as_millis() as u64).saturating_sub(measured));
     result.map(|_| rec)
 }
 
@@ -261,6 +271,7 @@ fn prepare_and_record(
     rec: &mut RunRecord,
     mut scratch: ScratchCgroup,
 ) -> anyhow::Result<()> {
+    let t0 = std::time::Instant::now();
     for f in &run.files {
         if !env.quiet && f.size_bytes > 0 {
             eprintln!(
@@ -285,7 +296,10 @@ fn prepare_and_record(
     rec.thp_enabled = read_setting("/sys/kernel/mm/transparent_hugepage/enabled");
     rec.lru_gen = read_setting("/sys/kernel/mm/lru_gen/enabled");
     rec.dying_before_run = dying_count(&env.session.parent());
+    rec.prepare_ms = Some(t0.elapsed().as_millis() as u64);
+    let t1 = std::time::Instant::now();
     let result = record_run(plan, index, run, env, rec, &scratch);
+    rec.run_ms = Some(t1.elapsed().as_millis() as u64);
     setup::restore_knobs(&rec.knobs, &rec.devices);
     scratch.teardown().context("removing the run's cgroups")?;
     result
@@ -346,50 +360,4 @@ fn record_run(
             .insert("(parent)".into(), keyed_values("cgroup.stat", &text));
     }
     driven
-}
-
-fn keyed_values(file: &str, text: &str) -> std::collections::BTreeMap<String, u64> {
-    let mut out = std::collections::BTreeMap::new();
-    let words: Vec<&str> = text.split_whitespace().collect();
-    if let [single] = words.as_slice() {
-        if let Ok(n) = single.parse() {
-            out.insert(file.to_string(), n);
-        }
-        return out;
-    }
-    for line in text.lines() {
-        if let Some((k, v)) = line.split_once(' ') {
-            if let Ok(n) = v.trim().parse() {
-                out.insert(format!("{file}.{k}"), n);
-            }
-        }
-    }
-    out
-}
-
-const FINAL_FILES: &[&str] = &[
-    "memory.peak",
-    "memory.swap.peak",
-    "memory.events.local",
-    "memory.swap.events",
-    "hugetlb.2MB.events",
-    "hugetlb.2MB.events.local",
-    "cgroup.stat",
-];
-
-fn finals(
-    cgroups: &[(String, Cgroup)],
-) -> std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>> {
-    cgroups
-        .iter()
-        .map(|(name, cg)| {
-            let mut m = std::collections::BTreeMap::new();
-            for f in FINAL_FILES {
-                if let Ok(text) = std::fs::read_to_string(cg.file(f)) {
-                    m.extend(keyed_values(f, &text));
-                }
-            }
-            (name.clone(), m)
-        })
-        .collect()
 }

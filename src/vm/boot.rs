@@ -84,6 +84,7 @@ fn boot_with_retries(
             req.timeout,
             &out.join("console.log"),
             req.echo,
+            req.on_scenario.clone(),
         )?;
         let kvm_failed =
             cfg.accel == Accel::Kvm && (matches!(o.ending, Ending::KvmError(_)) || !o.init_started);

@@ -15,6 +15,7 @@ pub mod kernel;
 pub mod modinfo;
 pub mod plan;
 pub mod qemu;
+pub mod timing;
 pub mod userkernel;
 
 use crate::exit::{infrastructure, Exit};
@@ -53,6 +54,8 @@ pub struct VmRequest {
     pub args: Vec<String>,
     /// Echo the guest console to stdout.
     pub echo: bool,
+    /// Told of each scenario line as the guest prints it.
+    pub on_scenario: Option<qemu::ScenarioSink>,
     /// Boots to retry when the kernel dies before init starts.
     pub retries: u32,
 }
@@ -86,6 +89,11 @@ pub struct VmRecord {
     pub wall_ms: u128,
     /// The guest's exit record.
     pub exit: channel::ExitRecord,
+    /// Where the last boot's time went: qemu start to init start, and each scenario's phases
+    /// (`run` in the guest), with their totals.
+    pub timing: timing::KernelTiming,
+    /// `timing`'s phases summed over the scenarios, ms.
+    pub phase_totals: timing::PhaseTotals,
 }
 
 /// Runs one kernel; results go into `out`. Returns the exit status and the record.
@@ -144,6 +152,11 @@ pub fn run_kernel(
         return Err(no_record(&outcome));
     };
     let status = guest_status(&exit, req.exec);
+    let kernel_timing = timing::KernelTiming {
+        boot_ms: outcome.init_after.map(|d| d.as_millis() as u64),
+        qemu_wall_ms: outcome.wall.as_millis() as u64,
+        scenarios: outcome.scenarios.clone(),
+    };
     let rec = VmRecord {
         schema_version: 1,
         tool_version: env!("CARGO_PKG_VERSION"),
@@ -158,6 +171,8 @@ pub fn run_kernel(
         boots,
         wall_ms: outcome.wall.as_millis(),
         exit,
+        phase_totals: kernel_timing.totals(),
+        timing: kernel_timing,
     };
     std::fs::write(out.join("vm.json"), serde_json::to_vec_pretty(&rec)?)?;
     if let Some(err) = &rec.exit.init_error {

@@ -9,6 +9,26 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::timing::ScenarioTiming;
+
+/// Called with each scenario line as the guest prints it (the UI's progress line).
+#[derive(Clone)]
+pub struct ScenarioSink(pub Arc<dyn Fn(&ScenarioTiming) + Send + Sync>);
+
+impl std::fmt::Debug for ScenarioSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScenarioSink")
+    }
+}
+
+/// What the console pump saw.
+#[derive(Default)]
+struct Seen {
+    tail: Vec<String>,
+    init_after: Option<Duration>,
+    scenarios: Vec<ScenarioTiming>,
+}
+
 /// The accelerator.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
@@ -140,6 +160,10 @@ pub struct RunOutcome {
     pub ending: Ending,
     /// Whether the guest init's start marker was seen on the console.
     pub init_started: bool,
+    /// From qemu's start to the init's start marker on the console (the boot).
+    pub init_after: Option<Duration>,
+    /// The guest's scenario lines (`run` in our VM), in the order they came.
+    pub scenarios: Vec<ScenarioTiming>,
     /// The last console lines (for error messages).
     pub tail: Vec<String>,
     /// qemu's stderr.
@@ -149,13 +173,14 @@ pub struct RunOutcome {
 }
 
 /// Runs qemu until it exits, the deadline passes or the user interrupts. The console goes to
-/// `console_log`, and to stdout when `echo` is set.
+/// `console_log`, and to stdout when `echo` is set; each scenario line to `sink` as it comes.
 pub fn run(
     qemu: &str,
     cfg: &QemuConfig,
     timeout: Duration,
     console_log: &Path,
     echo: bool,
+    sink: Option<ScenarioSink>,
 ) -> anyhow::Result<RunOutcome> {
     let start = Instant::now();
     let child = Command::new(qemu)
@@ -170,8 +195,7 @@ pub fn run(
             ))
         })?;
     let mut guard = Guard(child);
-    let tail = Arc::new(Mutex::new(Vec::<String>::new()));
-    let started = Arc::new(Mutex::new(false));
+    let seen = Arc::new(Mutex::new(Seen::default()));
     let stdout = guard
         .0
         .stdout
@@ -179,8 +203,9 @@ pub fn run(
         .ok_or_else(|| anyhow::anyhow!("qemu stdout not captured"))?;
     let log = std::fs::File::create(console_log)?;
     let console = {
-        let (tail, started) = (tail.clone(), started.clone());
-        std::thread::spawn(move || pump_console(stdout, log, echo, &tail, &started))
+        let seen = seen.clone();
+        let pump = Pump { start, echo, sink };
+        std::thread::spawn(move || pump.run(stdout, log, &seen))
     };
     let stderr_buf = Arc::new(Mutex::new(String::new()));
     let stderr = guard
@@ -203,13 +228,17 @@ pub fn run(
     drop(guard);
     let _ = console.join();
     let _ = err_thread.join();
-    let tail = tail.lock().map(|t| t.clone()).unwrap_or_default();
-    let init_started = started.lock().map(|s| *s).unwrap_or(false);
+    let seen = seen
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
     let stderr = stderr_buf.lock().map(|s| s.clone()).unwrap_or_default();
     Ok(RunOutcome {
         ending,
-        init_started,
-        tail,
+        init_started: seen.init_after.is_some(),
+        init_after: seen.init_after,
+        scenarios: seen.scenarios,
+        tail: seen.tail,
         stderr,
         wall: start.elapsed(),
     })
@@ -239,37 +268,49 @@ fn wait(
     }
 }
 
-fn pump_console(
-    stdout: impl std::io::Read,
-    mut log: std::fs::File,
+/// The console reader's settings.
+struct Pump {
+    start: Instant,
     echo: bool,
-    tail: &Mutex<Vec<String>>,
-    started: &Mutex<bool>,
-) {
-    let mut reader = BufReader::new(stdout);
-    let mut raw = Vec::new();
-    while let Ok(n) = reader.read_until(b'\n', &mut raw) {
-        if n == 0 {
-            break;
-        }
-        let _ = log.write_all(&raw);
-        let line = String::from_utf8_lossy(&raw)
-            .trim_end_matches(['\r', '\n'])
-            .to_string();
-        raw.clear();
-        if line.starts_with(super::guest::INIT_MARKER) {
-            if let Ok(mut s) = started.lock() {
-                *s = true;
+    sink: Option<ScenarioSink>,
+}
+
+impl Pump {
+    /// Copies the console to `log` (and stdout when echoing), noting the init's start, the
+    /// scenario lines and the last lines.
+    fn run(self, stdout: impl std::io::Read, mut log: std::fs::File, seen: &Mutex<Seen>) {
+        let mut reader = BufReader::new(stdout);
+        let mut raw = Vec::new();
+        while let Ok(n) = reader.read_until(b'\n', &mut raw) {
+            if n == 0 {
+                break;
             }
-            continue;
-        }
-        if echo && !line.starts_with("cgharness-init:") && !line.ends_with("reboot: Power down") {
-            println!("{line}");
-        }
-        if let Ok(mut t) = tail.lock() {
-            t.push(line);
-            if t.len() > 30 {
-                t.remove(0);
+            let _ = log.write_all(&raw);
+            let line = String::from_utf8_lossy(&raw)
+                .trim_end_matches(['\r', '\n'])
+                .to_string();
+            raw.clear();
+            let Ok(mut seen) = seen.lock() else { break };
+            if line.starts_with(super::guest::INIT_MARKER) {
+                seen.init_after.get_or_insert(self.start.elapsed());
+                continue;
+            }
+            if let Some(t) = ScenarioTiming::parse(&line) {
+                if let Some(sink) = &self.sink {
+                    (sink.0)(&t);
+                }
+                seen.scenarios.push(t);
+                continue;
+            }
+            if self.echo
+                && !line.starts_with("cgharness-init:")
+                && !line.ends_with("reboot: Power down")
+            {
+                println!("{line}");
+            }
+            seen.tail.push(line);
+            if seen.tail.len() > 30 {
+                seen.tail.remove(0);
             }
         }
     }
