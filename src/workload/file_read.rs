@@ -114,11 +114,43 @@ impl<'a> Tally<'a> {
         if let Some(h) = self.hasher.as_mut() {
             h.update(chunk);
         }
-        self.total += chunk.len() as u64;
+        self.add_len(chunk.len());
+    }
+
+    /// Counts `n` bytes read that nobody hashes.
+    fn add_len(&mut self, n: usize) {
+        self.total += n as u64;
         if self.total >= self.next {
             (self.report)(self.total);
             self.next += super::progress::BATCH_BYTES;
         }
+    }
+}
+
+/// The copy destination of a read whose bytes nobody looks at (no checksum): 256 KiB, which
+/// stays in the CPU cache where the 1 MiB block size does not.
+pub const WINDOW: usize = 256 << 10;
+
+/// One `readv(2)` of `buf.len()` bytes into the first [`WINDOW`] bytes of `buf`, repeated:
+/// the kernel sees the same request size as a plain `read` of the whole block (so readahead,
+/// and io.stat on a cold read, are the same), but copies into cache-hot memory. A 1 MiB
+/// destination made cached reads 6 % slower than cat's 128 KiB (whole-process medians of 7,
+/// 1 GiB: cat 122 ms, 1M 130 ms, 256K 123 ms; `dd bs=1M` is 0.95× cat too).
+fn readv_window(f: &File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let n = buf.len() / WINDOW;
+    let iov: Vec<libc::iovec> = (0..n)
+        .map(|_| libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: WINDOW,
+        })
+        .collect();
+    // SAFETY: every iovec points at the first WINDOW bytes of `buf`, which is at least that
+    // long and outlives the call; the kernel only writes there.
+    let r = unsafe { libc::readv(f.as_raw_fd(), iov.as_ptr(), n as libc::c_int) };
+    if r < 0 {
+        Err(std::io::Error::last_os_error())
+    } else {
+        Ok(r as usize)
     }
 }
 
@@ -128,6 +160,17 @@ fn read_loop(
     hasher: &mut Option<Md5>,
     report: &mut dyn FnMut(u64),
 ) -> std::io::Result<u64> {
+    if hasher.is_none() && buf.len() > WINDOW && buf.len() % WINDOW == 0 {
+        let mut t = Tally::new(hasher, report);
+        loop {
+            match readv_window(f, buf) {
+                Ok(0) => return Ok(t.total),
+                Ok(n) => t.add_len(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
     let mut t = Tally::new(hasher, report);
     loop {
         match f.read(buf) {
@@ -263,6 +306,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!((p.bytes, p.md5), (data.len() as u64, None));
+    }
+
+    #[test]
+    fn a_read_without_checksum_counts_every_byte_through_the_window() {
+        // 3.3 MiB in 1 MiB requests: three whole readv calls of four windows, then a short one.
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        let len = 3 * (1 << 20) + 300_000;
+        f.write_all(&vec![7u8; len]).unwrap();
+        let mut buf = AnonRegion::map(1 << 20).unwrap();
+        let mut reports = Vec::new();
+        let p = read_pass_reporting(f.path(), ReadMode::Read, &mut buf, None, false, &mut |b| {
+            reports.push(b)
+        })
+        .unwrap();
+        assert_eq!(p.bytes, len as u64);
+        // Only the window was written: the rest of the buffer was never touched.
+        assert!(buf.as_mut_slice()[..WINDOW].iter().all(|b| *b == 7));
+        assert!(buf.as_mut_slice()[WINDOW..].iter().all(|b| *b == 0));
     }
 
     #[test]
