@@ -3,8 +3,7 @@
 
 use super::*;
 use crate::analysis::stats::stats;
-use crate::analysis::CheckResult;
-use crate::analysis::Stats;
+use crate::analysis::{CheckResult, Stats};
 use crate::spec::expr::Outcome;
 
 const MIB: f64 = 1048576.0;
