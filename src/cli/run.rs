@@ -116,6 +116,11 @@ pub fn run(host_root: &Path, a: RunArgs) -> anyhow::Result<Exit> {
     crate::interrupt::install()?;
     if crate::vm::guest::in_vm() {
         crate::vm::guest::protect_from_oom();
+        // Any scenario may run our VM short (tests/scenarios/global-oom.toml does on purpose,
+        // without pods): a harness page swapped out then needs memory to come back, and with
+        // only −1000 tasks left 6.12 panicked "System is deadlocked on memory" while the
+        // harness faulted on swap (a fresh-clone scripts/test, 2026-12-07).
+        crate::vm::guest::lock_in_memory();
     }
     // `all` is the whole catalogue wherever it stands among the names.
     let names: Vec<String> = a

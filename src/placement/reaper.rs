@@ -91,6 +91,10 @@ pub fn run_reaper() -> anyhow::Result<()> {
         // SAFETY: setting a signal to SIG_IGN is always sound.
         unsafe { libc::signal(sig, libc::SIG_IGN) };
     }
+    if crate::vm::guest::in_vm() {
+        // Woken by every update while a run may be running the VM short: never paged out.
+        crate::vm::guest::lock_in_memory();
+    }
     let mut last: Option<ReaperState> = None;
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
