@@ -75,24 +75,7 @@ fn mann_whitney_and_bh_agree_with_scipy() {
         "pairs": pairs.iter().zip(&ours).map(|((a, b), t)| serde_json::json!({"a": a, "b": b, "exact": t.exact})).collect::<Vec<_>>(),
         "p": ps,
     });
-    let mut child = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(PY)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("/usr/bin/python3 with python3-scipy: run scripts/setup --tests");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.to_string().as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let theirs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let theirs = python(PY, &input);
     for (i, t) in ours.iter().enumerate() {
         let u = theirs["mwu"][i][0].as_f64().unwrap();
         let p = theirs["mwu"][i][1].as_f64().unwrap();
